@@ -1,0 +1,46 @@
+# Switchyard: `make demo` runs the product on embedded defaults; `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml sdk/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]" -e ./sdk
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate_clickhouse
+	$(PY) manage.py demo_setup
+	@echo "Open http://127.0.0.1:8000 and log in as shown above."
+	$(PY) manage.py serve --bind 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check apps config tools
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy apps config
+	$(VENV)/bin/mypy --strict sdk/src
+
+pytest: $(STAMP)
+	$(PY) tools/preflight.py
+	$(PY) -m pytest -q
+
+test: $(STAMP)
+	$(PY) tools/preflight.py
+	$(MAKE) --no-print-directory lint typecheck
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf var/ch-test var/test-output

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from apps.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("switch/", views.switch, name="switch"),
+    path("start/", views.project_home, name="project-home"),
+    path("projects/", views.projects, name="projects"),
+    path("projects/<int:project_id>/keys/", views.project_keys, name="project-keys"),
+    path("members/", views.members, name="members"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+]

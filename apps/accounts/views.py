@@ -1,0 +1,239 @@
+"""Account pages: sign-up, log-in, switching tenant, projects, keys, members, invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import throttle
+from apps.accounts.forms import InviteForm, KeyForm, LoginForm, ProjectForm, RoleForm, SignupForm
+from apps.accounts.middleware import remember_tenant
+from apps.accounts.models import Membership, Role
+from apps.accounts.selectors import (
+    api_key_get_for_user,
+    api_keys_for_project,
+    organizations_for_user,
+    project_get_for_user,
+)
+from apps.accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    invitation_accept,
+    invitation_create,
+    membership_set_role,
+    project_create,
+    require_role,
+    user_signup,
+)
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.pages import page_errors
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if throttle.is_locked("signup", request, ""):
+            form.add_error(None, "Too many sign-up attempts from here; wait a few minutes and try again.")
+        else:
+            try:
+                user, org, project = user_signup(
+                    email=email,
+                    password=form.cleaned_data["password"],
+                    organization_name=form.cleaned_data["organization"],
+                )
+            except ApplicationError as exc:
+                throttle.record_failure("signup", request, "")
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                remember_tenant(request, organization=org, project=project)
+                messages.success(
+                    request, f"Welcome to Switchyard. {org.name} is ready: create a key to start."
+                )
+                return redirect("accounts:project-home")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        if throttle.is_locked("login", request, email):
+            form.add_error(None, "Too many failed log-ins. Wait 15 minutes, then try again.")
+            status = 429
+        else:
+            user = authenticate(request, username=email, password=form.cleaned_data["password"])
+            if user is None:
+                throttle.record_failure("login", request, email)
+                form.add_error(None, "E-mail or password is wrong.")
+                status = 400
+            else:
+                throttle.clear("login", request, email)
+                login(request, user)
+                next_url = request.GET.get("next", "")
+                if next_url.startswith("/") and not next_url.startswith("//"):
+                    return redirect(next_url)
+                return redirect("home")
+    return render(request, "accounts/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")
+
+
+@login_required
+@require_POST
+@page_errors
+def switch(request: HttpRequest) -> HttpResponse:
+    """Switch organisation or project; only to ones the person belongs to."""
+    project_id = request.POST.get("project")
+    org_id = request.POST.get("organization")
+    if project_id and project_id.isdigit():
+        project = project_get_for_user(user=request.user, project_id=int(project_id))
+        remember_tenant(request, organization=project.organization, project=project)
+    elif org_id and org_id.isdigit():
+        org = organizations_for_user(user=request.user).filter(pk=int(org_id)).first()
+        if org is None:
+            raise NotFound("Organisation not found")
+        remember_tenant(request, organization=org, project=org.projects.order_by("name").first())
+    else:
+        raise ApplicationError("Choose a project or an organisation")
+    next_url = request.POST.get("next", "")
+    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "home")
+
+
+@login_required
+@page_errors
+def project_home(request: HttpRequest) -> HttpResponse:
+    """The current project's start page: how to send data, with its keys."""
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.project is None:
+        return redirect("accounts:projects")
+    keys = api_keys_for_project(project=tenant.project).filter(revoked_at__isnull=True)
+    return render(request, "accounts/project_home.html", {"project": tenant.project, "keys": keys})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def projects(request: HttpRequest) -> HttpResponse:
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.organization is None:
+        raise NotFound("You are not a member of any organisation")
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = project_create(
+            organization=tenant.organization, name=form.cleaned_data["name"], actor=request.user
+        )
+        remember_tenant(request, organization=tenant.organization, project=project)
+        messages.success(request, f"Project {project.name} created.")
+        return redirect("accounts:project-keys", project_id=project.pk)
+    return render(request, "accounts/projects.html", {"form": form, "projects": tenant.projects})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    form = KeyForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            key = api_key_get_for_user(user=request.user, key_pk=int(request.POST.get("revoke") or 0))
+            if key.project_id != project.pk:
+                raise NotFound("Key not found")
+            api_key_revoke(key=key, actor=request.user)
+            messages.success(request, f"Key {key.display_prefix} revoked. Calls using it now get 401.")
+            return redirect("accounts:project-keys", project_id=project.pk)
+        if form.is_valid():
+            key, new_secret = api_key_create(
+                project=project,
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+            )
+            form = KeyForm()
+    require_role(user=request.user, organization=project.organization, at_least=Role.VIEWER)
+    context = {
+        "project": project,
+        "keys": api_keys_for_project(project=project),
+        "form": form,
+        "new_secret": new_secret,
+    }
+    return render(request, "accounts/keys.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def members(request: HttpRequest) -> HttpResponse:
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    org = tenant.organization
+    if org is None:
+        raise NotFound("You are not a member of any organisation")
+    invite_form = InviteForm(request.POST if "invite" in request.POST else None)
+    invite_link = None
+    if request.method == "POST":
+        if "invite" in request.POST and invite_form.is_valid():
+            invitation, token = invitation_create(
+                organization=org,
+                email=invite_form.cleaned_data["email"],
+                role=Role(invite_form.cleaned_data["role"]),
+                actor=request.user,
+            )
+            invite_link = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
+            messages.success(request, f"Invitation for {invitation.email} created. Send them the link below.")
+            invite_form = InviteForm()
+        elif "membership" in request.POST:
+            membership = Membership.objects.filter(
+                organization=org, pk=int(request.POST.get("membership") or 0)
+            ).first()
+            if membership is None:
+                raise NotFound("Member not found")
+            role_form = RoleForm(request.POST)
+            if not role_form.is_valid():
+                raise ApplicationError("Choose a valid role")
+            membership_set_role(
+                membership=membership, role=Role(role_form.cleaned_data["role"]), actor=request.user
+            )
+            messages.success(request, f"{membership.user} is now {membership.role}.")
+            return redirect("accounts:members")
+    context = {
+        "organization": org,
+        "memberships": org.memberships.select_related("user").order_by("user__email"),
+        "invitations": org.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
+        "invite_form": invite_form,
+        "invite_link": invite_link,
+        "roles": Role.choices,
+    }
+    return render(request, "accounts/members.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        membership = invitation_accept(token=token, user=request.user)
+        remember_tenant(
+            request, organization=membership.organization, project=membership.organization.projects.first()
+        )
+        messages.success(request, f"You joined {membership.organization.name} as {membership.role}.")
+        return redirect("home")
+    return render(request, "accounts/invitation.html", {"token": token})

@@ -1,0 +1,28 @@
+"""The one application error. Services raise it; the API and pages turn it into a message."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """A refusal a person can act on.
+
+    `code` is stable and machine-readable; `message` says what to change; `status` is the HTTP
+    status the API answers with.
+    """
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.field = field
+
+
+class NotFound(ApplicationError):
+    def __init__(self, message: str = "Not found", *, code: str = "not_found"):
+        super().__init__(message, code=code, status=404)
+
+
+class PermissionDenied(ApplicationError):
+    def __init__(self, message: str = "You do not have permission to do this", *, code: str = "forbidden"):
+        super().__init__(message, code=code, status=403)

@@ -1,0 +1,35 @@
+"""Helpers for server-rendered pages: refusals become messages, never a 500."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+
+from apps.core.errors import ApplicationError
+
+View = Callable[..., HttpResponse]
+
+
+def page_errors(view: View) -> View:
+    """Not found → the 404 page; other refusals → a message on the same page (redirect for POST)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            if exc.status == 404:
+                return render(request, "errors/404.html", {"message": exc.message}, status=404)
+            if exc.status == 403:
+                return render(request, "errors/403.html", {"message": exc.message}, status=403)
+            messages.error(request, exc.message)
+            if request.method == "POST":
+                return HttpResponseRedirect(request.get_full_path())
+            return render(request, "errors/400.html", {"message": exc.message}, status=exc.status)
+
+    return wrapper

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.accounts.models import ApiKey, Membership, Role
+from tests.factories import PASSWORD
+from tests.tenancy import Tenant, add_member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_logs_in_and_lands_on_project_start() -> None:
+    client = Client()
+    response = client.post(
+        reverse("accounts:signup"),
+        {"email": "grace@example.com", "password": "a-long-passphrase-1", "organization": "Grace Co"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"Send your first LLM call" in response.content and b"Grace Co" in response.content
+
+
+def test_signup_shows_errors_not_500() -> None:
+    response = Client().post(reverse("accounts:signup"), {"email": "x", "password": "1", "organization": ""})
+    assert response.status_code == 200 and b"Enter a valid email" in response.content
+
+
+def test_login_and_logout(tenant: Tenant) -> None:
+    client = Client()
+    response = client.post(reverse("accounts:login"), {"email": tenant.user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:project-home")).status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("accounts:project-home")).status_code == 302
+
+
+def test_login_failures_are_rate_limited(tenant: Tenant) -> None:
+    client = Client()
+    for _ in range(5):
+        assert (
+            client.post(
+                reverse("accounts:login"), {"email": tenant.user.email, "password": "wrong"}
+            ).status_code
+            == 400
+        )
+    locked = client.post(reverse("accounts:login"), {"email": tenant.user.email, "password": PASSWORD})
+    assert locked.status_code == 429 and b"Too many failed log-ins" in locked.content
+
+
+def test_open_redirect_is_refused(tenant: Tenant) -> None:
+    response = Client().post(
+        reverse("accounts:login") + "?next=//evil.example/",
+        {"email": tenant.user.email, "password": PASSWORD},
+    )
+    assert response["Location"] == "/"
+
+
+def test_key_page_shows_secret_once_then_revokes(tenant: Tenant) -> None:
+    client = tenant.web()
+    url = reverse("accounts:project-keys", args=[tenant.project.pk])
+    page = client.post(url, {"kind": "ingest", "name": "web"}).content.decode()
+    secret = re.search(r"sy_ingest_[a-z0-9]+_[A-Za-z0-9_-]+", page)
+    assert secret is not None
+    assert secret.group(0) not in client.get(url).content.decode()
+    key = ApiKey.objects.get(name="web")
+    client.post(url, {"revoke": key.pk})
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_viewer_sees_keys_but_cannot_create(tenant: Tenant) -> None:
+    viewer = add_member(tenant, Role.VIEWER, "v")
+    client = Client()
+    client.force_login(viewer)
+    url = reverse("accounts:project-keys", args=[tenant.project.pk])
+    assert b"Only admins and owners" in client.get(url).content
+    response = client.post(url, {"kind": "ingest"}, follow=True)
+    assert b"needs the admin role" in response.content
+    assert tenant.project.api_keys.count() == 2
+
+
+def test_switch_project_and_invite_member(tenant: Tenant) -> None:
+    client = tenant.web()
+    response = client.post(reverse("accounts:projects"), {"name": "Second"}, follow=True)
+    assert b"Project Second created" in response.content
+    invite = client.post(
+        reverse("accounts:members"), {"invite": "1", "email": "bob@example.com", "role": "member"}
+    )
+    link = re.search(r"/accounts/invitations/[^/<\s]+/", invite.content.decode())
+    assert link is not None
+    bob = add_member(tenant, Role.VIEWER, "tmp")  # an unrelated member; bob must be a new person
+    Membership.objects.filter(user=bob).delete()
+    bob.email = "bob@example.com"
+    bob.save()
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert bob_client.post(link.group(0)).status_code == 302
+    assert Membership.objects.get(user=bob, organization=tenant.organization).role == Role.MEMBER
+
+
+def test_unknown_page_is_a_friendly_404(tenant: Tenant) -> None:
+    response = tenant.web().get(reverse("accounts:project-keys", args=[999999]))
+    assert response.status_code == 404 and b"Project not found" in response.content

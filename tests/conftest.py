@@ -1,0 +1,68 @@
+"""Shared fixtures: embedded ClickHouse per test run, tenants, and the real services.
+
+PostgreSQL and Redis must be running (tools/preflight.py says how to start them); tests never
+skip because one is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from apps.accounts.models import Role
+from apps.accounts.services import invitation_create
+from apps.warehouse import client as warehouse
+from apps.warehouse import migrator
+from tests.tenancy import Tenant, make_tenant
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clickhouse() -> Iterator[None]:
+    """A fresh embedded ClickHouse with every migration applied, removed after the run."""
+    info = warehouse.connection_info()
+    if info.embedded and Path(info.path).exists():
+        shutil.rmtree(info.path)
+    warehouse.reset_clients()
+    migrator.migrate()
+    yield
+    warehouse.reset_clients()
+    if info.embedded:
+        shutil.rmtree(info.path, ignore_errors=True)
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(db: None) -> Tenant:
+    return make_tenant("globex")
+
+
+@pytest.fixture
+def invitation_token(tenant: Tenant) -> str:
+    _, token = invitation_create(
+        organization=tenant.organization, email="new@x.example", role=Role.MEMBER, actor=tenant.user
+    )
+    tenant.extra["invitation_token"] = token
+    return token
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def output_dir() -> Path:
+    path = Path(settings.BASE_DIR) / "var" / "test-output"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

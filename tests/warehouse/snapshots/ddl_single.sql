@@ -1,0 +1,160 @@
+CREATE TABLE IF NOT EXISTS switchyard_migrations (name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY name;
+
+-- 0001_llm_calls
+
+CREATE TABLE IF NOT EXISTS llm_calls
+(
+    project_id UInt64,
+    environment LowCardinality(String),
+    endpoint LowCardinality(String),
+    ts DateTime64(3, 'UTC'),
+    event_id UUID,
+    revision UInt32 DEFAULT 0,
+    received_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    provider LowCardinality(String),
+    model LowCardinality(String),
+    response_model LowCardinality(String) DEFAULT '',
+    input_tokens UInt32 DEFAULT 0,
+    output_tokens UInt32 DEFAULT 0,
+    cached_input_tokens UInt32 DEFAULT 0,
+    cache_write_tokens UInt32 DEFAULT 0,
+    cache_write_1h_tokens UInt32 DEFAULT 0,
+    reasoning_tokens UInt32 DEFAULT 0,
+    input_includes_cached Int8 DEFAULT -1,
+    latency_ms UInt32 DEFAULT 0,
+    ttft_ms Nullable(UInt32),
+    status Enum8('ok' = 1, 'error' = 2, 'timeout' = 3, 'filtered' = 4),
+    error_type LowCardinality(String) DEFAULT '',
+    cost_nano_usd Nullable(Int64),
+    prev_cost_nano_usd Nullable(Int64),
+    client_cost_nano_usd Nullable(Int64),
+    price_id UInt64 DEFAULT 0,
+    cost_breakdown String DEFAULT '' CODEC(ZSTD(1)),
+    routing_policy_version UInt32 DEFAULT 0,
+    routing_arm LowCardinality(String) DEFAULT '',
+    routing_target LowCardinality(String) DEFAULT '',
+    routing_reason LowCardinality(String) DEFAULT '',
+    conversation_id String DEFAULT '',
+    user_id String DEFAULT '',
+    tags Array(LowCardinality(String)),
+    metadata Map(String, String),
+    payload_captured UInt8 DEFAULT 0,
+    redactions Array(LowCardinality(String)),
+    request String DEFAULT '' CODEC(ZSTD(3)),
+    response String DEFAULT '' CODEC(ZSTD(3)),
+    retention_days UInt16 DEFAULT 30,
+    INDEX idx_event_id event_id TYPE bloom_filter(0.001) GRANULARITY 4,
+    INDEX idx_conversation conversation_id TYPE bloom_filter(0.01) GRANULARITY 4,
+    INDEX idx_user user_id TYPE bloom_filter(0.01) GRANULARITY 4
+)
+ENGINE = ReplacingMergeTree(revision)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (project_id, endpoint, ts, event_id)
+TTL toDateTime(ts) + toIntervalDay(retention_days)
+SETTINGS index_granularity = 8192;
+
+-- 0002_rollups
+
+CREATE TABLE IF NOT EXISTS llm_calls_1m
+(
+    project_id UInt64,
+    endpoint LowCardinality(String),
+    model LowCardinality(String),
+    provider LowCardinality(String),
+    environment LowCardinality(String),
+    bucket DateTime('UTC'),
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_input_tokens SimpleAggregateFunction(sum, Int64),
+    sum_output_tokens SimpleAggregateFunction(sum, Int64),
+    sum_cached_input_tokens SimpleAggregateFunction(sum, Int64),
+    sum_reasoning_tokens SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    unpriced_calls SimpleAggregateFunction(sum, Int64),
+    routed_calls SimpleAggregateFunction(sum, Int64),
+    latency_ms_sum SimpleAggregateFunction(sum, Int64),
+    latency_quantiles AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt32)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (project_id, endpoint, model, provider, environment, bucket)
+TTL bucket + toIntervalDay(35);
+
+CREATE TABLE IF NOT EXISTS llm_calls_1h
+(
+    project_id UInt64,
+    endpoint LowCardinality(String),
+    model LowCardinality(String),
+    provider LowCardinality(String),
+    environment LowCardinality(String),
+    bucket DateTime('UTC'),
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_input_tokens SimpleAggregateFunction(sum, Int64),
+    sum_output_tokens SimpleAggregateFunction(sum, Int64),
+    sum_cached_input_tokens SimpleAggregateFunction(sum, Int64),
+    sum_reasoning_tokens SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    unpriced_calls SimpleAggregateFunction(sum, Int64),
+    routed_calls SimpleAggregateFunction(sum, Int64),
+    latency_ms_sum SimpleAggregateFunction(sum, Int64),
+    latency_quantiles AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt32)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (project_id, endpoint, model, provider, environment, bucket);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_1m_mv TO llm_calls_1m AS
+SELECT
+    project_id, endpoint, model, provider, environment,
+    toStartOfMinute(ts) AS bucket,
+    toInt64(sum(revision = 0)) AS calls,
+    toInt64(sum(revision = 0 AND status != 'ok')) AS errors,
+    toInt64(sumIf(input_tokens, revision = 0)) AS sum_input_tokens,
+    toInt64(sumIf(output_tokens, revision = 0)) AS sum_output_tokens,
+    toInt64(sumIf(cached_input_tokens, revision = 0)) AS sum_cached_input_tokens,
+    toInt64(sumIf(reasoning_tokens, revision = 0)) AS sum_reasoning_tokens,
+    toInt64(sum(ifNull(cost_nano_usd, 0) - ifNull(prev_cost_nano_usd, 0))) AS sum_cost_nano_usd,
+    toInt64(sum((revision = 0 AND cost_nano_usd IS NULL)
+        + (revision > 0 AND cost_nano_usd IS NULL AND prev_cost_nano_usd IS NOT NULL)
+        - (revision > 0 AND cost_nano_usd IS NOT NULL AND prev_cost_nano_usd IS NULL))) AS unpriced_calls,
+    toInt64(sum(revision = 0 AND routing_arm IN ('candidate', 'fallback'))) AS routed_calls,
+    toInt64(sumIf(latency_ms, revision = 0)) AS latency_ms_sum,
+    quantilesTDigestStateIf(0.5, 0.95, 0.99)(latency_ms, revision = 0) AS latency_quantiles
+FROM llm_calls
+GROUP BY project_id, endpoint, model, provider, environment, bucket;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_calls_1h_mv TO llm_calls_1h AS
+SELECT
+    project_id, endpoint, model, provider, environment,
+    toStartOfHour(ts) AS bucket,
+    toInt64(sum(revision = 0)) AS calls,
+    toInt64(sum(revision = 0 AND status != 'ok')) AS errors,
+    toInt64(sumIf(input_tokens, revision = 0)) AS sum_input_tokens,
+    toInt64(sumIf(output_tokens, revision = 0)) AS sum_output_tokens,
+    toInt64(sumIf(cached_input_tokens, revision = 0)) AS sum_cached_input_tokens,
+    toInt64(sumIf(reasoning_tokens, revision = 0)) AS sum_reasoning_tokens,
+    toInt64(sum(ifNull(cost_nano_usd, 0) - ifNull(prev_cost_nano_usd, 0))) AS sum_cost_nano_usd,
+    toInt64(sum((revision = 0 AND cost_nano_usd IS NULL)
+        + (revision > 0 AND cost_nano_usd IS NULL AND prev_cost_nano_usd IS NOT NULL)
+        - (revision > 0 AND cost_nano_usd IS NOT NULL AND prev_cost_nano_usd IS NULL))) AS unpriced_calls,
+    toInt64(sum(revision = 0 AND routing_arm IN ('candidate', 'fallback'))) AS routed_calls,
+    toInt64(sumIf(latency_ms, revision = 0)) AS latency_ms_sum,
+    quantilesTDigestStateIf(0.5, 0.95, 0.99)(latency_ms, revision = 0) AS latency_quantiles
+FROM llm_calls
+GROUP BY project_id, endpoint, model, provider, environment, bucket;
+
+CREATE TABLE IF NOT EXISTS llm_feedback
+(
+    project_id UInt64,
+    event_id UUID,
+    feedback_id UUID,
+    ts DateTime64(3, 'UTC'),
+    kind LowCardinality(String),
+    score Float64,
+    comment String DEFAULT '' CODEC(ZSTD(3)),
+    received_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(received_at)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (project_id, event_id, feedback_id);

@@ -1,0 +1,40 @@
+"""Before the tests: are PostgreSQL and Redis reachable? One clear line each if not."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from urllib.parse import urlparse
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> int:
+    db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchyard")
+    redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    failures = []
+    if not reachable(db, 5432):
+        failures.append(
+            f"PostgreSQL is not reachable at {urlparse(db).hostname}:{urlparse(db).port or 5432} "
+            "(start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+        )
+    if not reachable(redis, 6379):
+        failures.append(
+            f"Redis is not reachable at {urlparse(redis).hostname}:{urlparse(redis).port or 6379} "
+            '(start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no)'
+        )
+    for line in failures:
+        print(f"make test: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Parse, validate and compile the routing config body of ``GET /v1/config``.
+
+Compilation happens once per config version, off the call path, so a routing decision is a dict
+lookup, a hash and a comparison. Anything malformed raises :class:`InvalidConfigError` and the
+caller keeps the last good config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import InvalidConfigError
+from ._learned import LearnedModel
+
+STRATEGIES = frozenset({"override", "split", "cascade", "learned"})
+STICKY_ON = frozenset({"conversation_id", "user_id", "event"})
+CAPTURE_MODES = frozenset({"none", "sampled", "always"})
+CASCADE_CHECKS = frozenset({"empty", "refusal", "invalid_json"})
+DEFAULT_CASCADE_CHECKS = ("empty", "refusal")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A provider/model pair; ``key`` is ``"provider/model"`` as used by the kill switch."""
+
+    provider: str
+    model: str
+    key: str
+
+    @classmethod
+    def of(cls, provider: str, model: str) -> Target:
+        return cls(provider, model, f"{provider}/{model}")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """One endpoint's policy, with weights made cumulative and the rollout made an integer."""
+
+    endpoint: str
+    version: int
+    baseline: Target
+    strategy: str
+    targets: tuple[Target, ...]
+    cumulative: tuple[int, ...]
+    threshold: int
+    salt: str
+    split_salt: str
+    sticky_on: str
+    fallbacks: tuple[Target, ...]
+    cascade_checks: tuple[str, ...]
+    learned: LearnedModel | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledConfig:
+    """A verified config, ready for :func:`switchyard._routing.plan`."""
+
+    version: int
+    capture_mode: str
+    sample_rate: float
+    killed_models: frozenset[str]
+    killed_providers: frozenset[str]
+    policies: Mapping[str, CompiledPolicy]
+
+    def is_killed(self, target: Target) -> bool:
+        return target.key in self.killed_models or target.provider in self.killed_providers
+
+
+def parse_config(body: bytes) -> CompiledConfig:
+    """Validate and compile a config body; raise :class:`InvalidConfigError` on any defect."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidConfigError(f"config is not JSON: {exc}") from exc
+    root = _obj(doc, "config")
+    if root.get("schema_version") != 1:
+        raise InvalidConfigError(f"unsupported schema_version {root.get('schema_version')!r}")
+    version = _int(root.get("config_version"), "config_version")
+    capture = _obj(root.get("capture", {"mode": "none"}), "capture")
+    mode = _choice(capture.get("mode", "none"), CAPTURE_MODES, "capture.mode")
+    rate = _num(capture.get("sample_rate", 1.0 if mode == "always" else 0.0), "capture.sample_rate")
+    if not 0.0 <= rate <= 1.0:
+        raise InvalidConfigError("capture.sample_rate: must be within [0, 1]")
+    kill = _obj(root.get("kill_switch", {}), "kill_switch")
+    killed_models = frozenset(_strs(kill.get("models", []), "kill_switch.models"))
+    killed_providers = frozenset(_strs(kill.get("providers", []), "kill_switch.providers"))
+    policies: dict[str, CompiledPolicy] = {}
+    for i, raw in enumerate(_list(root.get("policies", []), "policies")):
+        policy = _policy(_obj(raw, f"policies[{i}]"), f"policies[{i}]")
+        if policy.endpoint in policies:
+            raise InvalidConfigError(f"policies[{i}].endpoint: duplicate {policy.endpoint!r}")
+        policies[policy.endpoint] = policy
+    return CompiledConfig(version, mode, rate, killed_models, killed_providers, policies)
+
+
+def _policy(raw: Mapping[str, Any], path: str) -> CompiledPolicy:
+    endpoint = _str(raw.get("endpoint"), f"{path}.endpoint")
+    if len(endpoint) > 128:
+        raise InvalidConfigError(f"{path}.endpoint: longer than 128 characters")
+    strategy = _choice(raw.get("strategy"), STRATEGIES, f"{path}.strategy")
+    targets_raw = _list(raw.get("targets"), f"{path}.targets")
+    if not targets_raw:
+        raise InvalidConfigError(f"{path}.targets: at least one target is required")
+    targets = tuple(_target(t, f"{path}.targets[{j}]") for j, t in enumerate(targets_raw))
+    cumulative: tuple[int, ...] = ()
+    if strategy == "split":
+        running, sums = 0, []
+        for j, t in enumerate(targets_raw):
+            weight = _int(_obj(t, f"{path}.targets[{j}]").get("weight"), f"{path}.targets[{j}].weight")
+            running += weight
+            sums.append(running)
+        if running != 10000:
+            raise InvalidConfigError(f"{path}.targets: split weights sum to {running}, not 10000")
+        cumulative = tuple(sums)
+    rollout = _obj(raw.get("rollout", {}), f"{path}.rollout")
+    percent = _num(rollout.get("percent", 100.0), f"{path}.rollout.percent")
+    if not 0.0 <= percent <= 100.0:
+        raise InvalidConfigError(f"{path}.rollout.percent: must be within [0, 100]")
+    salt = _str(rollout.get("salt", ""), f"{path}.rollout.salt", allow_empty=True)
+    cascade = _obj(raw.get("cascade") or {}, f"{path}.cascade")
+    checks = tuple(_strs(cascade.get("checks", list(DEFAULT_CASCADE_CHECKS)), f"{path}.cascade.checks"))
+    for check in checks:
+        _choice(check, CASCADE_CHECKS, f"{path}.cascade.checks")
+    if cascade.get("escalate_to", "baseline") != "baseline":
+        raise InvalidConfigError(f"{path}.cascade.escalate_to: only 'baseline' is supported")
+    learned = None
+    if strategy == "learned":
+        learned = _learned(_obj(raw.get("learned"), f"{path}.learned"), f"{path}.learned")
+    return CompiledPolicy(
+        endpoint=endpoint,
+        version=_int(raw.get("policy_version"), f"{path}.policy_version"),
+        baseline=_target(raw.get("baseline"), f"{path}.baseline"),
+        strategy=strategy,
+        targets=targets,
+        cumulative=cumulative,
+        threshold=round(percent * 100),
+        salt=salt,
+        split_salt=salt + ":split",
+        sticky_on=_choice(rollout.get("sticky_on", "event"), STICKY_ON, f"{path}.rollout.sticky_on"),
+        fallbacks=tuple(
+            _target(f, f"{path}.fallbacks[{j}]") for j, f in enumerate(_list(raw.get("fallbacks", []), path))
+        ),
+        cascade_checks=checks,
+        learned=learned,
+    )
+
+
+def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel:
+    if raw.get("type") != "hashed_linear" or raw.get("version") != 1:
+        raise InvalidConfigError(f"{path}: unsupported model {raw.get('type')!r} v{raw.get('version')!r}")
+    n_buckets = _int(raw.get("n_buckets"), f"{path}.n_buckets")
+    if n_buckets <= 0:
+        raise InvalidConfigError(f"{path}.n_buckets: must be positive")
+    ngrams = [_int(n, f"{path}.ngrams") for n in _list(raw.get("ngrams", [1]), f"{path}.ngrams")]
+    if not ngrams or min(ngrams) < 1:
+        raise InvalidConfigError(f"{path}.ngrams: must be positive integers")
+    pattern = _str(raw.get("token_pattern", "[a-z0-9]+"), f"{path}.token_pattern")
+    try:
+        if re.compile(pattern).groups:
+            raise InvalidConfigError(f"{path}.token_pattern: capturing groups are not allowed")
+    except re.error as exc:
+        raise InvalidConfigError(f"{path}.token_pattern: {exc}") from exc
+    weights: dict[int, float] = {}
+    for key, value in _obj(raw.get("weights", {}), f"{path}.weights").items():
+        if not key.isdigit() or int(key) >= n_buckets:
+            raise InvalidConfigError(f"{path}.weights: bad feature index {key!r}")
+        weights[int(key)] = _num(value, f"{path}.weights[{key}]")
+    lengths = _obj(raw.get("length_weights", {}), f"{path}.length_weights")
+    lowercase = raw.get("lowercase", True)
+    if not isinstance(lowercase, bool):
+        raise InvalidConfigError(f"{path}.lowercase: must be a boolean")
+    return LearnedModel.build(
+        n_buckets=n_buckets,
+        ngrams=sorted(set(ngrams)),
+        lowercase=lowercase,
+        token_pattern=pattern,
+        weights=weights,
+        bias=_num(raw.get("bias", 0.0), f"{path}.bias"),
+        log_chars=_num(lengths.get("log_chars", 0.0), f"{path}.length_weights.log_chars"),
+        log_words=_num(lengths.get("log_words", 0.0), f"{path}.length_weights.log_words"),
+        threshold=_num(raw.get("threshold"), f"{path}.threshold"),
+    )
+
+
+def _target(raw: object, path: str) -> Target:
+    obj = _obj(raw, path)
+    return Target.of(_str(obj.get("provider"), f"{path}.provider"), _str(obj.get("model"), f"{path}.model"))
+
+
+def _obj(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidConfigError(f"{path}: expected an object")
+    return value
+
+
+def _list(value: object, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidConfigError(f"{path}: expected a list")
+    return value
+
+
+def _str(value: object, path: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise InvalidConfigError(f"{path}: expected a non-empty string")
+    return value
+
+
+def _strs(value: object, path: str) -> list[str]:
+    return [_str(item, path) for item in _list(value, path)]
+
+
+def _int(value: object, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidConfigError(f"{path}: expected a non-negative integer")
+    return value
+
+
+def _num(value: object, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidConfigError(f"{path}: expected a finite number")
+    return float(value)
+
+
+def _choice(value: object, allowed: frozenset[str], path: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidConfigError(f"{path}: expected one of {sorted(allowed)}, got {value!r}")
+    return value

@@ -1,0 +1,183 @@
+"""Attribution: which endpoint (feature) made a call, for which conversation and user.
+
+State lives in one :class:`contextvars.ContextVar`, so a scope entered in an asyncio task or a
+thread applies to that task or thread only (``asyncio.to_thread`` and ``contextvars.copy_context``
+carry it along).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypedDict, TypeVar, cast
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+DEFAULT_ENDPOINT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The attribution in force: read by every instrumented call."""
+
+    endpoint: str | None = None
+    conversation_id: str | None = None
+    user_id: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, str] | None = None
+
+
+class CallOptions(TypedDict, total=False):
+    """Per-call attribution, passed to a wrapped client as ``switchyard={...}``.
+
+    Example::
+
+        client.chat.completions.create(model="gpt-4o", messages=msgs,
+                                       switchyard={"endpoint": "summarise", "user_id": "u_42"})
+    """
+
+    endpoint: str
+    conversation_id: str
+    user_id: str
+    tags: list[str]
+    metadata: dict[str, str]
+
+
+EMPTY_SCOPE = Scope()
+_scope: ContextVar[Scope] = ContextVar("switchyard_scope", default=EMPTY_SCOPE)
+
+
+def current_scope() -> Scope:
+    """The scope of the running context."""
+    return _scope.get()
+
+
+def merge_scope(
+    base: Scope,
+    *,
+    endpoint: str | None = None,
+    conversation_id: str | None = None,
+    user_id: str | None = None,
+    tags: Iterable[str] = (),
+    metadata: Mapping[str, str] | None = None,
+) -> Scope:
+    """``base`` with the given fields overriding, tags appended and metadata merged."""
+    merged_meta = base.metadata
+    if metadata:
+        merged_meta = {**(base.metadata or {}), **metadata}
+    extra_tags = tuple(tag for tag in tags if tag not in base.tags)
+    return Scope(
+        endpoint=endpoint if endpoint is not None else base.endpoint,
+        conversation_id=conversation_id if conversation_id is not None else base.conversation_id,
+        user_id=user_id if user_id is not None else base.user_id,
+        tags=base.tags + extra_tags if extra_tags else base.tags,
+        metadata=merged_meta,
+    )
+
+
+def scope_for_call(options: object) -> Scope:
+    """The scope of one call: the context's, overridden by a ``switchyard=`` per-call dict."""
+    base = _scope.get()
+    if not isinstance(options, Mapping):
+        return base
+    opts = cast(Mapping[str, Any], options)
+    return merge_scope(
+        base,
+        endpoint=_opt_str(opts.get("endpoint")),
+        conversation_id=_opt_str(opts.get("conversation_id")),
+        user_id=_opt_str(opts.get("user_id")),
+        tags=[str(tag) for tag in opts.get("tags") or ()],
+        metadata={str(k): str(v) for k, v in (opts.get("metadata") or {}).items()},
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class attributes:
+    """Attach attribution to every LLM call made inside a block or a function.
+
+    Nested scopes override single fields, append tags and merge metadata. Works as a context
+    manager and as a decorator of sync and async functions.
+
+    Example::
+
+        with switchyard.attributes(endpoint="support-reply", conversation_id=ticket.id,
+                                   user_id=user.id, tags=["beta"], metadata={"tier": "pro"}):
+            client.chat.completions.create(model="gpt-4o", messages=msgs)
+
+        @switchyard.attributes(endpoint="nightly-digest")
+        async def digest() -> None: ...
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        conversation_id: str | None = None,
+        user_id: str | None = None,
+        tags: Iterable[str] = (),
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        self._changes: dict[str, Any] = {
+            "endpoint": endpoint,
+            "conversation_id": conversation_id,
+            "user_id": user_id,
+            "tags": tuple(tags),
+            "metadata": dict(metadata) if metadata else None,
+        }
+        self._tokens: list[Token[Scope]] = []
+
+    def _enter(self) -> Token[Scope]:
+        return _scope.set(merge_scope(_scope.get(), **self._changes))
+
+    def __enter__(self) -> Scope:
+        self._tokens.append(self._enter())
+        return _scope.get()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        _scope.reset(self._tokens.pop())
+
+    def __call__(self, func: _F) -> _F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                token = self._enter()
+                try:
+                    return await func(*args, **kwargs)
+                finally:
+                    _scope.reset(token)
+
+            return cast(_F, async_wrapper)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = self._enter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _scope.reset(token)
+
+        return cast(_F, wrapper)
+
+
+def endpoint(name: str) -> attributes:
+    """Attribute the LLM calls in a block or function to the endpoint ``name``.
+
+    Example::
+
+        with switchyard.endpoint("support-reply"):
+            client.chat.completions.create(model="gpt-4o", messages=msgs)
+
+        @switchyard.endpoint("classify-ticket")
+        def classify(text: str) -> str: ...
+    """
+    return attributes(endpoint=name)

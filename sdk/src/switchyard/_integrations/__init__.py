@@ -1,0 +1,1 @@
+"""Instrumentation of provider clients (OpenAI, Anthropic) and the generic ``track``."""

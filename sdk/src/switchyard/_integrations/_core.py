@@ -1,0 +1,284 @@
+"""Executing one instrumented call: route, call (with fallbacks and cascade), record.
+
+Everything Switchyard adds is guarded: if planning or recording fails, the app's own call goes
+through unchanged. Provider errors of a routed attempt fall through to the next fallback and at
+last to the app's own model, whose errors reach the app exactly as without Switchyard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+
+from .. import _routing
+from .._cascade import failing_check
+from .._client import Client, current_client
+from .._context import DEFAULT_ENDPOINT, Scope, scope_for_call
+from .._encode import is_sentinel
+from .._log import log_once
+from .._recorder import base_event, elapsed_ms, mark_error, new_event_id, now_ms, routing_field, set_payload
+from ._registry import available_providers, registered_method
+from ._streams import AsyncStreamProxy, StreamObserver, SyncStreamProxy
+
+_NOT_CAPTURED = frozenset({"extra_headers", "extra_query", "extra_body", "timeout", "switchyard"})
+
+
+class Adapter:
+    """How one provider API looks: prompt, usage, answer text, stream items."""
+
+    family: ClassVar[str] = ""
+
+    def prepare(self, kwargs: dict[str, Any], stream: bool) -> bool:
+        """Adjust ``kwargs`` in place before the call; return whether to hide a usage-only chunk."""
+        return False
+
+    def prompt_text(self, kwargs: Mapping[str, Any]) -> str:
+        raise NotImplementedError
+
+    def response_fields(self, response: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def output_text(self, response: Any) -> str | None:
+        """The answer's text, or ``None`` for a non-text answer (tool calls)."""
+        raise NotImplementedError
+
+    def refused(self, response: Any) -> bool:
+        return False
+
+    def observer(self, capture: bool, hide_usage: bool) -> StreamObserver:
+        raise NotImplementedError
+
+    def stream_response(self, observer: StreamObserver) -> Any:
+        return observer.summary()
+
+
+def user_text(messages: object, text_types: frozenset[str]) -> str:
+    """Newline-joined text of the user messages (docs/protocol.md, LEARNED_MODEL)."""
+    if isinstance(messages, str):
+        return messages
+    out: list[str] = []
+    for message in messages if isinstance(messages, list | tuple) else ():
+        role = message.get("role") if isinstance(message, Mapping) else getattr(message, "role", None)
+        if role != "user":
+            continue
+        content = message.get("content") if isinstance(message, Mapping) else getattr(message, "content", None)
+        if isinstance(content, str):
+            out.append(content)
+            continue
+        for part in content if isinstance(content, list | tuple) else ():
+            kind = part.get("type") if isinstance(part, Mapping) else getattr(part, "type", None)
+            text = part.get("text") if isinstance(part, Mapping) else getattr(part, "text", None)
+            if kind in text_types and isinstance(text, str):
+                out.append(text)
+    return "\n".join(out)
+
+
+def as_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def put_ints(fields: dict[str, Any], **values: object) -> None:
+    for name, value in values.items():
+        number = as_int(value)
+        if number is not None:
+            fields[name] = number
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One instrumented method of one client."""
+
+    adapter: Adapter
+    provider: str
+    original: Callable[..., Any]
+    is_async: bool
+    path: tuple[str, ...]
+
+
+class Call:
+    """One app call: its plan, and the events of its attempts."""
+
+    __slots__ = ("binding", "capture", "client", "first_id", "hide_usage", "kwargs", "model", "plan", "scope", "stream")
+
+    def __init__(self, client: Client, binding: Binding, kwargs: dict[str, Any], scope: Scope, stream: bool) -> None:
+        self.client = client
+        self.binding = binding
+        self.kwargs = kwargs
+        self.scope = scope
+        self.stream = stream
+        self.model = str(kwargs.get("model"))
+        self.first_id = new_event_id()
+        self.plan: _routing.Plan | None = None
+        self.hide_usage = False
+        self.capture = False
+
+    @property
+    def last(self) -> int:
+        return len(self.plan.attempts) - 1 if self.plan is not None else 0
+
+    def begin(self, index: int, reason: str | None) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any], float]:
+        """The method and kwargs of attempt ``index``, its event, and its start time."""
+        binding, kwargs, plan = self.binding, self.kwargs, self.plan
+        fn, provider, model = binding.original, binding.provider, self.model
+        event_id = self.first_id if index == 0 else new_event_id()
+        routing = None
+        if plan is not None:
+            attempt = plan.attempts[index]
+            provider, model = attempt.provider, attempt.model
+            if model != self.model:
+                kwargs = {**kwargs, "model": model}
+            if provider != binding.provider:
+                fn = registered_method(provider, binding.adapter.family, binding.is_async, binding.path) or fn
+            routing = routing_field(plan.policy_version, attempt, reason or attempt.reason)
+        event = base_event(self.client, self.scope, event_id=event_id, provider=provider, model=model, ts_ms=now_ms())
+        if routing is not None:
+            event["routing"] = routing
+        if self.capture:
+            snapshot = {k: list(v) if isinstance(v, list) else v for k, v in kwargs.items() if k not in _NOT_CAPTURED}
+            set_payload(event, lambda: snapshot, None)
+        return fn, kwargs, event, time.perf_counter()
+
+    def failed(self, event: dict[str, Any], start: float, exc: BaseException) -> None:
+        try:
+            event["latency_ms"] = elapsed_ms(start)
+            mark_error(event, exc)
+            self.client.record(event)
+        except Exception as err:
+            log_once("record-error", "switchyard: cannot record a failed call: %r", err)
+
+    def succeeded(self, event: dict[str, Any], start: float, response: Any, index: int) -> str | None:
+        """Record a finished non-stream attempt; return the cascade check it fails, if any."""
+        try:
+            event["latency_ms"] = elapsed_ms(start)
+            adapter = self.binding.adapter
+            event.update(adapter.response_fields(response))
+            if self.capture:
+                request = event["__payload__"][0]
+                set_payload(event, request, lambda: response)
+            self.client.record(event)
+            plan = self.plan
+            if plan is None or index != 0 or not plan.cascade_checks or self.last == 0:
+                return None
+            return failing_check(plan.cascade_checks, adapter.output_text(response), adapter.refused(response))
+        except Exception as err:
+            log_once("record-ok", "switchyard: cannot record a call: %r", err)
+            return None
+
+    def _stream_done(self, event: dict[str, Any], start: float) -> Callable[[StreamObserver, BaseException | None], None]:
+        adapter = self.binding.adapter
+
+        def done(observer: StreamObserver, exc: BaseException | None) -> None:
+            event["latency_ms"] = elapsed_ms(start)
+            if observer.first_at is not None:
+                event["ttft_ms"] = elapsed_ms(start, observer.first_at)
+            event.update(observer.fields)
+            if exc is not None and not isinstance(exc, GeneratorExit):
+                mark_error(event, exc)
+            if self.capture:
+                set_payload(event, event["__payload__"][0], lambda: adapter.stream_response(observer))
+            self.client.record(event)
+
+        return done
+
+    def watch_sync(self, event: dict[str, Any], start: float, stream: Any) -> SyncStreamProxy:
+        observer = self.binding.adapter.observer(self.capture, self.hide_usage)
+        return SyncStreamProxy(stream, observer, self._stream_done(event, start))
+
+    def watch_async(self, event: dict[str, Any], start: float, stream: Any) -> AsyncStreamProxy:
+        observer = self.binding.adapter.observer(self.capture, self.hide_usage)
+        return AsyncStreamProxy(stream, observer, self._stream_done(event, start))
+
+
+def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, streaming: bool) -> Call | None:
+    """Plan one call; ``None`` when Switchyard is not initialised (the call passes through)."""
+    client = current_client()
+    if client is None:
+        return None
+    try:
+        stream = streaming or kwargs.get("stream") is True
+        call = Call(client, binding, kwargs, scope_for_call(options), stream)
+        config = client.config
+        if config is not None:
+            scope, adapter = call.scope, binding.adapter
+            call.plan = _routing.plan(
+                config,
+                endpoint=scope.endpoint or DEFAULT_ENDPOINT,
+                provider=binding.provider,
+                model=call.model,
+                available=available_providers(binding.provider, adapter.family, binding.is_async),
+                event_id=call.first_id,
+                conversation_id=scope.conversation_id,
+                user_id=scope.user_id,
+                prompt=lambda: adapter.prompt_text(kwargs),
+                can_cascade=not stream,
+            )
+        if stream:
+            call.hide_usage = binding.adapter.prepare(kwargs, stream)
+        call.capture = client.capture_now()
+        return call
+    except Exception as exc:
+        log_once("plan", "switchyard: routing skipped after an internal error: %r", exc)
+        return None
+
+
+def instrument(binding: Binding) -> Callable[..., Any]:
+    """The replacement of a client's ``create`` method."""
+    original = binding.original
+
+    def create(*args: Any, **kwargs: Any) -> Any:
+        options = kwargs.pop("switchyard", None)
+        call = None if args else start_call(binding, kwargs, options, streaming=False)
+        if call is None:
+            return original(*args, **kwargs)
+        index, reason = 0, None
+        while True:
+            fn, kw, event, start = call.begin(index, reason)
+            try:
+                result = fn(**kw)
+            except Exception as exc:
+                call.failed(event, start, exc)
+                if index >= call.last:
+                    raise
+                index, reason = index + 1, "provider_error"
+                continue
+            if call.stream:
+                return call.watch_sync(event, start, result)
+            check = call.succeeded(event, start, result, index)
+            if check is None:
+                return result
+            index, reason = call.last, f"cascade:{check}"
+
+    async def acreate(*args: Any, **kwargs: Any) -> Any:
+        options = kwargs.pop("switchyard", None)
+        call = None if args else start_call(binding, kwargs, options, streaming=False)
+        if call is None:
+            return await original(*args, **kwargs)
+        index, reason = 0, None
+        while True:
+            fn, kw, event, start = call.begin(index, reason)
+            try:
+                result = await fn(**kw)
+            except Exception as exc:
+                call.failed(event, start, exc)
+                if index >= call.last:
+                    raise
+                index, reason = index + 1, "provider_error"
+                continue
+            if call.stream:
+                return call.watch_async(event, start, result)
+            check = call.succeeded(event, start, result, index)
+            if check is None:
+                return result
+            index, reason = call.last, f"cascade:{check}"
+
+    replacement: Any = acreate if binding.is_async else create
+    replacement.__switchyard_original__ = original
+    replacement.__doc__ = getattr(original, "__doc__", None)
+    return cast(Callable[..., Any], replacement)
+
+
+def omitted(value: object) -> bool:
+    """Absent in the provider SDK's sense (``None``, ``NOT_GIVEN``, ``omit``)."""
+    return value is None or is_sentinel(value)

@@ -3,12 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from apps.core import views as core_views
+from apps.ingest import pages as ingest_pages
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include("apps.accounts.urls")),
+    path("projects/<int:project_id>/ingest/", ingest_pages.ingest_settings, name="ingest-settings"),
+    path("v1/", include("apps.ingest.urls")),
     path("v1/", include("apps.accounts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

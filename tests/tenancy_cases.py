@@ -53,3 +53,47 @@ register(
     "api-key",
     Case(lambda t: reverse("api-key", args=[t.project.api_keys.first().pk]), "delete"),
 )
+
+
+def _ingest_lands_in_own_project(owner, intruder, response) -> None:  # type: ignore[no-untyped-def]
+    from tests.ingest.events import stored_count
+
+    assert response.status_code == 200, response.content
+    assert stored_count(owner.project.pk) == 0
+
+
+def _event_body(_t):  # type: ignore[no-untyped-def]
+    from tests.ingest.events import event
+
+    return {"schema_version": 1, "events": [event()]}
+
+
+register(
+    "ingest",
+    Case(
+        lambda t: "/v1/ingest", "post", auth="ingest", body=_event_body, verify=_ingest_lands_in_own_project
+    ),
+    Case(lambda t: "/v1/ingest", "post", auth="sdk", body=_event_body, expect=(403,)),
+)
+register(
+    "ingest-feedback",
+    Case(lambda t: "/v1/feedback", "post", auth="sdk", body=lambda t: {"feedback": []}, expect=(403,)),
+)
+register(
+    "ingest-otlp-traces",
+    Case(lambda t: "/v1/otlp/v1/traces", "post", auth="sdk", body=lambda t: {}, expect=(403,)),
+)
+register(
+    "ingest-settings",
+    Case(lambda t: reverse("ingest-settings", args=[t.project.pk])),
+    Case(
+        lambda t: reverse("ingest-settings", args=[t.project.pk]),
+        "post",
+        form=lambda t: {
+            "capture_mode": "none",
+            "capture_sample_rate": 0,
+            "rate_limit_events_per_s": 0,
+            "monthly_event_quota": 0,
+        },
+    ),
+)

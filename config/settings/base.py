@@ -5,11 +5,13 @@ Production differs from local only by environment variables (see README "Configu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dj_database_url
 
 from config.settings.env import BASE_DIR, env_bool, env_int, env_list, env_str
 
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEV_SECRET_KEY = "dev-insecure-switchyard-secret-key-change-me"  # noqa: S105 - refused in production
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
@@ -30,6 +32,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.warehouse",
+    "apps.pricing",
+    "apps.ingest",
 ]
 
 MIDDLEWARE = [
@@ -80,7 +84,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- ClickHouse ---------------------------------------------------------------
-CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb:///{VAR_DIR / 'clickhouse'}")
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{VAR_DIR / 'clickhouse'}")
 CLICKHOUSE_DATABASE = env_str("CLICKHOUSE_DATABASE", "switchyard")
 CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 CLICKHOUSE_QUERY_TIMEOUT_S = env_int("CLICKHOUSE_QUERY_TIMEOUT_S", 30)
@@ -99,6 +103,14 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 EMBEDDED_WORKER_THREADS = env_int("EMBEDDED_WORKER_THREADS", 2)
+
+# --- ingest limits --------------------------------------------------------------
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)
+INGEST_MAX_DECOMPRESSED_BYTES = env_int("INGEST_MAX_DECOMPRESSED_BYTES", 50_000_000)
+INGEST_MAX_EVENTS_PER_BATCH = env_int("INGEST_MAX_EVENTS_PER_BATCH", 5_000)
+INGEST_MAX_EVENT_BYTES = env_int("INGEST_MAX_EVENT_BYTES", 1_000_000)
+INGEST_DEFAULT_RATE_LIMIT_EPS = env_int("INGEST_DEFAULT_RATE_LIMIT_EPS", 100_000)
+INGEST_COMMIT_TIMEOUT_S = env_int("INGEST_COMMIT_TIMEOUT_S", 30)
 
 # --- cache (login throttling, rate limits) -------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

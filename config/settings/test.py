@@ -27,7 +27,7 @@ CACHES = {
         "KEY_PREFIX": f"test{_RUN}",
     }
 }
-CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb:///{VAR_DIR / 'ch-test' / str(_RUN)}")
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", f"chdb://{VAR_DIR / 'ch-test' / str(_RUN)}")
 CLICKHOUSE_DATABASE = env_str("CLICKHOUSE_DATABASE", "switchyard_test")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

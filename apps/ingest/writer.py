@@ -1,0 +1,228 @@
+"""The group-commit writer: many requests, one columnar insert.
+
+Request threads hand over validated rows and wait. One writer thread per process takes
+everything pending (up to `max_rows`, or whatever arrived within `linger` of the first row),
+drops rows whose `(project_id, event_id)` is already stored or repeated in the batch, inserts the
+rest into ClickHouse in one column-oriented insert, and only then wakes the requests. So:
+
+- an acknowledged event is committed (the request waits for the insert to return);
+- a failed insert fails every request in it (they answer 503 and the client retries the batch);
+- a retried batch, even one racing its original inside this process, is stored once, because
+  de-duplication and insert happen on this single thread against what is already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apps.warehouse import client as warehouse
+
+logger = logging.getLogger(__name__)
+
+CALL_COLUMNS: tuple[str, ...] = (
+    "project_id",
+    "environment",
+    "endpoint",
+    "ts",
+    "event_id",
+    "provider",
+    "model",
+    "response_model",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "input_includes_cached",
+    "latency_ms",
+    "ttft_ms",
+    "status",
+    "error_type",
+    "cost_nano_usd",
+    "client_cost_nano_usd",
+    "price_id",
+    "cost_breakdown",
+    "routing_policy_version",
+    "routing_arm",
+    "routing_target",
+    "routing_reason",
+    "conversation_id",
+    "user_id",
+    "tags",
+    "metadata",
+    "payload_captured",
+    "redactions",
+    "request",
+    "response",
+    "retention_days",
+)
+PROJECT_COL = CALL_COLUMNS.index("project_id")
+TS_COL = CALL_COLUMNS.index("ts")
+EVENT_COL = CALL_COLUMNS.index("event_id")
+
+_EXISTING_SQL = """
+SELECT DISTINCT project_id, event_id FROM llm_calls
+WHERE project_id IN {projects:Array(UInt64)}
+  AND ts BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
+  AND event_id IN {ids:Array(UUID)}
+"""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    stored: int
+    duplicates: int
+
+
+@dataclass
+class _Pending:
+    rows: list[tuple[Any, ...]]
+    future: Future[WriteResult] = field(default_factory=Future)
+
+
+@dataclass
+class WriterStats:
+    flushes: int = 0
+    rows_written: int = 0
+    duplicates_dropped: int = 0
+    failures: int = 0
+    last_flush_ms: float = 0.0
+    queue_depth: int = 0
+
+
+class GroupCommitWriter:
+    def __init__(self, *, table: str = "llm_calls", max_rows: int = 20_000, linger_s: float = 0.02):
+        self.table = table
+        self.max_rows = max_rows
+        self.linger_s = linger_s
+        self.stats = WriterStats()
+        self._queue: queue.Queue[_Pending] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, rows: list[tuple[Any, ...]]) -> Future[WriteResult]:
+        """Queue rows for the next group commit; the future resolves once they are committed."""
+        pending = _Pending(rows)
+        if not rows:
+            pending.future.set_result(WriteResult(0, 0))
+            return pending.future
+        self._ensure_thread()
+        self._queue.put(pending)
+        return pending.future
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="switchyard-ingest-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _take(self) -> list[_Pending]:
+        first = self._queue.get()
+        batch, rows = [first], len(first.rows)
+        deadline = time.monotonic() + self.linger_s
+        while rows < self.max_rows:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            batch.append(item)
+            rows += len(item.rows)
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            self.stats.queue_depth = self._queue.qsize()
+            started = time.perf_counter()
+            try:
+                results = self._commit(batch)
+            except Exception as exc:  # every waiting request learns of the failure
+                self.stats.failures += 1
+                logger.warning("ingest flush of %d requests failed: %s", len(batch), exc)
+                for item in batch:
+                    item.future.set_exception(exc)
+                continue
+            finally:
+                self.stats.last_flush_ms = (time.perf_counter() - started) * 1000
+            for item, result in zip(batch, results, strict=True):
+                item.future.set_result(result)
+
+    def _commit(self, batch: Sequence[_Pending]) -> list[WriteResult]:
+        all_rows = [row for item in batch for row in item.rows]
+        existing = self._already_stored(all_rows)
+        seen: set[tuple[int, uuid.UUID]] = set(existing)
+        keep: list[tuple[Any, ...]] = []
+        results = []
+        for item in batch:
+            stored = duplicates = 0
+            for row in item.rows:
+                key = (row[PROJECT_COL], row[EVENT_COL])
+                if key in seen:
+                    duplicates += 1
+                    continue
+                seen.add(key)
+                keep.append(row)
+                stored += 1
+            results.append(WriteResult(stored, duplicates))
+        if keep:
+            columns = [list(col) for col in zip(*keep, strict=True)]
+            warehouse.system_insert(self.table, columns, CALL_COLUMNS, feature="ingest", column_oriented=True)
+        self.stats.flushes += 1
+        self.stats.rows_written += len(keep)
+        self.stats.duplicates_dropped += len(all_rows) - len(keep)
+        return results
+
+    def _already_stored(self, rows: list[tuple[Any, ...]]) -> set[tuple[int, uuid.UUID]]:
+        times: list[datetime] = [row[TS_COL] for row in rows]
+        result = warehouse.system_query(
+            _EXISTING_SQL,
+            {
+                "projects": sorted({row[PROJECT_COL] for row in rows}),
+                "lo": min(times),
+                "hi": max(times),
+                "ids": [row[EVENT_COL] for row in rows],
+            },
+            feature="ingest-dedup",
+        )
+        return {(int(p), e) for p, e in result.rows}
+
+
+_writer: GroupCommitWriter | None = None
+_writer_lock = threading.Lock()
+
+
+def get_writer() -> GroupCommitWriter:
+    global _writer
+    with _writer_lock:
+        if _writer is None:
+            _writer = GroupCommitWriter()
+        return _writer
+
+
+def _reset_after_fork() -> None:
+    global _writer
+    _writer = None
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)

@@ -11,12 +11,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import switchyard  # noqa: E402
-from switchyard._integrations._registry import unregister_all  # noqa: E402
-from switchyard._log import reset_log_once  # noqa: E402
-from sy_fake_providers import AnthropicHandler, OpenAIHandler, ProviderState  # noqa: E402
-from sy_fake_switchyard import INGEST_KEY, SDK_KEY, SwitchyardHandler, SwitchyardState  # noqa: E402
-from sy_http import LocalServer  # noqa: E402
+import switchyard
+from switchyard._integrations._registry import unregister_all
+from switchyard._log import reset_log_once
+from sy_fake_providers import AnthropicHandler, OpenAIHandler, ProviderState
+from sy_fake_switchyard import INGEST_KEY, SDK_KEY, SwitchyardHandler, SwitchyardState
+from sy_http import LocalServer
 
 
 class Peer:
@@ -73,10 +73,15 @@ def anthropic_peer(_anthropic_server: Peer) -> ProviderState:
     return state
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_once() -> None:
+    """Each test observes "logged once" from a clean slate."""
+    reset_log_once()
+
+
 @pytest.fixture
 def start_sdk(sink: SwitchyardState, tmp_path: Path) -> Iterator[Callable[..., switchyard.Client]]:
     """``start_sdk(**overrides)`` → ``switchyard.init`` against the local peer; shut down after."""
-    reset_log_once()
 
     def start(**overrides: Any) -> switchyard.Client:
         options: dict[str, Any] = {

@@ -33,7 +33,7 @@ class ProviderState:
         """Record the request; return a scripted failure status (or None) and the answer text."""
         model = str(body.get("model"))
         with self.lock:
-            self.requests.append({"path": path, "body": body, "headers": dict(headers)})
+            self.requests.append({"path": path, "body": body, "headers": {k.lower(): v for k, v in headers.items()}})
             queue = self.failures.get(model)
             status = queue.pop(0) if queue else None
             return status, self.answers.get(model, f"answer from {model}")

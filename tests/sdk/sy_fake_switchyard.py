@@ -19,7 +19,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from sy_http import Handler
 
 INGEST_KEY = "sy_ingest_abcd1234_" + "s" * 43
@@ -141,13 +140,15 @@ class SwitchyardState:
                 self.arrived.wait(0.05)
             return list(self.events.values())
 
-    def ingest(self, doc: Any) -> dict[str, Any]:
+    def ingest(self, doc: Any, *, encoding: str | None = None, raw_bytes: int = 0) -> dict[str, Any]:
         events = doc.get("events") if isinstance(doc, dict) else None
         if not isinstance(events, list) or doc.get("schema_version") != 1:
             raise ValueError("body: schema_version 1 and an events list are required")
         accepted, duplicates, rejected = 0, 0, []
         with self.arrived:
-            self.batches.append({"count": len(events), "sdk": doc.get("sdk")})
+            self.batches.append(
+                {"count": len(events), "sdk": doc.get("sdk"), "encoding": encoding, "raw_bytes": raw_bytes}
+            )
             for index, event in enumerate(events):
                 problem = validate_event(event)
                 if problem is not None:
@@ -197,7 +198,9 @@ class SwitchyardHandler(Handler):
             self.send_json(413, _error("payload_too_large", "batch too large"))
             return
         try:
-            result = app.ingest(json.loads(body))
+            result = app.ingest(
+                json.loads(body), encoding=self.headers.get("Content-Encoding"), raw_bytes=len(body)
+            )
         except ValueError as exc:
             self.send_json(400, _error("invalid_body", str(exc)))
             return

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from switchyard._config import parse_config
 from switchyard._integrations._core import user_text
 from switchyard._routing import bucket, plan

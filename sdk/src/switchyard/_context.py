@@ -68,7 +68,7 @@ def merge_scope(
     """``base`` with the given fields overriding, tags appended and metadata merged."""
     merged_meta = base.metadata
     if metadata:
-        merged_meta = {**(base.metadata or {}), **metadata}
+        merged_meta = {**(base.metadata or {}), **{str(k): str(v) for k, v in metadata.items()}}
     extra_tags = tuple(tag for tag in tags if tag not in base.tags)
     return Scope(
         endpoint=endpoint if endpoint is not None else base.endpoint,
@@ -91,7 +91,7 @@ def scope_for_call(options: object) -> Scope:
         conversation_id=_opt_str(opts.get("conversation_id")),
         user_id=_opt_str(opts.get("user_id")),
         tags=[str(tag) for tag in opts.get("tags") or ()],
-        metadata={str(k): str(v) for k, v in (opts.get("metadata") or {}).items()},
+        metadata=opts.get("metadata") or None,
     )
 
 

@@ -76,9 +76,9 @@ class ConfigStore:
                 return False
             self.current = config
             self.etag = signed.etag
-        self.loaded.set()
         if persist:
             self._persist(signed)
+        self.loaded.set()
         return True
 
     def _persist(self, signed: SignedConfig) -> None:
@@ -236,9 +236,10 @@ class ConfigPoller:
             return self._ok()
         if status in (408, 429) or status >= 500:
             return self._backoff(retry_after_seconds(response))
-        level = logging.ERROR if status in (401, 403) else logging.WARNING
+        unauthorized = status in (401, 403)
+        level = logging.ERROR if unauthorized else logging.WARNING
         log_once(f"config-{status}", "switchyard: GET %s answered %s", self.url, status, level=level)
-        return self._backoff(None, permanent=True)
+        return self._backoff(None, permanent=unauthorized)
 
     def _ok(self) -> float:
         self._failures = 0

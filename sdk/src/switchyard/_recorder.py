@@ -42,7 +42,7 @@ def base_event(
     event: dict[str, Any] = {
         "event_id": event_id,
         "ts": ts_ms,
-        "endpoint": scope.endpoint or DEFAULT_ENDPOINT,
+        "endpoint": (scope.endpoint or DEFAULT_ENDPOINT)[:128],
         "provider": provider,
         "model": model,
     }

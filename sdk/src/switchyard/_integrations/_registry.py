@@ -24,12 +24,14 @@ def client_kind(client: Any) -> tuple[str, bool] | None:
     family = type(client).__module__.split(".", 1)[0]
     try:
         if family == "openai":
-            return family, inspect.iscoroutinefunction(_original(client.chat.completions.create))
-        if family == "anthropic":
-            return family, inspect.iscoroutinefunction(_original(client.messages.create))
+            method = _original(client.chat.completions.create)
+        elif family == "anthropic":
+            method = _original(client.messages.create)
+        else:
+            return None
     except AttributeError:
         return None
-    return None
+    return family, inspect.iscoroutinefunction(inspect.unwrap(method))
 
 
 def _original(method: Any) -> Any:

@@ -73,14 +73,22 @@ def validate_event(event: Any) -> str | None:
             return "routing.arm: must be baseline|candidate|fallback"
         if not isinstance(routing.get("policy_version"), int) or not isinstance(routing.get("reason"), str):
             return "routing: policy_version int and reason str required"
+    for name in ("conversation_id", "user_id", "error_type", "provider", "response_model", "model"):
+        value = event.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > 256):
+            return f"{name}: string of at most 256 characters"
     tags = event.get("tags")
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
-        return "tags: list of strings"
+    if tags is not None and (
+        not isinstance(tags, list) or len(tags) > 64 or not all(isinstance(t, str) and len(t) <= 128 for t in tags)
+    ):
+        return "tags: at most 64 strings of at most 128 characters"
     metadata = event.get("metadata")
     if metadata is not None and (
-        not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values())
+        not isinstance(metadata, dict)
+        or len(metadata) > 64
+        or not all(isinstance(v, str) and len(v) <= 2048 for v in metadata.values())
     ):
-        return "metadata: string to string object"
+        return "metadata: at most 64 string values of at most 2048 characters"
     for name in ("request", "response"):
         if name in event and not isinstance(event[name], dict):
             return f"{name}: must be an object"

@@ -111,6 +111,22 @@ def test_scopes_nest_and_stay_in_their_thread(start_sdk: Callable[..., Any], sin
     assert "user_id" not in outer and outer["tags"] == ["t1"]
 
 
+def test_attribution_is_clipped_to_the_protocol_limits(start_sdk: Callable[..., Any], sink: SwitchyardState) -> None:
+    start_sdk()
+    with switchyard.attributes(
+        endpoint="e" * 300,
+        conversation_id="c" * 1_000,
+        tags=[f"tag-{i}" for i in range(100)] + ["x" * 500],
+        metadata={f"k{i}": "v" * 5_000 for i in range(100)},
+    ), switchyard.track(provider="p", model="m"):
+        pass
+    (event,) = collected(sink, 1)
+    assert len(event["endpoint"]) == 128 and len(event["conversation_id"]) == 256
+    assert len(event["tags"]) == 64 and len(event["metadata"]) == 64
+    assert max(len(v) for v in event["metadata"].values()) == 2048
+    assert sink.rejected == []
+
+
 def test_scopes_follow_asyncio_tasks_and_to_thread(start_sdk: Callable[..., Any], sink: SwitchyardState) -> None:
     start_sdk()
 

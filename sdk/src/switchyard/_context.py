@@ -18,6 +18,11 @@ from typing import Any, TypedDict, TypeVar, cast
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 DEFAULT_ENDPOINT = "default"
+# Field limits of docs/protocol.md (longer values would get the event rejected).
+_MAX_ID = 256
+_MAX_TAG = 128
+_MAX_META_VALUE = 2048
+_MAX_ITEMS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +70,20 @@ def merge_scope(
     tags: Iterable[str] = (),
     metadata: Mapping[str, str] | None = None,
 ) -> Scope:
-    """``base`` with the given fields overriding, tags appended and metadata merged."""
+    """``base`` with the given fields overriding, tags appended and metadata merged.
+
+    Values are clipped to the protocol's field limits here, once per scope, not per call.
+    """
     merged_meta = base.metadata
     if metadata:
-        merged_meta = {**(base.metadata or {}), **{str(k): str(v) for k, v in metadata.items()}}
-    extra_tags = tuple(tag for tag in tags if tag not in base.tags)
+        merged = {**(base.metadata or {}), **{str(k)[:_MAX_ID]: str(v)[:_MAX_META_VALUE] for k, v in metadata.items()}}
+        merged_meta = dict(list(merged.items())[:_MAX_ITEMS])
+    extra_tags = tuple(dict.fromkeys(str(tag)[:_MAX_TAG] for tag in tags if tag not in base.tags))
     return Scope(
         endpoint=endpoint if endpoint is not None else base.endpoint,
-        conversation_id=conversation_id if conversation_id is not None else base.conversation_id,
-        user_id=user_id if user_id is not None else base.user_id,
-        tags=base.tags + extra_tags if extra_tags else base.tags,
+        conversation_id=conversation_id[:_MAX_ID] if conversation_id is not None else base.conversation_id,
+        user_id=user_id[:_MAX_ID] if user_id is not None else base.user_id,
+        tags=(base.tags + extra_tags)[:_MAX_ITEMS] if extra_tags else base.tags,
         metadata=merged_meta,
     )
 

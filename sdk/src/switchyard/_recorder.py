@@ -78,7 +78,7 @@ def set_payload(
 def mark_error(event: dict[str, Any], exc: BaseException) -> None:
     name = type(exc).__name__
     event["status"] = "timeout" if "Timeout" in name or isinstance(exc, TimeoutError) else "error"
-    event["error_type"] = name
+    event["error_type"] = name[:256]
 
 
 def elapsed_ms(start: float, end: float | None = None) -> int:

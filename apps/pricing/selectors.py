@@ -1,0 +1,269 @@
+"""Reads for pricing: the cached price book the ingest path costs calls with, and the catalogue.
+
+`price_book(organization_id=…)` is the one entry point for costing: it is kept in-process for
+BOOK_TTL_S seconds and dropped in this process as soon as a price, model or override changes
+(other processes pick the change up within BOOK_TTL_S; the recompute job covers that window).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import Organization
+from apps.core.errors import NotFound
+from apps.pricing.book import (
+    PRICE_FIELDS,
+    DiscountRecord,
+    ModelRecord,
+    PriceBook,
+    PriceRecord,
+    ProviderRecord,
+)
+from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeJob
+from apps.warehouse.client import ProjectScope, load_sql
+
+__all__ = [
+    "BOOK_TTL_S",
+    "PriceBook",
+    "PriceRow",
+    "UnpricedModel",
+    "model_get_visible",
+    "models_visible",
+    "price_book",
+    "price_book_invalidate",
+    "price_book_load",
+    "price_rows",
+    "providers_visible",
+    "recompute_jobs_for_organization",
+    "unpriced_models",
+]
+
+BOOK_TTL_S = 30.0
+
+_lock = threading.Lock()
+_generation = 0
+_catalogue: tuple[float, int, tuple[list[ProviderRecord], list[ModelRecord], list[PriceRecord]]] | None = None
+_books: dict[int, tuple[float, int, PriceBook]] = {}
+
+
+def _provider_records(qs: QuerySet[Provider], custom: bool) -> list[ProviderRecord]:
+    return [
+        ProviderRecord(
+            slug=p.slug,
+            name=p.name,
+            aliases=tuple(p.aliases or ()),
+            input_includes_cached=p.input_includes_cached,
+            output_includes_reasoning=p.output_includes_reasoning,
+            custom=custom,
+        )
+        for p in qs
+    ]
+
+
+def _model_records(qs: QuerySet[LlmModel], custom: bool) -> list[ModelRecord]:
+    return [
+        ModelRecord(
+            id=m.pk,
+            provider=m.provider.slug,
+            name=m.name,
+            aliases=tuple(m.aliases or ()),
+            pattern=m.match_pattern,
+            custom=custom,
+        )
+        for m in qs.select_related("provider")
+    ]
+
+
+def _price_records(qs: QuerySet[Price], custom: bool) -> list[PriceRecord]:
+    return [
+        PriceRecord(
+            id=p.pk,
+            model_id=p.model_id,
+            effective_from=p.effective_from,
+            tier=p.tier,
+            custom=custom,
+            long_context_threshold=p.long_context_threshold,
+            **{name: getattr(p, name) for name in PRICE_FIELDS},
+        )
+        for p in qs
+    ]
+
+
+def _catalogue_records() -> tuple[list[ProviderRecord], list[ModelRecord], list[PriceRecord]]:
+    global _catalogue
+    now = time.monotonic()
+    cached = _catalogue
+    if cached is not None and now - cached[0] < BOOK_TTL_S and cached[1] == _generation:
+        return cached[2]
+    generation = _generation
+    records = (
+        _provider_records(Provider.objects.filter(organization__isnull=True), custom=False),
+        _model_records(LlmModel.objects.filter(organization__isnull=True), custom=False),
+        _price_records(Price.objects.filter(organization__isnull=True), custom=False),
+    )
+    with _lock:
+        if generation == _generation:
+            _catalogue = (now, generation, records)
+    return records
+
+
+def price_book_load(*, organization_id: int | None) -> PriceBook:
+    """A fresh book from the database (the recompute job uses this, never a cached one)."""
+    providers, models, prices = _catalogue_records()
+    discounts: list[DiscountRecord] = []
+    if organization_id is not None:
+        providers = providers + _provider_records(
+            Provider.objects.filter(organization_id=organization_id), custom=True
+        )
+        models = models + _model_records(
+            LlmModel.objects.filter(organization_id=organization_id), custom=True
+        )
+        prices = prices + _price_records(Price.objects.filter(organization_id=organization_id), custom=True)
+        discounts = [
+            DiscountRecord(d.provider.slug, d.percent, d.effective_from)
+            for d in ProviderDiscount.objects.filter(organization_id=organization_id).select_related(
+                "provider"
+            )
+        ]
+    return PriceBook(providers=providers, models=models, prices=prices, discounts=discounts)
+
+
+def price_book(*, organization_id: int) -> PriceBook:
+    """The organisation's price book, cached in-process for BOOK_TTL_S seconds."""
+    now = time.monotonic()
+    hit = _books.get(organization_id)
+    if hit is not None and now - hit[0] < BOOK_TTL_S and hit[1] == _generation:
+        return hit[2]
+    generation = _generation
+    book = price_book_load(organization_id=organization_id)
+    with _lock:
+        if generation == _generation:
+            _books[organization_id] = (now, generation, book)
+    return book
+
+
+def price_book_invalidate() -> None:
+    """Forget every cached book in this process (call after a price or override change commits)."""
+    global _generation, _catalogue
+    with _lock:
+        _generation += 1
+        _catalogue = None
+        _books.clear()
+
+
+# --- the catalogue as pages and the API show it ---------------------------------------------
+
+
+def _visible(organization_id: int | None) -> Q:
+    return Q(organization__isnull=True) | Q(organization_id=organization_id)
+
+
+def providers_visible(*, organization_id: int | None) -> QuerySet[Provider]:
+    return Provider.objects.filter(_visible(organization_id)).order_by("slug")
+
+
+def models_visible(
+    *, organization_id: int | None, search: str = "", provider: str = ""
+) -> QuerySet[LlmModel]:
+    qs = LlmModel.objects.filter(_visible(organization_id)).select_related("provider")
+    if provider:
+        qs = qs.filter(provider__slug__iexact=provider.strip())
+    if search:
+        qs = qs.filter(Q(name__icontains=search.strip()) | Q(display_name__icontains=search.strip()))
+    return qs.order_by("provider__slug", "name")
+
+
+def model_get_visible(*, organization_id: int | None, model_id: int) -> LlmModel:
+    model = models_visible(organization_id=organization_id).filter(pk=model_id).first()
+    if model is None:
+        raise NotFound("Model not found")
+    return model
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    """A price row with the end of its validity (the next row's start, or None = still in force)."""
+
+    price: Price
+    effective_until: datetime | None
+
+    @property
+    def scope(self) -> str:
+        return "catalogue" if self.price.organization_id is None else "organization"
+
+
+def price_rows(
+    *, organization_id: int | None, model_ids: list[int] | None = None, current_only: bool = False
+) -> list[PriceRow]:
+    """Prices the organisation sees (the catalogue's and its own), newest first per model."""
+    qs = Price.objects.filter(
+        _visible(organization_id), model__in=models_visible(organization_id=organization_id)
+    )
+    if model_ids is not None:
+        qs = qs.filter(model_id__in=model_ids)
+    ordered = list(
+        qs.select_related("model__provider").order_by(
+            "model__provider__slug", "model__name", "tier", "-effective_from"
+        )
+    )
+    rows: list[PriceRow] = []
+    next_start: dict[tuple[int, str, int | None], datetime] = {}
+    for price in ordered:
+        key = (price.model_id, price.tier, price.organization_id)
+        until = next_start.get(key)
+        next_start[key] = price.effective_from
+        if current_only and until is not None:
+            continue
+        rows.append(PriceRow(price, until))
+    return rows
+
+
+def recompute_jobs_for_organization(*, organization: Organization, limit: int = 50) -> QuerySet[RecomputeJob]:
+    return (
+        RecomputeJob.objects.filter(organization=organization)
+        .select_related("project")
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- models without a price --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnpricedModel:
+    project_id: int
+    project_name: str
+    provider: str
+    model: str
+    calls: int
+    first_seen: datetime
+    last_seen: datetime
+    now_priced: bool  # a price exists now: a recompute will (or did) fill these in
+
+
+def unpriced_models(*, organization: Organization) -> list[UnpricedModel]:
+    """Per project, every (provider, model) with calls stored without a price (from the rollups)."""
+    sql = load_sql(__file__, "unpriced_models")
+    book = price_book(organization_id=organization.pk)
+    out: list[UnpricedModel] = []
+    for project in organization.projects.order_by("name"):
+        result = ProjectScope(project.pk).query(sql, feature="pricing.unpriced")
+        for row in result.dicts():
+            out.append(
+                UnpricedModel(
+                    project_id=project.pk,
+                    project_name=project.name,
+                    provider=row["provider"],
+                    model=row["model"],
+                    calls=int(row["calls"]),
+                    first_seen=row["first_seen"],
+                    last_seen=row["last_seen"],
+                    now_priced=book.resolve(row["provider"], row["model"]) is not None,
+                )
+            )
+    return out

@@ -45,6 +45,7 @@ from apps.warehouse.client import ProjectScope, load_sql
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+MAX_BATCHES_PER_RUN = 50  # then the job goes back on the queue, so one task never runs for hours
 LEASE = timedelta(minutes=5)  # a running job whose heartbeat is older than this has died
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NIL_UUID = uuid.UUID(int=0)
@@ -219,8 +220,17 @@ def _params(job: RecomputeJob) -> dict[str, Any]:
     return {"since": job.since, "pairs": [tuple(pair) for pair in job.pairs]}
 
 
-def _pass(job: RecomputeJob, book: PriceBook, *, received_from: datetime, save_cursor: bool) -> None:
+def _pass(
+    job: RecomputeJob,
+    book: PriceBook,
+    *,
+    received_from: datetime,
+    save_cursor: bool,
+    max_batches: int | None = None,
+) -> bool:
+    """Recompute batches after the cursor. True when the end was reached, False when out of budget."""
     scope = ProjectScope(job.project_id)
+    batches = 0
     sql = load_sql(__file__, "recompute_batch")
     cursor_ts = job.cursor_ts if save_cursor and job.cursor_ts else job.since - timedelta(milliseconds=1)
     cursor_id = uuid.UUID(job.cursor_event_id) if save_cursor and job.cursor_event_id else NIL_UUID
@@ -232,9 +242,12 @@ def _pass(job: RecomputeJob, book: PriceBook, *, received_from: datetime, save_c
             "received_from": received_from,
             "limit": BATCH_SIZE,
         }
+        if max_batches is not None and batches >= max_batches:
+            return False
+        batches += 1
         result = scope.query(sql, params, feature=FEATURE)
         if not result.rows:
-            return
+            return True
         rows = result.dicts()
         revised = [r for r in (_revise(book, row) for row in rows) if r is not None]
         if revised:
@@ -254,23 +267,31 @@ def _pass(job: RecomputeJob, book: PriceBook, *, received_from: datetime, save_c
             fields += ["processed", "cursor_ts", "cursor_event_id"]
         job.save(update_fields=fields)
         if len(rows) < BATCH_SIZE:
-            return
+            return True
 
 
-def recompute_job_run(*, job_id: int) -> RecomputeJob | None:
-    """Run (or resume) one job to the end. None when it is not this worker's to run now."""
+def recompute_job_run(*, job_id: int, max_batches: int | None = MAX_BATCHES_PER_RUN) -> RecomputeJob | None:
+    """Run (or resume) one job for at most `max_batches` batches, then hand it back to the queue.
+
+    None when the job is not this worker's to run now (done, running elsewhere, or its project
+    busy with another job).
+    """
     job = _claim(job_id)
     if job is None:
         return None
     try:
         book = price_book_load(organization_id=job.organization_id)
-        if job.cursor_ts is None:
+        if job.cursor_ts is None and job.processed == 0:
             count = ProjectScope(job.project_id).query(
                 load_sql(__file__, "recompute_count"), _params(job), feature=FEATURE
             )
             job.total = int(count.scalar() or 0)
             job.save(update_fields=["total", "updated_at"])
-        _pass(job, book, received_from=EPOCH, save_cursor=True)
+        if not _pass(job, book, received_from=EPOCH, save_cursor=True, max_batches=max_batches):
+            job.status = RecomputeStatus.PENDING  # out of budget: the rest runs as a new task
+            job.save(update_fields=["status", "updated_at"])
+            recompute_job_start(job=job)
+            return job
         # Calls received around the change may have been costed by a stale book elsewhere.
         wait = (job.created_at + timedelta(seconds=_settle_seconds()) - timezone.now()).total_seconds()
         if wait > 0:
@@ -285,9 +306,9 @@ def recompute_job_run(*, job_id: int) -> RecomputeJob | None:
         job.status = RecomputeStatus.FAILED
         job.error = f"{type(exc).__name__}: {exc}"[:2000]
         job.save(update_fields=["status", "error", "updated_at"])
-        raise
-    finally:
         _start_next(job.project_id)
+        raise
+    _start_next(job.project_id)
     return job
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 
@@ -94,11 +94,13 @@ def _price_records(qs: QuerySet[Price], custom: bool) -> list[PriceRecord]:
     ]
 
 
-def _catalogue_records() -> tuple[list[ProviderRecord], list[ModelRecord], list[PriceRecord]]:
+def _catalogue_records(
+    *, fresh: bool = False
+) -> tuple[list[ProviderRecord], list[ModelRecord], list[PriceRecord]]:
     global _catalogue
     now = time.monotonic()
     cached = _catalogue
-    if cached is not None and now - cached[0] < BOOK_TTL_S and cached[1] == _generation:
+    if not fresh and cached is not None and now - cached[0] < BOOK_TTL_S and cached[1] == _generation:
         return cached[2]
     generation = _generation
     records = (
@@ -112,9 +114,8 @@ def _catalogue_records() -> tuple[list[ProviderRecord], list[ModelRecord], list[
     return records
 
 
-def price_book_load(*, organization_id: int | None) -> PriceBook:
-    """A fresh book from the database (the recompute job uses this, never a cached one)."""
-    providers, models, prices = _catalogue_records()
+def _book(organization_id: int | None, *, fresh: bool) -> PriceBook:
+    providers, models, prices = _catalogue_records(fresh=fresh)
     discounts: list[DiscountRecord] = []
     if organization_id is not None:
         providers = providers + _provider_records(
@@ -133,6 +134,11 @@ def price_book_load(*, organization_id: int | None) -> PriceBook:
     return PriceBook(providers=providers, models=models, prices=prices, discounts=discounts)
 
 
+def price_book_load(*, organization_id: int | None) -> PriceBook:
+    """A book straight from the database, no cache at all (the recompute job uses this)."""
+    return _book(organization_id, fresh=True)
+
+
 def price_book(*, organization_id: int) -> PriceBook:
     """The organisation's price book, cached in-process for BOOK_TTL_S seconds."""
     now = time.monotonic()
@@ -140,7 +146,7 @@ def price_book(*, organization_id: int) -> PriceBook:
     if hit is not None and now - hit[0] < BOOK_TTL_S and hit[1] == _generation:
         return hit[2]
     generation = _generation
-    book = price_book_load(organization_id=organization_id)
+    book = _book(organization_id, fresh=False)
     with _lock:
         if generation == _generation:
             _books[organization_id] = (now, generation, book)
@@ -246,6 +252,10 @@ class UnpricedModel:
     now_priced: bool  # a price exists now: a recompute will (or did) fill these in
 
 
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def unpriced_models(*, organization: Organization) -> list[UnpricedModel]:
     """Per project, every (provider, model) with calls stored without a price (from the rollups)."""
     sql = load_sql(__file__, "unpriced_models")
@@ -261,8 +271,8 @@ def unpriced_models(*, organization: Organization) -> list[UnpricedModel]:
                     provider=row["provider"],
                     model=row["model"],
                     calls=int(row["calls"]),
-                    first_seen=row["first_seen"],
-                    last_seen=row["last_seen"],
+                    first_seen=_utc(row["first_seen"]),
+                    last_seen=_utc(row["last_seen"]),
                     now_priced=book.resolve(row["provider"], row["model"]) is not None,
                 )
             )

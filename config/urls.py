@@ -13,6 +13,8 @@ urlpatterns = [
     path("projects/<int:project_id>/ingest/", ingest_pages.ingest_settings, name="ingest-settings"),
     path("v1/", include("apps.ingest.urls")),
     path("v1/", include("apps.accounts.api_urls")),
+    path("v1/", include("apps.pricing.api_urls")),
+    path("pricing/", include("apps.pricing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

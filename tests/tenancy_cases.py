@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from tests.pricing import tenancy_data as pricing
 from tests.tenancy import Case, public, register
 
 public("home", "redirects to log in or to the person's own project")
@@ -96,4 +97,42 @@ register(
             "monthly_event_quota": 0,
         },
     ),
+)
+register(
+    "pricing:catalogue",
+    Case(pricing.url("pricing:catalogue"), verify=pricing.hides_owner),
+)
+register(
+    "pricing:model",
+    Case(pricing.model_url),
+    Case(
+        pricing.model_url,
+        "post",
+        form=lambda t: {"save_price": "1", "effective_from": "2026-01-01", "input": "9", "output": "9"},
+    ),
+)
+register(
+    "pricing:settings",
+    Case(pricing.url("pricing:settings"), verify=pricing.hides_owner),
+    Case(
+        pricing.url("pricing:settings"),
+        "post",
+        form=lambda t: {"delete_discount": pricing.secrets(t)["discount"].pk},
+    ),
+)
+register("pricing:unpriced", Case(pricing.url("pricing:unpriced"), verify=pricing.hides_owner))
+register(
+    "pricing:recompute",
+    Case(pricing.url("pricing:recompute"), verify=pricing.hides_owner),
+    Case(pricing.url("pricing:recompute"), "post", form=lambda t: {"resume": pricing.secrets(t)["job"].pk}),
+)
+register(
+    "api-prices",
+    Case(lambda t: pricing.url("api-prices")(t) + "?model=secret-llm&history=1", verify=pricing.hides_owner),
+    Case(lambda t: pricing.url("api-prices")(t) + "?model=secret", auth="ingest", verify=pricing.hides_owner),
+)
+register(
+    "api-price-estimate",
+    Case(pricing.url("api-price-estimate"), "post", body=pricing.estimate_body, expect=(422,)),
+    Case(pricing.url("api-price-estimate"), "post", auth="sdk", body=pricing.estimate_body, expect=(422,)),
 )

@@ -32,7 +32,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Project
+from apps.accounts.models import Organization, Person, Project, Role
+from apps.accounts.services import require_role
 from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook, ResolvedModel
@@ -322,8 +323,10 @@ def _start_next(project_id: int) -> None:
         recompute_job_start(job=pending)
 
 
-def recompute_job_resume(*, job: RecomputeJob) -> RecomputeJob:
+def recompute_job_resume(*, job: RecomputeJob, actor: Person | None) -> RecomputeJob:
     """Start a failed or stalled job again; it continues from its cursor."""
+    if actor is not None:
+        require_role(user=actor, organization=job.organization, at_least=Role.ADMIN)
     stalled = job.status == RecomputeStatus.RUNNING and (
         job.heartbeat_at is None or job.heartbeat_at < timezone.now() - LEASE
     )
@@ -333,6 +336,12 @@ def recompute_job_resume(*, job: RecomputeJob) -> RecomputeJob:
     return job
 
 
-def recompute_organization(*, organization_id: int, since: datetime, reason: str) -> None:
+def recompute_organization(
+    *, organization: Organization, actor: Person | None, since: datetime, reason: str
+) -> None:
     """Recompute every stored cost of the organisation's projects since a time (admin action)."""
-    recompute_request(organization_id=organization_id, since=since, reason=reason)
+    if actor is not None:
+        require_role(user=actor, organization=organization, at_least=Role.ADMIN)
+    if since > timezone.now():
+        raise ApplicationError("since: must not be in the future", field="since")
+    recompute_request(organization_id=organization.pk, since=since, reason=reason)

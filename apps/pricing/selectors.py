@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import Organization
 from apps.core.errors import NotFound
@@ -37,6 +38,7 @@ __all__ = [
     "price_book",
     "price_book_invalidate",
     "price_book_load",
+    "price_is_catalogue",
     "price_rows",
     "providers_visible",
     "recompute_jobs_for_organization",
@@ -206,7 +208,10 @@ class PriceRow:
 def price_rows(
     *, organization_id: int | None, model_ids: list[int] | None = None, current_only: bool = False
 ) -> list[PriceRow]:
-    """Prices the organisation sees (the catalogue's and its own), newest first per model."""
+    """Prices the organisation sees (the catalogue's and its own), newest first per model and tier.
+
+    `current_only` keeps the rows in force now and any that start later.
+    """
     qs = Price.objects.filter(
         _visible(organization_id), model__in=models_visible(organization_id=organization_id)
     )
@@ -214,19 +219,25 @@ def price_rows(
         qs = qs.filter(model_id__in=model_ids)
     ordered = list(
         qs.select_related("model__provider").order_by(
-            "model__provider__slug", "model__name", "tier", "-effective_from"
+            "model__provider__slug", "model__name", "tier", "organization_id", "-effective_from"
         )
     )
+    now = timezone.now()
     rows: list[PriceRow] = []
     next_start: dict[tuple[int, str, int | None], datetime] = {}
     for price in ordered:
         key = (price.model_id, price.tier, price.organization_id)
         until = next_start.get(key)
         next_start[key] = price.effective_from
-        if current_only and until is not None:
+        if current_only and until is not None and until <= now:
             continue
         rows.append(PriceRow(price, until))
     return rows
+
+
+def price_is_catalogue(*, price_id: int) -> bool:
+    """Whether a price row is the shared catalogue's (negotiated discounts apply to those only)."""
+    return Price.objects.filter(pk=price_id, organization__isnull=True).exists()
 
 
 def recompute_jobs_for_organization(*, organization: Organization, limit: int = 50) -> QuerySet[RecomputeJob]:

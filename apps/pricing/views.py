@@ -1,0 +1,376 @@
+"""Pricing pages: the catalogue, a model's price history, the organisation's overrides, models
+without a price, and recompute progress. Every page is about the organisation the person is in."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.models import Organization
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.pages import page_errors
+from apps.pricing.book import PRICE_FIELDS
+from apps.pricing.display import per_million, price_out
+from apps.pricing.forms import (
+    CustomModelForm,
+    DiscountForm,
+    NamesForm,
+    PriceForm,
+    RecomputeForm,
+    rule_value,
+)
+from apps.pricing.models import LlmModel, Price, ProviderDiscount, RecomputeJob, RecomputeStatus
+from apps.pricing.recompute import LEASE, recompute_job_resume, recompute_organization
+from apps.pricing.selectors import (
+    model_get_visible,
+    models_visible,
+    price_book,
+    price_rows,
+    providers_visible,
+    recompute_jobs_for_organization,
+    unpriced_models,
+)
+from apps.pricing.services import (
+    custom_model_create,
+    custom_model_update,
+    discount_delete,
+    discount_set,
+    price_create,
+    price_delete,
+    price_get_for_organization,
+    price_update,
+)
+from apps.pricing.validation import PER_MILLION_EXP, clean_datetime
+
+PAST_NOTE = "Stored costs from that date on are being recomputed: see Recompute."
+
+
+def _organization(request: HttpRequest) -> Organization:
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.organization is None:
+        raise NotFound("You are not a member of any organisation")
+    return tenant.organization
+
+
+def _form_error(form: Any, exc: ApplicationError) -> None:
+    """A service's refusal, shown next to the field it names."""
+    if exc.status not in (400, 422):
+        raise exc
+    field = exc.field if exc.field in form.fields else None
+    message = exc.message
+    if field and message.startswith(f"{field}: "):
+        message = message[len(field) + 2 :]
+    form.add_error(field, message)
+
+
+def _past(when: Any) -> bool:
+    try:
+        return clean_datetime(when, "effective_from") <= timezone.now()
+    except ApplicationError:
+        return False
+
+
+@login_required
+@page_errors
+def catalogue(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    q = request.GET.get("q", "").strip()[:100]
+    provider = request.GET.get("provider", "").strip()[:64]
+    models = list(models_visible(organization_id=organization.pk, search=q, provider=provider)[:300])
+    now = timezone.now()
+    current: dict[int, Any] = {}
+    tiers: dict[int, set[str]] = defaultdict(set)
+    for row in price_rows(
+        organization_id=organization.pk, model_ids=[m.pk for m in models], current_only=True
+    ):
+        price = row.price
+        if price.effective_from > now:
+            continue
+        tiers[price.model_id].add(price.tier)
+        if price.tier != "standard":
+            continue
+        held = current.get(price.model_id)
+        if held is None or (price.organization_id and not held.price.organization_id):
+            current[price.model_id] = row
+    items = [
+        {
+            "model": m,
+            "price": price_out(current[m.pk]) if m.pk in current else None,
+            "tiers": sorted(tiers[m.pk] - {"standard"}),
+        }
+        for m in models
+    ]
+    context = {
+        "items": items,
+        "q": q,
+        "provider": provider,
+        "providers": providers_visible(organization_id=organization.pk),
+    }
+    return render(request, "pricing/catalogue.html", context)
+
+
+def _price_initial(price: Price) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "price_id": price.pk,
+        "effective_from": price.effective_from.strftime("%Y-%m-%d %H:%M"),
+        "tier": price.tier,
+        "currency": price.currency,
+        "long_context_threshold": price.long_context_threshold or "",
+        "source": price.source,
+    }
+    for name in PRICE_FIELDS:
+        value = getattr(price, name)
+        if name in ("request_fee", "image_fee"):
+            initial[name] = "" if value is None else format(value.normalize(), "f")
+        else:
+            initial[name] = per_million(value) or ""
+    return initial
+
+
+def _price_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data.get(name) or None for name in PRICE_FIELDS}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
+    organization = _organization(request)
+    model = model_get_visible(organization_id=organization.pk, model_id=model_id)
+    price_form = PriceForm(request.POST if "save_price" in request.POST else None)
+    names_form = NamesForm(
+        request.POST if "names" in request.POST else None,
+        initial={
+            "display_name": model.display_name,
+            "aliases": "\n".join(model.aliases or []),
+            "match_pattern": model.match_pattern,
+        },
+    )
+    here = reverse("pricing:model", args=[model.pk])
+    if request.method == "POST":
+        if "delete_price" in request.POST:
+            price = price_get_for_organization(
+                organization=organization, price_id=int(request.POST.get("delete_price") or 0)
+            )
+            if price.model_id != model.pk:
+                raise NotFound("Price not found")
+            price_delete(price=price, actor=request.user)
+            messages.success(request, f"Price from {price.effective_from:%Y-%m-%d} removed. {PAST_NOTE}")
+            return redirect(here)
+        if "save_price" in request.POST and price_form.is_valid():
+            data = price_form.cleaned_data
+            try:
+                kwargs = {
+                    "actor": request.user,
+                    "effective_from": data["effective_from"],
+                    "prices": _price_values(data),
+                    "per_exp": PER_MILLION_EXP,
+                    "long_context_threshold": data["long_context_threshold"],
+                    "currency": data["currency"],
+                }
+                if data.get("price_id"):
+                    price = price_get_for_organization(organization=organization, price_id=data["price_id"])
+                    if price.model_id != model.pk:
+                        raise NotFound("Price not found")
+                    price_update(price=price, source=data["source"], **kwargs)
+                else:
+                    price_create(
+                        model=model,
+                        organization=organization,
+                        tier=data["tier"],
+                        source=data["source"],
+                        **kwargs,
+                    )
+            except ApplicationError as exc:
+                _form_error(price_form, exc)
+            else:
+                note = PAST_NOTE if _past(data["effective_from"]) else ""
+                messages.success(request, f"Price saved for {model.name}. {note}".strip())
+                return redirect(here)
+        if "names" in request.POST and names_form.is_valid():
+            try:
+                custom_model_update(model=model, actor=request.user, **names_form.cleaned_data)
+            except ApplicationError as exc:
+                _form_error(names_form, exc)
+            else:
+                messages.success(request, f"Names of {model.name} saved.")
+                return redirect(here)
+    elif request.GET.get("edit", "").isdigit():
+        price = price_get_for_organization(organization=organization, price_id=int(request.GET["edit"]))
+        price_form = PriceForm(initial=_price_initial(price))
+    elif not price_form.is_bound:
+        price_form = PriceForm(
+            initial={"effective_from": timezone.now().strftime("%Y-%m-%d"), "tier": "standard"}
+        )
+    book = price_book(organization_id=organization.pk)
+    includes_cached, includes_reasoning = book.rule(model.provider.slug)
+    history = [
+        price_out(row) | {"own": row.price.organization_id == organization.pk}
+        for row in price_rows(organization_id=organization.pk, model_ids=[model.pk])
+    ]
+    context = {
+        "model": model,
+        "history": history,
+        "price_form": price_form,
+        "names_form": names_form,
+        "editing": bool(
+            price_form.initial.get("price_id") or (price_form.is_bound and price_form.data.get("price_id"))
+        ),
+        "rule": {"input_includes_cached": includes_cached, "output_includes_reasoning": includes_reasoning},
+    }
+    return render(request, "pricing/model.html", context)
+
+
+def _create_custom_model(
+    request: HttpRequest, organization: Organization, form: CustomModelForm
+) -> LlmModel | None:
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            model = custom_model_create(
+                organization=organization,
+                actor=request.user,
+                provider=data["provider"],
+                name=data["name"],
+                display_name=data["display_name"],
+                aliases=data["aliases"],
+                match_pattern=data["match_pattern"],
+                input_includes_cached=rule_value(data["input_includes_cached"]),
+                output_includes_reasoning=rule_value(data["output_includes_reasoning"]),
+            )
+            if data["input"] or data["output"]:
+                price_create(
+                    model=model,
+                    organization=organization,
+                    actor=request.user,
+                    effective_from=data["effective_from"] or "1970-01-01",
+                    prices={
+                        "input": data["input"],
+                        "cached_input": data["cached_input"],
+                        "output": data["output"],
+                    },
+                    per_exp=PER_MILLION_EXP,
+                )
+    except ApplicationError as exc:
+        _form_error(form, exc)
+        return None
+    return model
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def overrides(request: HttpRequest) -> HttpResponse:
+    """The organisation's discounts, custom models and own prices."""
+    organization = _organization(request)
+    providers = [p.slug for p in providers_visible(organization_id=organization.pk)]
+    post = request.POST if request.method == "POST" else None
+    discount_form = DiscountForm(post if post and "discount" in post else None, providers=providers)
+    model_form = CustomModelForm(
+        post if post and "custom_model" in post else None,
+        initial={
+            "provider": request.GET.get("provider", "")[:64],
+            "name": request.GET.get("model", "")[:200],
+            "effective_from": request.GET.get("since", "")[:10],
+        },
+    )
+    recompute_form = RecomputeForm(post if post and "recompute" in post else None)
+    here = reverse("pricing:settings")
+    if post is not None:
+        if "delete_discount" in post:
+            discount_delete(
+                organization=organization,
+                actor=request.user,
+                discount_id=int(post.get("delete_discount") or 0),
+            )
+            messages.success(request, f"Discount removed. {PAST_NOTE}")
+            return redirect(here)
+        if "discount" in post and discount_form.is_valid():
+            data = discount_form.cleaned_data
+            try:
+                discount_set(organization=organization, actor=request.user, **data)
+            except ApplicationError as exc:
+                _form_error(discount_form, exc)
+            else:
+                messages.success(request, f"{data['percent']}% off {data['provider']} saved. {PAST_NOTE}")
+                return redirect(here)
+        if "custom_model" in post and model_form.is_valid():
+            model = _create_custom_model(request, organization, model_form)
+            if model is not None:
+                messages.success(request, f"Model {model.name} added. {PAST_NOTE}")
+                return redirect("pricing:model", model_id=model.pk)
+        if "recompute" in post and recompute_form.is_valid():
+            try:
+                since = clean_datetime(recompute_form.cleaned_data["since"], "since")
+                recompute_organization(
+                    organization=organization,
+                    actor=request.user,
+                    since=since,
+                    reason=f"requested by {request.user}",
+                )
+            except ApplicationError as exc:
+                _form_error(recompute_form, exc)
+            else:
+                messages.success(request, f"Recomputing every stored cost since {since:%Y-%m-%d}.")
+                return redirect("pricing:recompute")
+    context = {
+        "organization": organization,
+        "discounts": ProviderDiscount.objects.filter(organization=organization)
+        .select_related("provider")
+        .order_by("provider__slug", "-effective_from"),
+        "custom_models": LlmModel.objects.filter(organization=organization)
+        .select_related("provider")
+        .order_by("name"),
+        "own_prices": Price.objects.filter(organization=organization, model__organization__isnull=True)
+        .select_related("model__provider")
+        .order_by("model__name", "-effective_from"),
+        "discount_form": discount_form,
+        "model_form": model_form,
+        "recompute_form": recompute_form,
+    }
+    return render(request, "pricing/settings.html", context)
+
+
+@login_required
+@page_errors
+def unpriced(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    items = unpriced_models(organization=organization)
+    active = RecomputeJob.objects.filter(
+        organization=organization, status__in=[RecomputeStatus.PENDING, RecomputeStatus.RUNNING]
+    ).exists()
+    return render(request, "pricing/unpriced.html", {"items": items, "active": active})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def recompute_jobs(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    if request.method == "POST":
+        job = RecomputeJob.objects.filter(
+            pk=int(request.POST.get("resume") or 0), organization=organization
+        ).first()
+        if job is None:
+            raise NotFound("Recompute job not found")
+        recompute_job_resume(job=job, actor=request.user)
+        messages.success(request, f"Recompute of {job.project.name} resumed from where it stopped.")
+        return redirect("pricing:recompute")
+    jobs = list(recompute_jobs_for_organization(organization=organization))
+    stale = timezone.now() - LEASE
+    stalled = {
+        j.pk
+        for j in jobs
+        if j.status == RecomputeStatus.RUNNING and (j.heartbeat_at is None or j.heartbeat_at < stale)
+    }
+    active = any(j.status in (RecomputeStatus.PENDING, RecomputeStatus.RUNNING) for j in jobs)
+    return render(request, "pricing/recompute.html", {"jobs": jobs, "active": active, "stalled": stalled})

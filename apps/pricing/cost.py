@@ -244,29 +244,53 @@ def compute_cost(
         if reasoning > out:
             reasoning = out
         out -= reasoning
-    parts = [
-        uncached * r.input,
-        cached * r.cached_input,
-        w5 * r.cache_write,
-        w1h * r.cache_write_1h,
-        out * r.output,
-        reasoning * r.reasoning,
-        r.request_fee,
-        usage.images * r.image_fee,
-    ]
+    # Written out part by part: this runs for every ingested event.
+    a0 = uncached * r.input
+    a1 = cached * r.cached_input
+    a2 = w5 * r.cache_write
+    a3 = w1h * r.cache_write_1h
+    a4 = out * r.output
+    a5 = reasoning * r.reasoning
+    a6 = r.request_fee
+    a7 = usage.images * r.image_fee
     if keep_ppm == PPM:
         unit = ATTO_PER_NANO
     else:
-        parts = [p * keep_ppm for p in parts]
         unit = ATTO_PER_NANO * PPM
-    total = round_half_even(sum(parts), unit)
-    shares = [p // unit for p in parts]
-    short = total - sum(shares)
+        a0, a1, a2, a3 = a0 * keep_ppm, a1 * keep_ppm, a2 * keep_ppm, a3 * keep_ppm
+        a4, a5, a6, a7 = a4 * keep_ppm, a5 * keep_ppm, a6 * keep_ppm, a7 * keep_ppm
+    q0, m0 = divmod(a0, unit)
+    q1, m1 = divmod(a1, unit)
+    q2, m2 = divmod(a2, unit)
+    q3, m3 = divmod(a3, unit)
+    q4, m4 = divmod(a4, unit)
+    q5, m5 = divmod(a5, unit)
+    q6, m6 = divmod(a6, unit)
+    q7, m7 = divmod(a7, unit)
+    floor = q0 + q1 + q2 + q3 + q4 + q5 + q6 + q7
+    # The total, rounded once, half-even: the parts' whole nanos plus their remainders' sum.
+    rest, r_total = divmod(m0 + m1 + m2 + m3 + m4 + m5 + m6 + m7, unit)
+    total = floor + rest
+    twice = 2 * r_total
+    if twice > unit or (twice == unit and total & 1):
+        total += 1
+    breakdown = {
+        "input": q0,
+        "cached_input": q1,
+        "cache_write": q2,
+        "cache_write_1h": q3,
+        "output": q4,
+        "reasoning": q5,
+        "request_fee": q6,
+        "image_fee": q7,
+    }
+    short = total - floor
     if short:
         # Largest remainders get the rounding, so the parts always add up to the total.
-        for i in sorted(range(len(parts)), key=lambda i: parts[i] % unit, reverse=True)[:short]:
-            shares[i] += 1
-    return CostResult(total, r.price_id, dict(zip(BREAKDOWN_KEYS, shares, strict=True)))
+        remainders = (m0, m1, m2, m3, m4, m5, m6, m7)
+        for i in sorted(range(8), key=remainders.__getitem__, reverse=True)[:short]:
+            breakdown[BREAKDOWN_KEYS[i]] += 1
+    return CostResult(total, r.price_id, breakdown)
 
 
 def cost_breakdown_json(result: CostResult) -> str:

@@ -24,7 +24,6 @@ def _price(label: str, help_text: str = PER_M, required: bool = False) -> forms.
 
 
 class PriceForm(forms.Form):
-    price_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     effective_from = forms.CharField(
         max_length=40, help_text="YYYY-MM-DD or an ISO 8601 time (UTC); a past date recomputes stored costs"
     )

@@ -120,7 +120,6 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def _price_initial(price: Price) -> dict[str, Any]:
     initial: dict[str, Any] = {
-        "price_id": price.pk,
         "effective_from": price.effective_from.strftime("%Y-%m-%d %H:%M"),
         "tier": price.tier,
         "currency": price.currency,
@@ -156,6 +155,9 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
         },
     )
     here = reverse("pricing:model", args=[model.pk])
+    editing_id = (
+        int(request.POST.get("price_id") or 0) if str(request.POST.get("price_id") or "").isdigit() else 0
+    )
     if request.method == "POST":
         if "delete_price" in request.POST:
             price = price_get_for_organization(
@@ -177,8 +179,8 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
                     "long_context_threshold": data["long_context_threshold"],
                     "currency": data["currency"],
                 }
-                if data.get("price_id"):
-                    price = price_get_for_organization(organization=organization, price_id=data["price_id"])
+                if editing_id:
+                    price = price_get_for_organization(organization=organization, price_id=editing_id)
                     if price.model_id != model.pk:
                         raise NotFound("Price not found")
                     price_update(price=price, source=data["source"], **kwargs)
@@ -206,6 +208,9 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
                 return redirect(here)
     elif request.GET.get("edit", "").isdigit():
         price = price_get_for_organization(organization=organization, price_id=int(request.GET["edit"]))
+        if price.model_id != model.pk:
+            raise NotFound("Price not found")
+        editing_id = price.pk
         price_form = PriceForm(initial=_price_initial(price))
     elif not price_form.is_bound:
         price_form = PriceForm(
@@ -222,9 +227,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
         "history": history,
         "price_form": price_form,
         "names_form": names_form,
-        "editing": bool(
-            price_form.initial.get("price_id") or (price_form.is_bound and price_form.data.get("price_id"))
-        ),
+        "editing_id": editing_id,
         "rule": {"input_includes_cached": includes_cached, "output_includes_reasoning": includes_reasoning},
     }
     return render(request, "pricing/model.html", context)

@@ -406,3 +406,48 @@ def test_rates_fallbacks() -> None:
     assert rates.cached_input == rates.input  # no cache price: cached tokens cost the input price
     assert rates.cache_write_1h == rates.cache_write  # no 1-hour price: the 5-minute one
     assert rates.reasoning == rates.output and rates.long is None
+
+
+def test_integer_arithmetic_matches_exact_decimal_arithmetic() -> None:
+    """Random prices, usages and discounts against a plain Decimal reference, rounded half-even."""
+    import random
+    from decimal import ROUND_HALF_EVEN, localcontext
+
+    rng = random.Random(20261122)
+    for _ in range(2000):
+        prices = {
+            name: Decimal(rng.randint(0, 10**7)).scaleb(-rng.randint(9, 16))
+            for name in ("input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning")
+        }
+        fee = Decimal(rng.randint(0, 1000)).scaleb(-6)
+        rates = rates_from_prices(price_id=1, request_fee=fee, **prices)
+        usage = Usage(
+            input_tokens=rng.randint(0, 300_000),
+            output_tokens=rng.randint(0, 30_000),
+            cached_input_tokens=rng.randint(0, 50_000),
+            cache_write_tokens=rng.randint(0, 5_000),
+            cache_write_1h_tokens=rng.randint(0, 5_000),
+            reasoning_tokens=rng.randint(0, 10_000),
+        )
+        percent = Decimal(rng.randint(0, 1_000_000)).scaleb(-4) if rng.random() < 0.3 else Decimal(0)
+        keep = int((100 - percent) * 10_000)
+        result = compute_cost(
+            rates, usage, input_includes_cached=False, output_includes_reasoning=False, keep_ppm=keep
+        )
+        with localcontext(prec=80):  # no rounding anywhere in the reference
+            exact = (
+                (
+                    usage.input_tokens * prices["input"]
+                    + usage.output_tokens * prices["output"]
+                    + usage.cached_input_tokens * prices["cached_input"]
+                    + usage.cache_write_tokens * prices["cache_write"]
+                    + usage.cache_write_1h_tokens * prices["cache_write_1h"]
+                    + usage.reasoning_tokens * prices["reasoning"]
+                    + fee
+                )
+                * (100 - percent)
+                / 100
+            )
+            expected = int(exact.scaleb(9).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        assert result.nano_usd == expected
+        assert sum(result.breakdown.values()) == expected

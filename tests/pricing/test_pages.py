@@ -250,3 +250,33 @@ def test_a_failed_recompute_can_be_resumed(tenant: Tenant) -> None:
 def test_unknown_ids_are_404_not_500(tenant: Tenant) -> None:
     assert tenant.web().get(reverse("pricing:model", args=[999_999])).status_code == 404
     assert tenant.web().get(reverse("pricing:model", args=[1]) + "?edit=999999").status_code == 404
+
+
+def test_an_admin_edits_their_own_price_in_place(tenant: Tenant, catalogue: dict[str, LlmModel]) -> None:
+    model = catalogue["gpt-4o"]
+    own = price_create(
+        model=model,
+        organization=tenant.organization,
+        actor=None,
+        effective_from="2026-01-01",
+        prices={"input": "2", "output": "8"},
+        per_exp=6,
+    )
+    url = reverse("pricing:model", args=[model.pk])
+    form = tenant.web().get(url, {"edit": own.pk}).content.decode()
+    assert "Edit your price" in form and f'name="price_id" value="{own.pk}"' in form and 'value="2"' in form
+    data = {
+        "save_price": "1",
+        "price_id": own.pk,
+        "effective_from": "2026-01-01",
+        "tier": "standard",
+        "currency": "USD",
+        "input": "1.8",
+        "output": "8",
+    }
+    assert tenant.web().post(url, data).status_code == 302
+    own.refresh_from_db()
+    assert (
+        own.input == Decimal("0.0000018")
+        and Price.objects.filter(organization=tenant.organization).count() == 1
+    )

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from apps.accounts.models import Membership, Organization, Project, Role
 from apps.accounts.services import api_key_create, organization_create, project_create
+from apps.pricing.catalogue import seed_prices_load
 
 DEMO_EMAIL = "demo@switchyard.local"
 DEMO_PASSWORD = "switchyard-demo"  # noqa: S105 - the published demo login, embedded mode only
@@ -46,7 +47,9 @@ class Command(BaseCommand):
         KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
         KEYS_FILE.write_text(json.dumps(keys, indent=2))
         KEYS_FILE.chmod(0o600)
+        prices = seed_prices_load()  # the shipped price catalogue; loading it again changes nothing
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Log in:      {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Ingest key:  {keys['ingest']}")
         self.stdout.write(f"  SDK key:     {keys['sdk']}")
+        self.stdout.write(f"  Prices:      {prices.summary()}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ def test_track_context_manager_records_usage_and_routes(start_sdk: Callable[...,
         call.set_response_model("mistral-small-2409")
     (event,) = collected(sink, 1)
     assert event["event_id"] == call.event_id
+    assert uuid.UUID(call.event_id).version == 4
     assert (event["model"], event["response_model"], event["user_id"]) == ("mistral-small", "mistral-small-2409", "u9")
     assert (event["input_tokens"], event["output_tokens"], event["cached_input_tokens"]) == (100, 20, 10)
     assert event["routing"] == {"policy_version": 1, "arm": "candidate", "target": "mistral/mistral-small",

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InvalidConfigError
@@ -54,6 +54,7 @@ class CompiledPolicy:
     fallbacks: tuple[Target, ...]
     cascade_checks: tuple[str, ...]
     learned: LearnedModel | None
+    plans: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

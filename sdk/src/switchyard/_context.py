@@ -11,9 +11,8 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypedDict, TypeVar, cast
+from typing import Any, NamedTuple, TypedDict, TypeVar, cast
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -25,9 +24,8 @@ _MAX_META_VALUE = 2048
 _MAX_ITEMS = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """The attribution in force: read by every instrumented call."""
+class Scope(NamedTuple):
+    """The attribution in force: read by every instrumented call (a tuple: cheap to make)."""
 
     endpoint: str | None = None
     conversation_id: str | None = None
@@ -91,9 +89,18 @@ def merge_scope(
 def scope_for_call(options: object) -> Scope:
     """The scope of one call: the context's, overridden by a ``switchyard=`` per-call dict."""
     base = _scope.get()
-    if not isinstance(options, Mapping):
+    if options is None or not (type(options) is dict or isinstance(options, Mapping)):
         return base
     opts = cast(Mapping[str, Any], options)
+    if "tags" not in opts and "metadata" not in opts:  # endpoint / ids only: nothing to merge
+        endpoint, conversation_id, user_id = opts.get("endpoint"), opts.get("conversation_id"), opts.get("user_id")
+        return Scope(
+            base.endpoint if endpoint is None else str(endpoint),
+            base.conversation_id if conversation_id is None else str(conversation_id)[:_MAX_ID],
+            base.user_id if user_id is None else str(user_id)[:_MAX_ID],
+            base.tags,
+            base.metadata,
+        )
     return merge_scope(
         base,
         endpoint=_opt_str(opts.get("endpoint")),

@@ -6,7 +6,7 @@ Payloads are not serialised here: a captured call stores two zero-argument calla
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,13 +16,19 @@ from ._context import DEFAULT_ENDPOINT, Scope
 from ._routing import Attempt
 from ._sender import PAYLOAD_KEY
 
-_VARIANT = "89ab"
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
+_getrandbits = random.getrandbits
 
 
 def new_event_id() -> str:
-    """A random (version 4) UUID string, from ``os.urandom`` so forked processes never collide."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+    """A random version-4 UUID string.
+
+    ``random`` is seeded from the OS and re-seeded in a forked child by the standard library, so
+    processes never share a sequence; ids need uniqueness here, not secrecy.
+    """
+    h = "%032x" % (_getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def now_ms() -> int:

@@ -1,15 +1,16 @@
 """The local routing decision (docs/protocol.md, "Routing decision").
 
 :func:`plan` turns the compiled config, the endpoint and the app's own model into an ordered list
-of attempts: the routed target first, then fallbacks, and always last the app's own call. It is
-pure and allocation-light; the wrappers execute the plan.
+of attempts: the routed target first, then fallbacks, and always last the app's own call. The
+possible plans of a policy are few, so each is built once and cached on the compiled policy: a
+decision is a dict lookup, one or two SHA-256 buckets, and a cache hit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from hashlib import sha256
+from typing import NamedTuple
 
 from ._config import CompiledConfig, CompiledPolicy, Target
 
@@ -23,8 +24,7 @@ def bucket(salt: str, unit: str) -> int:
     return int.from_bytes(sha256(f"{salt}:{unit}".encode()).digest()[:8], "big") % 10000
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One provider call the wrapper may make."""
 
     provider: str
@@ -33,8 +33,7 @@ class Attempt:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """What to call, in order. ``attempts[-1]`` is always the app's own model."""
 
     policy_version: int
@@ -48,7 +47,7 @@ def plan(
     endpoint: str,
     provider: str,
     model: str,
-    available: Container[str],
+    available: Collection[str],
     event_id: str,
     conversation_id: str | None = None,
     user_id: str | None = None,
@@ -65,85 +64,99 @@ def plan(
     policy = config.policies.get(endpoint)
     if policy is None:
         return None
-    own = Attempt(provider, model, ARM_BASELINE, "")
-    if policy.baseline.provider != provider or policy.baseline.model != model:
-        return _only(policy, own, "model_mismatch")
-    if config.is_killed(policy.baseline):
-        return _killed_baseline(config, policy, own, available)
-    unit = _unit(policy, event_id, conversation_id, user_id)
-    if bucket(policy.salt, unit) >= policy.threshold:
-        return _only(policy, own, "rollout")
+    baseline = policy.baseline
+    if baseline.provider != provider or baseline.model != model:
+        return Plan(policy.version, (Attempt(provider, model, ARM_BASELINE, "model_mismatch"),))
+    reach = available if isinstance(available, frozenset) else frozenset(available)
+    if baseline.key in config.killed_models or baseline.provider in config.killed_providers:
+        return _cached(config, policy, ("killed", reach))
+    if policy.sticky_on == "conversation_id" and conversation_id:
+        unit = conversation_id
+    elif policy.sticky_on == "user_id" and user_id:
+        unit = user_id
+    else:
+        unit = event_id
+    if policy.threshold < 10000 and bucket(policy.salt, unit) >= policy.threshold:
+        return _cached(config, policy, ("only", "rollout"))
     strategy = policy.strategy
+    index = 0
     if strategy == "split":
         draw = bucket(policy.split_salt, unit)
-        target = policy.targets[-1]
-        for cumulative, candidate in zip(policy.cumulative, policy.targets, strict=True):
+        index = len(policy.cumulative) - 1
+        for i, cumulative in enumerate(policy.cumulative):
             if draw < cumulative:
-                target = candidate
+                index = i
                 break
     elif strategy == "learned":
         learned = policy.learned
         if learned is None or prompt is None or not learned.routes_to_target(prompt()):
-            return _only(policy, own, "learned:below_threshold")
-        target = policy.targets[0]
+            return _cached(config, policy, ("only", "learned:below_threshold"))
     elif strategy == "cascade" and not can_cascade:
-        return _only(policy, own, "cascade:unsupported")
-    else:
-        target = policy.targets[0]
-    if target.key == policy.baseline.key:
-        return _only(policy, own, strategy)
+        return _cached(config, policy, ("only", "cascade:unsupported"))
+    return _cached(config, policy, ("target", index, reach))
+
+
+def _cached(config: CompiledConfig, policy: CompiledPolicy, key: tuple[object, ...]) -> Plan:
+    found = policy.plans.get(key)
+    if found is None:
+        found = _build(config, policy, key)
+        if len(policy.plans) < 256:
+            policy.plans[key] = found
+    return found
+
+
+def _build(config: CompiledConfig, policy: CompiledPolicy, key: tuple[object, ...]) -> Plan:
+    baseline = policy.baseline
+    if key[0] == "only":
+        return _only(policy, str(key[1]))
+    if key[0] == "killed":
+        reach = key[1]
+        assert isinstance(reach, frozenset)
+        attempts = _fallbacks(config, policy, reach, {baseline.key}, "kill_switch")
+        if not attempts:
+            return _only(policy, "kill_switch:no_alternative")
+        attempts.append(Attempt(baseline.provider, baseline.model, ARM_FALLBACK, "provider_error"))
+        return Plan(policy.version, tuple(attempts))
+    _, index, reach = key
+    assert isinstance(index, int) and isinstance(reach, frozenset)
+    target, strategy = policy.targets[index], policy.strategy
+    if target.key == baseline.key:
+        return _only(policy, strategy)
     if config.is_killed(target):
-        return _only(policy, own, "kill_switch")
-    if target.provider not in available:
-        return _only(policy, own, f"provider_unavailable:{target.provider}")
+        return _only(policy, "kill_switch")
+    if target.provider not in reach:
+        return _only(policy, f"provider_unavailable:{target.provider}")
     attempts = [Attempt(target.provider, target.model, ARM_CANDIDATE, strategy)]
-    attempts += _fallbacks(config, policy, available, {target.key, policy.baseline.key}, "provider_error")
-    attempts.append(Attempt(provider, model, ARM_FALLBACK, "provider_error"))
+    attempts += _fallbacks(config, policy, reach, {target.key, baseline.key}, "provider_error")
+    attempts.append(Attempt(baseline.provider, baseline.model, ARM_FALLBACK, "provider_error"))
     checks = policy.cascade_checks if strategy == "cascade" else ()
     return Plan(policy.version, tuple(attempts), checks)
 
 
-def _only(policy: CompiledPolicy, own: Attempt, reason: str) -> Plan:
-    return Plan(policy.version, (Attempt(own.provider, own.model, ARM_BASELINE, reason),))
-
-
-def _unit(policy: CompiledPolicy, event_id: str, conversation_id: str | None, user_id: str | None) -> str:
-    if policy.sticky_on == "conversation_id" and conversation_id:
-        return conversation_id
-    if policy.sticky_on == "user_id" and user_id:
-        return user_id
-    return event_id
+def _only(policy: CompiledPolicy, reason: str) -> Plan:
+    baseline = policy.baseline
+    return Plan(policy.version, (Attempt(baseline.provider, baseline.model, ARM_BASELINE, reason),))
 
 
 def _fallbacks(
     config: CompiledConfig,
     policy: CompiledPolicy,
-    available: Container[str],
+    reach: frozenset[str],
     exclude: set[str],
     reason: str,
 ) -> list[Attempt]:
+    """Usable fallbacks in order: not killed, reachable, not already tried.
+
+    Step 2 (a killed baseline) puts them first; the app's own model stays the last resort either
+    way, so Switchyard never turns a call that could have succeeded into a failure.
+    """
     out: list[Attempt] = []
     for fallback in policy.fallbacks:
-        if fallback.key in exclude or config.is_killed(fallback) or fallback.provider not in available:
+        if fallback.key in exclude or config.is_killed(fallback) or fallback.provider not in reach:
             continue
         exclude.add(fallback.key)
         out.append(Attempt(fallback.provider, fallback.model, ARM_FALLBACK, reason))
     return out
-
-
-def _killed_baseline(
-    config: CompiledConfig, policy: CompiledPolicy, own: Attempt, available: Container[str]
-) -> Plan:
-    """Step 2: the baseline is on the kill switch, so the first usable fallback goes first.
-
-    The app's own model stays the last resort: Switchyard never turns a call that could have
-    succeeded into a failure.
-    """
-    attempts = _fallbacks(config, policy, available, {policy.baseline.key}, "kill_switch")
-    if not attempts:
-        return _only(policy, own, "kill_switch:no_alternative")
-    attempts.append(Attempt(own.provider, own.model, ARM_FALLBACK, "provider_error"))
-    return Plan(policy.version, tuple(attempts))
 
 
 __all__ = ["ARM_BASELINE", "ARM_CANDIDATE", "ARM_FALLBACK", "Attempt", "Plan", "Target", "bucket", "plan"]

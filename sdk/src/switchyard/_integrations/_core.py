@@ -75,15 +75,15 @@ def user_text(messages: object, text_types: frozenset[str]) -> str:
     return "\n".join(out)
 
 
-def as_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+def put_int(fields: dict[str, Any], name: str, value: object) -> None:
+    """Set ``fields[name]`` when ``value`` is a usable token count."""
+    if type(value) is int and value >= 0:
+        fields[name] = value
 
 
 def put_ints(fields: dict[str, Any], **values: object) -> None:
     for name, value in values.items():
-        number = as_int(value)
-        if number is not None:
-            fields[name] = number
+        put_int(fields, name, value)
 
 
 @dataclass(frozen=True, slots=True)

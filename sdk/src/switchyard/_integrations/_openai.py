@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import Adapter, omitted, put_ints, user_text
+from ._core import Adapter, omitted, put_int, user_text
 from ._streams import StreamObserver
 
 _CHAT_TEXT = frozenset({"text"})
@@ -14,31 +14,29 @@ _RESPONSES_TEXT = frozenset({"input_text", "text"})
 
 def chat_usage(fields: dict[str, Any], usage: Any) -> None:
     """Chat Completions usage: ``prompt_tokens`` includes cached tokens."""
+    put_int(fields, "input_tokens", getattr(usage, "prompt_tokens", None))
+    put_int(fields, "output_tokens", getattr(usage, "completion_tokens", None))
     prompt = getattr(usage, "prompt_tokens_details", None)
+    if prompt is not None:
+        put_int(fields, "cached_input_tokens", getattr(prompt, "cached_tokens", None))
+        put_int(fields, "cache_write_tokens", getattr(prompt, "cache_write_tokens", None))
     completion = getattr(usage, "completion_tokens_details", None)
-    put_ints(
-        fields,
-        input_tokens=getattr(usage, "prompt_tokens", None),
-        output_tokens=getattr(usage, "completion_tokens", None),
-        cached_input_tokens=getattr(prompt, "cached_tokens", None),
-        cache_write_tokens=getattr(prompt, "cache_write_tokens", None),
-        reasoning_tokens=getattr(completion, "reasoning_tokens", None),
-    )
+    if completion is not None:
+        put_int(fields, "reasoning_tokens", getattr(completion, "reasoning_tokens", None))
     fields["input_includes_cached"] = True
 
 
 def responses_usage(fields: dict[str, Any], usage: Any) -> None:
     """Responses usage: ``input_tokens`` includes cached tokens."""
+    put_int(fields, "input_tokens", getattr(usage, "input_tokens", None))
+    put_int(fields, "output_tokens", getattr(usage, "output_tokens", None))
     details_in = getattr(usage, "input_tokens_details", None)
+    if details_in is not None:
+        put_int(fields, "cached_input_tokens", getattr(details_in, "cached_tokens", None))
+        put_int(fields, "cache_write_tokens", getattr(details_in, "cache_write_tokens", None))
     details_out = getattr(usage, "output_tokens_details", None)
-    put_ints(
-        fields,
-        input_tokens=getattr(usage, "input_tokens", None),
-        output_tokens=getattr(usage, "output_tokens", None),
-        cached_input_tokens=getattr(details_in, "cached_tokens", None),
-        cache_write_tokens=getattr(details_in, "cache_write_tokens", None),
-        reasoning_tokens=getattr(details_out, "reasoning_tokens", None),
-    )
+    if details_out is not None:
+        put_int(fields, "reasoning_tokens", getattr(details_out, "reasoning_tokens", None))
     fields["input_includes_cached"] = True
 
 
@@ -79,9 +77,9 @@ class ChatAdapter(Adapter):
         usage = getattr(response, "usage", None)
         if usage is not None:
             chat_usage(fields, usage)
-        for choice in getattr(response, "choices", None) or ():
-            if getattr(choice, "finish_reason", None) == "content_filter":
-                _filtered(fields)
+        choices = getattr(response, "choices", None)
+        if choices and any(getattr(c, "finish_reason", None) == "content_filter" for c in choices):
+            _filtered(fields)
         return fields
 
     def output_text(self, response: Any) -> str | None:

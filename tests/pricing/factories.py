@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
+from apps.warehouse import client as warehouse
 
 
 def small_catalogue() -> dict[str, LlmModel]:
@@ -62,3 +66,40 @@ def small_catalogue() -> dict[str, LlmModel]:
     )
     price_book_invalidate()
     return {"gpt-4o": gpt4o, "claude-sonnet-4-5": sonnet}
+
+
+CALL_COLUMNS = (
+    "project_id",
+    "environment",
+    "endpoint",
+    "ts",
+    "event_id",
+    "provider",
+    "model",
+    "status",
+    "tags",
+    "metadata",
+    "redactions",
+)
+
+
+def store_unpriced_calls(project_id: int, provider: str, model: str, *, count: int = 1) -> None:
+    """Calls stored with cost unknown (NULL), as ingest stores a model without a price."""
+    now = datetime.now(UTC)
+    rows = [
+        [
+            project_id,
+            "production",
+            "e",
+            now - timedelta(hours=1, minutes=i),
+            uuid.uuid4(),
+            provider,
+            model,
+            "ok",
+            [],
+            {},
+            [],
+        ]
+        for i in range(count)
+    ]
+    warehouse.system_insert("llm_calls", rows, CALL_COLUMNS, feature="test")

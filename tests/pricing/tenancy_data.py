@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.urls import reverse
 
 from apps.pricing.models import Provider, RecomputeJob, RecomputeStatus
 from apps.pricing.services import custom_model_create, discount_set, price_create
-from apps.warehouse import client as warehouse
+from tests.pricing.factories import store_unpriced_calls
 from tests.tenancy import Tenant
 
 
@@ -46,38 +45,7 @@ def secrets(t: Tenant) -> dict[str, Any]:
         since=datetime(2026, 1, 1, tzinfo=UTC),
         status=RecomputeStatus.FAILED,
     )
-    warehouse.system_insert(
-        "llm_calls",
-        [
-            [
-                t.project.pk,
-                "production",
-                "e",
-                datetime.now(UTC) - timedelta(hours=1),
-                uuid.uuid4(),
-                "vllm",
-                f"{slug}-secret-unpriced",
-                "ok",
-                [],
-                {},
-                [],
-            ]
-        ],
-        [
-            "project_id",
-            "environment",
-            "endpoint",
-            "ts",
-            "event_id",
-            "provider",
-            "model",
-            "status",
-            "tags",
-            "metadata",
-            "redactions",
-        ],
-        feature="test",
-    )
+    store_unpriced_calls(t.project.pk, "vllm", f"{slug}-secret-unpriced")
     t.extra["pricing"] = {"model": model, "price": price, "discount": discount, "job": job}
     return t.extra["pricing"]  # type: ignore[no-any-return]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,22 +11,9 @@ from django.test import Client
 from apps.pricing.models import LlmModel
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import custom_model_create, discount_set, price_create
-from tests.pricing.factories import small_catalogue
 from tests.tenancy import Tenant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_books() -> Iterator[None]:
-    price_book_invalidate()
-    yield
-    price_book_invalidate()
-
-
-@pytest.fixture
-def catalogue() -> dict[str, LlmModel]:
-    return small_catalogue()
 
 
 def _estimate(client: Client, body: dict[str, Any]) -> Any:

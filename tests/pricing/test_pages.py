@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,25 +10,11 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.pricing.models import LlmModel, Price, ProviderDiscount, RecomputeJob, RecomputeStatus
-from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
-from apps.warehouse import client as warehouse
-from tests.pricing.factories import small_catalogue
+from tests.pricing.factories import store_unpriced_calls
 from tests.tenancy import Tenant, add_member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_books() -> Iterator[None]:
-    price_book_invalidate()
-    yield
-    price_book_invalidate()
-
-
-@pytest.fixture
-def catalogue() -> dict[str, LlmModel]:
-    return small_catalogue()
 
 
 def test_catalogue_lists_current_prices_and_searches(tenant: Tenant, catalogue: dict[str, LlmModel]) -> None:
@@ -175,39 +159,7 @@ def test_a_custom_model_with_a_bad_price_is_not_half_created(tenant: Tenant) -> 
 
 
 def test_unpriced_page_lists_unknown_models_with_a_one_click_fix(tenant: Tenant) -> None:
-    warehouse.system_insert(
-        "llm_calls",
-        [
-            [
-                tenant.project.pk,
-                "production",
-                "e",
-                datetime.now(UTC) - timedelta(hours=2),
-                uuid.uuid4(),
-                "vllm",
-                "mystery-7b",
-                "ok",
-                [],
-                {},
-                [],
-            ]
-            for _ in range(2)
-        ],
-        [
-            "project_id",
-            "environment",
-            "endpoint",
-            "ts",
-            "event_id",
-            "provider",
-            "model",
-            "status",
-            "tags",
-            "metadata",
-            "redactions",
-        ],
-        feature="test",
-    )
+    store_unpriced_calls(tenant.project.pk, "vllm", "mystery-7b", count=2)
     html = tenant.web().get(reverse("pricing:unpriced")).content.decode()
     assert "mystery-7b" in html and "Add a price" in html
     assert f"{reverse('pricing:settings')}?provider=vllm&amp;model=mystery-7b&amp;since=" in html

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,22 +21,13 @@ from apps.pricing.selectors import price_book_invalidate, price_book_load, unpri
 from apps.pricing.services import custom_model_create, discount_set, price_create
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope
+from tests.pricing.factories import CALL_COLUMNS
 from tests.tenancy import Tenant, make_tenant
 
 pytestmark = pytest.mark.django_db
 
 COLUMNS = [
-    "project_id",
-    "environment",
-    "endpoint",
-    "ts",
-    "event_id",
-    "provider",
-    "model",
-    "status",
-    "tags",
-    "metadata",
-    "redactions",
+    *CALL_COLUMNS,
     "input_tokens",
     "output_tokens",
     "cached_input_tokens",
@@ -51,11 +41,20 @@ WEEK_AGO = NOW - timedelta(days=7)
 
 
 @pytest.fixture(autouse=True)
-def _no_settle(settings: Any) -> Iterator[None]:
+def _no_settle(settings: Any) -> None:
     settings.PRICING_RECOMPUTE_SETTLE_S = 0
-    price_book_invalidate()
-    yield
-    price_book_invalidate()
+
+
+def _catalogue_price(model: LlmModel, since: Any, **prices: str) -> Any:
+    """A catalogue price row in USD per 1M tokens."""
+    return price_create(
+        model=model, organization=None, actor=None, effective_from=since, prices=prices, per_exp=6
+    )
+
+
+def _cut(model: LlmModel, since: Any = WEEK_AGO) -> Any:
+    """OpenAI cuts gpt-4o to $2/M input, $1/M cached, $8/M output."""
+    return _catalogue_price(model, since, input="2", cached_input="1", output="8")
 
 
 @pytest.fixture
@@ -63,14 +62,7 @@ def gpt4o() -> LlmModel:
     provider = Provider.objects.create(slug="openai", name="OpenAI")
     model = LlmModel.objects.create(provider=provider, name="gpt-4o")
     # $2.50/M input, $1.25/M cached, $10/M output since long ago
-    price_create(
-        model=model,
-        organization=None,
-        actor=None,
-        effective_from="2024-01-01",
-        prices={"input": "2.50", "cached_input": "1.25", "output": "10"},
-        per_exp=6,
-    )
+    _catalogue_price(model, "2024-01-01", input="2.50", cached_input="1.25", output="10")
     price_book_invalidate()
     return model
 
@@ -152,14 +144,7 @@ def test_a_past_dated_price_change_recomputes_calls_and_rollups(tenant: Tenant, 
     assert _rollup(project) == {"gpt-4o": (5, 5 * 3_250_000, 0)}
 
     # OpenAI cut the price a week ago: $2/M input, $1/M cached, $8/M output.
-    new = price_create(
-        model=gpt4o,
-        organization=None,
-        actor=None,
-        effective_from=WEEK_AGO,
-        prices={"input": "2", "cached_input": "1", "output": "8"},
-        per_exp=6,
-    )
+    new = _cut(gpt4o)
     jobs = recompute_plan(organization_id=None, since=WEEK_AGO, model_ids=[gpt4o.pk], reason="price cut")
     assert [job.project_id for job in jobs] == [project]
     done = recompute_job_run(job_id=jobs[0].pk)
@@ -185,14 +170,7 @@ def test_jobs_are_bounded_resumable_and_a_repeated_batch_changes_nothing(
     monkeypatch.setattr(recompute, "BATCH_SIZE", 2)
     project = tenant.project.pk
     _insert(project, _five_calls(), tenant.organization.pk)
-    price_create(
-        model=gpt4o,
-        organization=None,
-        actor=None,
-        effective_from=WEEK_AGO,
-        prices={"input": "2", "cached_input": "1", "output": "8"},
-        per_exp=6,
-    )
+    _cut(gpt4o)
     job = recompute_plan(organization_id=None, since=WEEK_AGO, model_ids=[gpt4o.pk], reason="cut")[0]
 
     first = recompute_job_run(job_id=job.pk, max_batches=1)  # one batch, then back on the queue
@@ -214,14 +192,7 @@ def test_calls_before_the_change_keep_their_cost(tenant: Tenant, gpt4o: LlmModel
     calls = _five_calls()
     _insert(project, calls, tenant.organization.pk)
     since = NOW - timedelta(days=3, hours=2)  # the three newest calls
-    price_create(
-        model=gpt4o,
-        organization=None,
-        actor=None,
-        effective_from=since,
-        prices={"input": "2", "cached_input": "1", "output": "8"},
-        per_exp=6,
-    )
+    _cut(gpt4o, since)
     job = recompute_plan(organization_id=None, since=since, model_ids=[gpt4o.pk], reason="cut")[0]
     recompute_job_run(job_id=job.pk)
     costs = {c[1] for key, c in _calls(project).items() if uuid.UUID(key).int in (1, 2, 3)}
@@ -348,27 +319,13 @@ def test_a_price_change_recomputes_in_the_background_end_to_end() -> None:
     owner = make_tenant("bgco")
     provider = Provider.objects.create(slug="openai", name="OpenAI")
     model = LlmModel.objects.create(provider=provider, name="gpt-4o")
-    price_create(
-        model=model,
-        organization=None,
-        actor=None,
-        effective_from="2024-01-01",
-        prices={"input": "10", "output": "10"},
-        per_exp=6,
-    )
+    _catalogue_price(model, "2024-01-01", input="10", output="10")
     background.drain(30)
     price_book_invalidate()
     _insert(owner.project.pk, _five_calls(), owner.organization.pk)  # 1100 tokens x $10/M = 11,000,000
     assert _rollup(owner.project.pk) == {"gpt-4o": (5, 5 * 11_000_000, 0)}
     with transaction.atomic():
-        price_create(
-            model=model,
-            organization=None,
-            actor=None,
-            effective_from=WEEK_AGO,
-            prices={"input": "5", "output": "5"},
-            per_exp=6,
-        )
+        _catalogue_price(model, WEEK_AGO, input="5", output="5")
     assert background.drain(60)
     job = RecomputeJob.objects.get(project=owner.project)
     assert job.status == RecomputeStatus.DONE and job.changed == 5

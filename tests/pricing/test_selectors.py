@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,26 +10,13 @@ import pytest
 
 from apps.pricing.cost import Usage
 from apps.pricing.models import LlmModel
-from apps.pricing.selectors import price_book, price_book_invalidate, price_rows
+from apps.pricing.selectors import price_book, price_rows
 from apps.pricing.services import custom_model_create, discount_set, price_create
-from tests.pricing.factories import small_catalogue
 from tests.tenancy import Tenant
 
 pytestmark = pytest.mark.django_db
 
 MILLION_IN = Usage(input_tokens=1_000_000)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_books() -> Iterator[None]:
-    price_book_invalidate()
-    yield
-    price_book_invalidate()
-
-
-@pytest.fixture
-def catalogue() -> dict[str, LlmModel]:
-    return small_catalogue()
 
 
 def _cost(book: Any, model: str, when: datetime, provider: str = "openai") -> int | None:

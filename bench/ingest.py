@@ -171,7 +171,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=6)
+    parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
 
     shutil.rmtree(VAR, ignore_errors=True)
@@ -191,12 +191,13 @@ def main() -> None:
     key = json.loads((VAR / "demo-keys.json").read_text())["ingest"]
 
     port = free_port()
+    log = (VAR / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
         text=True,
     )
     try:

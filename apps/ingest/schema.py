@@ -95,12 +95,22 @@ class InvalidEvent(ValueError):
         self.message = message
 
 
-def parse_ts(value: str | int, *, now: datetime) -> datetime:
-    """RFC 3339 text or epoch milliseconds → aware UTC datetime, within a sane window of now."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+MAX_FUTURE_MS = MAX_FUTURE // _MS
+MAX_PAST_MS = MAX_PAST // _MS
+
+
+def now_ms() -> int:
+    return (datetime.now(UTC) - _EPOCH) // _MS
+
+
+def parse_ts_ms(value: str | int, *, now: int) -> int:
+    """RFC 3339 text or epoch milliseconds → epoch milliseconds, within a sane window of now."""
     if isinstance(value, int):
         if not 0 < value < 10**14:
             raise InvalidEvent("invalid_field", "ts: epoch milliseconds out of range")
-        parsed = datetime.fromtimestamp(value / 1000, tz=UTC)
+        ms = value
     else:
         try:
             parsed = datetime.fromisoformat(value)
@@ -110,12 +120,21 @@ def parse_ts(value: str | int, *, now: datetime) -> datetime:
             ) from exc
         if parsed.tzinfo is None:
             raise InvalidEvent("invalid_field", "ts: RFC 3339 timestamps need a timezone (e.g. Z)")
-        parsed = parsed.astimezone(UTC)
-    if parsed > now + MAX_FUTURE:
+        ms = (parsed - _EPOCH) // _MS
+    if ms > now + MAX_FUTURE_MS:
         raise InvalidEvent("invalid_field", "ts: more than a day in the future (check the client clock)")
-    if parsed < now - MAX_PAST:
+    if ms < now - MAX_PAST_MS:
         raise InvalidEvent("invalid_field", "ts: older than 400 days")
-    return parsed
+    return ms
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return _EPOCH + ms * _MS
+
+
+def ms_to_text(ms: int) -> str:
+    """Exact decimal seconds, as ClickHouse parses into DateTime64(3)."""
+    return f"{ms // 1000}.{ms % 1000:03d}"
 
 
 def decode_event(raw: bytes | msgspec.Raw) -> EventV1:

@@ -23,6 +23,7 @@ class IngestConfig:
     retention_days: int
     capture_mode: str
     capture_sample_rate: float
+    capture_per_10k: int  # payloads are stored when event_id % 10000 is below this
     redact_payloads: bool
     rate_limit_events_per_s: int
     monthly_event_quota: int
@@ -53,6 +54,9 @@ def ingest_config(*, project_id: int) -> IngestConfig:
         retention_days=project.retention_days,
         capture_mode=row.capture_mode,
         capture_sample_rate=row.capture_sample_rate if row.capture_mode == CaptureMode.SAMPLED else 1.0,
+        capture_per_10k={CaptureMode.ALWAYS: 10_000, CaptureMode.NONE: 0}.get(
+            CaptureMode(row.capture_mode), round(row.capture_sample_rate * 10_000)
+        ),
         redact_payloads=row.redact_payloads,
         rate_limit_events_per_s=row.rate_limit_events_per_s or settings.INGEST_DEFAULT_RATE_LIMIT_EPS,
         monthly_event_quota=row.monthly_event_quota,

@@ -16,9 +16,9 @@ from apps.accounts.selectors import KeyPrincipal
 from apps.core.errors import ApplicationError
 from apps.ingest import limits, schema
 from apps.ingest.models import CaptureMode
-from apps.ingest.redaction import redact
+from apps.ingest.redaction import redact_bytes
 from apps.ingest.selectors import IngestConfig, ingest_config
-from apps.ingest.writer import CALL_COLUMNS, get_writer
+from apps.ingest.writer import CALL_COLUMNS, EncodedRows, get_writer
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
 from apps.warehouse import client as warehouse
@@ -58,32 +58,39 @@ def decode_json(body: bytes, decoder: msgspec.json.Decoder[Any]) -> Any:
 
 
 def _captured(config: IngestConfig, event_id: uuid.UUID) -> bool:
-    if config.capture_mode == CaptureMode.ALWAYS:
-        return True
-    if config.capture_mode == CaptureMode.NONE:
-        return False
     # Deterministic per event, so a retried event makes the same choice.
-    return (event_id.int % 10_000) < config.capture_sample_rate * 10_000
+    return (event_id.int % 10_000) < config.capture_per_10k
 
 
-def _has(raw: msgspec.Raw) -> bool:
-    return len(raw) > 0 and bytes(raw) != b"null"
-
-
-def _payload(raw: msgspec.Raw, config: IngestConfig, found: set[str]) -> str:
-    if not _has(raw):
-        return ""
-    text = bytes(raw).decode("utf-8")
+def _payload(raw: msgspec.Raw, config: IngestConfig, found: set[str]) -> bytes:
+    """The payload's JSON as stored: bytes, redacted when the project asks for it."""
+    data = bytes(raw)
+    if data == b"null":
+        return b""
     if config.redact_payloads:
-        text, kinds = redact(text)
+        data, kinds = redact_bytes(data)
         found |= kinds
-    return text
+    if _invalid_utf8(data):
+        raise UnicodeDecodeError("utf-8", data, 0, 1, "payload is not valid UTF-8")
+    return data
+
+
+def _invalid_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def build_row(
-    event: schema.EventV1, *, config: IngestConfig, principal: KeyPrincipal, book: Any, now: datetime
-) -> tuple:
-    ts = schema.parse_ts(event.ts, now=now)
+    event: schema.EventV1, *, config: IngestConfig, principal: KeyPrincipal, book: Any, now_ms: int
+) -> tuple[int, list[Any]]:
+    """(ts in epoch ms, the row in CALL_COLUMNS order, ready for JSONCompactEachRow)."""
+    ts_ms = schema.parse_ts_ms(event.ts, now=now_ms)
+    ts = schema.ms_to_datetime(ts_ms)
     usage = Usage(
         input_tokens=event.input_tokens,
         output_tokens=event.output_tokens,
@@ -95,15 +102,18 @@ def build_row(
     )
     cost = book.cost(provider=event.provider, model=event.model, ts=ts, usage=usage)
     found: set[str] = set()
-    captured = _captured(config, event.event_id) and (_has(event.request) or _has(event.response))
-    request = _payload(event.request, config, found) if captured else ""
-    response = _payload(event.response, config, found) if captured else ""
+    if _captured(config, event.event_id):
+        request = _payload(event.request, config, found)
+        response = _payload(event.response, config, found)
+    else:
+        request = response = b""
+    captured = bool(request or response)
     routing = event.routing or _NO_ROUTING
-    return (
+    return ts_ms, [
         principal.project_id,
         event.environment or principal.environment,
         event.endpoint,
-        ts,
+        schema.ms_to_text(ts_ms),
         event.event_id,
         event.provider,
         event.model,
@@ -122,7 +132,7 @@ def build_row(
         cost.nano_usd if cost is not None else None,
         round(event.cost_usd * 1e9) if event.cost_usd is not None else None,
         cost.price_id if cost is not None else 0,
-        _breakdown_json(cost.breakdown) if cost is not None else "",
+        msgspec.Raw(_encode(cost.breakdown)) if cost is not None else "",
         routing.policy_version,
         routing.arm,
         routing.target,
@@ -133,18 +143,14 @@ def build_row(
         event.metadata,
         1 if captured else 0,
         sorted(found),
-        request,
-        response,
+        msgspec.Raw(request) if request else "",
+        msgspec.Raw(response) if response else "",
         config.retention_days,
-    )
+    ]
 
 
 _NO_ROUTING = schema.Routing()
 _encode = msgspec.json.Encoder().encode
-
-
-def _breakdown_json(breakdown: dict[str, int]) -> str:
-    return _encode(breakdown).decode()
 
 
 def ingest_batch(*, principal: KeyPrincipal, body: bytes) -> IngestOutcome:
@@ -173,9 +179,10 @@ def store_events(*, principal: KeyPrincipal, raws: list[msgspec.Raw] | list[byte
     limits.check_rate(config, len(raws))
     limits.check_quota(config, len(raws))
     book = price_book(organization_id=principal.organization_id)
-    now = datetime.now(UTC)
+    now = schema.now_ms()
     max_event = settings.INGEST_MAX_EVENT_BYTES
-    rows = []
+    rows = EncodedRows()
+    project_id = principal.project_id
     for index, raw in enumerate(raws):
         if len(raw) > max_event:
             outcome.rejected.append(
@@ -186,12 +193,13 @@ def store_events(*, principal: KeyPrincipal, raws: list[msgspec.Raw] | list[byte
             continue
         try:
             event = schema.decode_event(raw)
-            rows.append(build_row(event, config=config, principal=principal, book=book, now=now))
+            ts_ms, row = build_row(event, config=config, principal=principal, book=book, now_ms=now)
+            rows.add(project_id, event.event_id, ts_ms, _encode(row))
         except schema.InvalidEvent as exc:
             outcome.rejected.append(Rejection(index, exc.code, exc.message))
         except UnicodeDecodeError:
             outcome.rejected.append(Rejection(index, "invalid_field", "payload is not valid UTF-8"))
-    if rows:
+    if len(rows):
         future = get_writer().submit(rows)
         try:
             result = future.result(timeout=settings.INGEST_COMMIT_TIMEOUT_S)
@@ -221,7 +229,11 @@ def feedback_record(*, principal: KeyPrincipal, body: bytes) -> IngestOutcome:
     for index, raw in enumerate(batch.feedback):
         try:
             item = schema.feedback_decoder.decode(raw)
-            ts = schema.parse_ts(item.ts, now=now) if item.ts is not None else now
+            ts = (
+                schema.ms_to_datetime(schema.parse_ts_ms(item.ts, now=schema.now_ms()))
+                if item.ts is not None
+                else now
+            )
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             outcome.rejected.append(Rejection(index, "invalid_field", str(exc)))
             continue

@@ -22,8 +22,6 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from apps.warehouse import client as warehouse
 
@@ -67,15 +65,11 @@ CALL_COLUMNS: tuple[str, ...] = (
     "response",
     "retention_days",
 )
-PROJECT_COL = CALL_COLUMNS.index("project_id")
-TS_COL = CALL_COLUMNS.index("ts")
-EVENT_COL = CALL_COLUMNS.index("event_id")
-
 _EXISTING_SQL = """
 SELECT DISTINCT project_id, event_id FROM llm_calls
 WHERE project_id IN {projects:Array(UInt64)}
-  AND ts BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
-  AND event_id IN {ids:Array(UUID)}
+  AND ts BETWEEN fromUnixTimestamp64Milli({lo:Int64}, 'UTC') AND fromUnixTimestamp64Milli({hi:Int64}, 'UTC')
+  AND bitShiftRight(toUInt128(event_id), 64) IN {id_prefixes:Array(UInt64)}
 """
 
 
@@ -86,8 +80,27 @@ class WriteResult:
 
 
 @dataclass
+class EncodedRows:
+    """Rows of one request, already encoded as JSONCompactEachRow lines in CALL_COLUMNS order."""
+
+    keys: list[tuple[int, uuid.UUID]] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+    lo_ms: int = 2**62
+    hi_ms: int = 0
+
+    def add(self, project_id: int, event_id: uuid.UUID, ts_ms: int, line: bytes) -> None:
+        self.keys.append((project_id, event_id))
+        self.lines.append(line)
+        self.lo_ms = min(self.lo_ms, ts_ms)
+        self.hi_ms = max(self.hi_ms, ts_ms)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+@dataclass
 class _Pending:
-    rows: list[tuple[Any, ...]]
+    rows: EncodedRows
     future: Future[WriteResult] = field(default_factory=Future)
 
 
@@ -102,7 +115,7 @@ class WriterStats:
 
 
 class GroupCommitWriter:
-    def __init__(self, *, table: str = "llm_calls", max_rows: int = 20_000, linger_s: float = 0.02):
+    def __init__(self, *, table: str = "llm_calls", max_rows: int = 50_000, linger_s: float = 0.05):
         self.table = table
         self.max_rows = max_rows
         self.linger_s = linger_s
@@ -111,10 +124,10 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, rows: list[tuple[Any, ...]]) -> Future[WriteResult]:
+    def submit(self, rows: EncodedRows) -> Future[WriteResult]:
         """Queue rows for the next group commit; the future resolves once they are committed."""
         pending = _Pending(rows)
-        if not rows:
+        if not len(rows):
             pending.future.set_result(WriteResult(0, 0))
             return pending.future
         self._ensure_thread()
@@ -169,43 +182,45 @@ class GroupCommitWriter:
                 item.future.set_result(result)
 
     def _commit(self, batch: Sequence[_Pending]) -> list[WriteResult]:
-        all_rows = [row for item in batch for row in item.rows]
-        existing = self._already_stored(all_rows)
-        seen: set[tuple[int, uuid.UUID]] = set(existing)
-        keep: list[tuple[Any, ...]] = []
+        seen = self._already_stored(batch)
+        keep: list[bytes] = []
         results = []
         for item in batch:
             stored = duplicates = 0
-            for row in item.rows:
-                key = (row[PROJECT_COL], row[EVENT_COL])
+            for key, line in zip(item.rows.keys, item.rows.lines, strict=True):
                 if key in seen:
                     duplicates += 1
                     continue
                 seen.add(key)
-                keep.append(row)
+                keep.append(line)
                 stored += 1
             results.append(WriteResult(stored, duplicates))
         if keep:
-            columns = [list(col) for col in zip(*keep, strict=True)]
-            warehouse.system_insert(self.table, columns, CALL_COLUMNS, feature="ingest", column_oriented=True)
+            warehouse.system_insert_json(self.table, CALL_COLUMNS, b"\n".join(keep), feature="ingest")
+        total = sum(len(item.rows) for item in batch)
         self.stats.flushes += 1
         self.stats.rows_written += len(keep)
-        self.stats.duplicates_dropped += len(all_rows) - len(keep)
+        self.stats.duplicates_dropped += total - len(keep)
         return results
 
-    def _already_stored(self, rows: list[tuple[Any, ...]]) -> set[tuple[int, uuid.UUID]]:
-        times: list[datetime] = [row[TS_COL] for row in rows]
+    def _already_stored(self, batch: Sequence[_Pending]) -> set[tuple[int, uuid.UUID]]:
+        """Keys of this batch already in ClickHouse.
+
+        The query matches on the ids' first 64 bits (a compact parameter, cheap to bind) within the
+        batch's projects and time range; the exact keys are then checked here.
+        """
+        keys = {key for item in batch for key in item.rows.keys}
         result = warehouse.system_query(
             _EXISTING_SQL,
             {
-                "projects": sorted({row[PROJECT_COL] for row in rows}),
-                "lo": min(times),
-                "hi": max(times),
-                "ids": [row[EVENT_COL] for row in rows],
+                "projects": sorted({project for project, _ in keys}),
+                "lo": min(item.rows.lo_ms for item in batch),
+                "hi": max(item.rows.hi_ms for item in batch),
+                "id_prefixes": sorted({event_id.int >> 64 for _, event_id in keys}),
             },
             feature="ingest-dedup",
         )
-        return {(int(p), e) for p, e in result.rows}
+        return {key for p, e in result.rows if (key := (int(p), e)) in keys}
 
 
 _writer: GroupCommitWriter | None = None

@@ -25,6 +25,7 @@ from apps.pricing.book import (
     PriceRecord,
     ProviderRecord,
 )
+from apps.pricing.cost import Usage
 from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeJob
 from apps.warehouse.client import ProjectScope, load_sql
 
@@ -260,7 +261,7 @@ class UnpricedModel:
     calls: int
     first_seen: datetime
     last_seen: datetime
-    now_priced: bool  # a price exists now: a recompute will (or did) fill these in
+    now_priced: bool  # a price now covers the first of these calls: a recompute fills them in
 
 
 def _utc(value: datetime) -> datetime:
@@ -284,7 +285,13 @@ def unpriced_models(*, organization: Organization) -> list[UnpricedModel]:
                     calls=int(row["calls"]),
                     first_seen=_utc(row["first_seen"]),
                     last_seen=_utc(row["last_seen"]),
-                    now_priced=book.resolve(row["provider"], row["model"]) is not None,
+                    now_priced=book.cost(
+                        provider=row["provider"],
+                        model=row["model"],
+                        ts=_utc(row["first_seen"]),
+                        usage=Usage(),
+                    )
+                    is not None,
                 )
             )
     return out

@@ -51,6 +51,7 @@ from apps.pricing.services import (
 )
 from apps.pricing.validation import PER_MILLION_EXP, clean_datetime
 
+CATALOGUE_ROWS = 300
 PAST_NOTE = "Stored costs from that date on are being recomputed: see Recompute."
 
 
@@ -85,7 +86,11 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     organization = _organization(request)
     q = request.GET.get("q", "").strip()[:100]
     provider = request.GET.get("provider", "").strip()[:64]
-    models = list(models_visible(organization_id=organization.pk, search=q, provider=provider)[:300])
+    models = list(
+        models_visible(organization_id=organization.pk, search=q, provider=provider)[: CATALOGUE_ROWS + 1]
+    )
+    more = len(models) > CATALOGUE_ROWS
+    models = models[:CATALOGUE_ROWS]
     now = timezone.now()
     current: dict[int, Any] = {}
     tiers: dict[int, set[str]] = defaultdict(set)
@@ -114,6 +119,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "q": q,
         "provider": provider,
         "providers": providers_visible(organization_id=organization.pk),
+        "more": more,
     }
     return render(request, "pricing/catalogue.html", context)
 

@@ -23,7 +23,10 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from apps.warehouse import client as warehouse
+from apps.warehouse.client import WarehouseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +117,53 @@ class WriterStats:
     queue_depth: int = 0
 
 
+class InFlightElsewhere(WarehouseUnavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            "Some of these events are being stored by another request right now; retry the batch"
+        )
+
+
+def claim_name(key: tuple[int, uuid.UUID]) -> str:
+    return f"sy:ingest:{key[0]}:{key[1].hex}"
+
+
+class RedisClaims:
+    """Short-lived claims on event keys, shared by every ingest process.
+
+    Only needed when several processes write to one ClickHouse (production): a retried batch
+    racing its original on another process would otherwise pass both processes' checks. A key
+    claimed by someone else fails the request with 503, so a claim can never lose an event.
+    """
+
+    def __init__(self, url: str, ttl_s: int = 120):
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self.ttl_s = ttl_s
+
+    def claim(self, names: list[str]) -> list[bool]:
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.set(name, b"1", nx=True, ex=self.ttl_s)
+        return [bool(ok) for ok in pipe.execute()]
+
+    def release(self, names: list[str]) -> None:
+        if names:
+            self._redis.delete(*names)
+
+
 class GroupCommitWriter:
-    def __init__(self, *, table: str = "llm_calls", max_rows: int = 50_000, linger_s: float = 0.05):
+    def __init__(
+        self,
+        *,
+        table: str = "llm_calls",
+        max_rows: int = 50_000,
+        linger_s: float = 0.05,
+        claims: RedisClaims | None = None,
+    ):
         self.table = table
+        self.claims = claims
         self.max_rows = max_rows
         self.linger_s = linger_s
         self.stats = WriterStats()
@@ -179,28 +226,52 @@ class GroupCommitWriter:
             finally:
                 self.stats.last_flush_ms = (time.perf_counter() - started) * 1000
             for item, result in zip(batch, results, strict=True):
-                item.future.set_result(result)
+                if isinstance(result, Exception):
+                    item.future.set_exception(result)
+                else:
+                    item.future.set_result(result)
 
-    def _commit(self, batch: Sequence[_Pending]) -> list[WriteResult]:
+    def _commit(self, batch: Sequence[_Pending]) -> list[WriteResult | Exception]:
         seen = self._already_stored(batch)
-        keep: list[bytes] = []
-        results = []
+        plans: list[tuple[list[tuple[int, uuid.UUID]], list[bytes], int]] = []
         for item in batch:
-            stored = duplicates = 0
+            fresh: list[tuple[int, uuid.UUID]] = []
+            lines: list[bytes] = []
+            duplicates = 0
             for key, line in zip(item.rows.keys, item.rows.lines, strict=True):
                 if key in seen:
                     duplicates += 1
                     continue
                 seen.add(key)
-                keep.append(line)
-                stored += 1
-            results.append(WriteResult(stored, duplicates))
+                fresh.append(key)
+                lines.append(line)
+            plans.append((fresh, lines, duplicates))
+        results: list[WriteResult | Exception] = []
+        claimed: list[str] = []
+        keep: list[bytes] = []
+        for fresh, lines, duplicates in plans:
+            if self.claims is not None and fresh:
+                names = [claim_name(key) for key in fresh]
+                got = self.claims.claim(names)
+                if not all(got):
+                    # Another process is committing some of these events right now. Storing the
+                    # rest would be safe, but the request must be retried to learn the outcome.
+                    self.claims.release([n for n, ok in zip(names, got, strict=True) if ok])
+                    results.append(InFlightElsewhere())
+                    continue
+                claimed.extend(names)
+            keep.extend(lines)
+            results.append(WriteResult(len(lines), duplicates))
         if keep:
-            warehouse.system_insert_json(self.table, CALL_COLUMNS, b"\n".join(keep), feature="ingest")
-        total = sum(len(item.rows) for item in batch)
+            try:
+                warehouse.system_insert_json(self.table, CALL_COLUMNS, b"\n".join(keep), feature="ingest")
+            except Exception:
+                if self.claims is not None and claimed:
+                    self.claims.release(claimed)
+                raise
         self.stats.flushes += 1
         self.stats.rows_written += len(keep)
-        self.stats.duplicates_dropped += total - len(keep)
+        self.stats.duplicates_dropped += sum(duplicates for _, _, duplicates in plans)
         return results
 
     def _already_stored(self, batch: Sequence[_Pending]) -> set[tuple[int, uuid.UUID]]:
@@ -231,7 +302,10 @@ def get_writer() -> GroupCommitWriter:
     global _writer
     with _writer_lock:
         if _writer is None:
-            _writer = GroupCommitWriter()
+            # Embedded ClickHouse is owned by exactly one process, so its writer thread alone
+            # decides; a ClickHouse server may have many writers, which coordinate in Redis.
+            shared = not warehouse.connection_info().embedded and bool(settings.REDIS_URL)
+            _writer = GroupCommitWriter(claims=RedisClaims(settings.REDIS_URL) if shared else None)
         return _writer
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("accounts/", include("apps.accounts.urls")),
     path("projects/<int:project_id>/ingest/", ingest_pages.ingest_settings, name="ingest-settings"),
     path("v1/", include("apps.ingest.urls")),

@@ -13,6 +13,7 @@ from tests.tenancy import Case, public, register
 public("home", "redirects to log in or to the person's own project")
 public("healthz", "process liveness, no data")
 public("readyz", "dependency readiness, no tenant data")
+public("metrics", "process metrics, no tenant data (METRICS_TOKEN guards it in production)")
 public("api-schema", "the OpenAPI document")
 public("api-docs", "the API reference page")
 public("accounts:signup", "creates a new tenant")

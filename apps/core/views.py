@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from apps.core import background
+from apps.core import metrics as core_metrics
 from apps.warehouse import client as warehouse
 
 
@@ -50,6 +54,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics. With METRICS_TOKEN set, callers must send it as a bearer token."""
+    token = settings.METRICS_TOKEN
+    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return JsonResponse(
+            {"error": {"code": "invalid_key", "message": "metrics need the METRICS_TOKEN"}}, status=401
+        )
+    return HttpResponse(core_metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from apps.accounts.selectors import KeyPrincipal
 from apps.core.errors import ApplicationError
+from apps.core.metrics import INGEST_EVENTS, INGEST_REJECTS
 from apps.ingest import limits, schema
 from apps.ingest.models import CaptureMode
 from apps.ingest.redaction import redact_bytes
@@ -212,7 +213,16 @@ def store_events(*, principal: KeyPrincipal, raws: list[msgspec.Raw] | list[byte
         outcome.accepted = result.stored
         outcome.duplicates = result.duplicates
         limits.record_accepted(principal.project_id, result.stored)
+    _count(outcome)
     return outcome
+
+
+def _count(outcome: IngestOutcome) -> None:
+    INGEST_EVENTS.labels("accepted").inc(outcome.accepted)
+    INGEST_EVENTS.labels("duplicate").inc(outcome.duplicates)
+    INGEST_EVENTS.labels("rejected").inc(len(outcome.rejected))
+    for rejection in outcome.rejected:
+        INGEST_REJECTS.labels(rejection.code).inc()
 
 
 FEEDBACK_COLUMNS = ("project_id", "event_id", "feedback_id", "ts", "kind", "score", "comment")

@@ -12,6 +12,7 @@ from apps.accounts.authentication import authenticate_key
 from apps.accounts.selectors import KeyPrincipal
 from apps.core.errors import ApplicationError
 from apps.core.exceptions import error_response
+from apps.core.metrics import INGEST_REJECTS, INGEST_REQUESTS
 from apps.ingest import otlp
 from apps.ingest.body import read_body
 from apps.ingest.limits import RateLimited
@@ -22,6 +23,16 @@ RETRY_AFTER_UNAVAILABLE_S = 5
 
 
 def _handle(request: HttpRequest, work: Callable[[KeyPrincipal, HttpRequest], HttpResponse]) -> HttpResponse:
+    response = _dispatch(request, work)
+    INGEST_REQUESTS.labels(str(response.status_code)).inc()
+    if response.status_code >= 400:
+        INGEST_REJECTS.labels(f"http_{response.status_code}").inc()
+    return response
+
+
+def _dispatch(
+    request: HttpRequest, work: Callable[[KeyPrincipal, HttpRequest], HttpResponse]
+) -> HttpResponse:
     principal = authenticate_key(request)
     if principal is None:
         return error_response("invalid_key", "API key is missing, unknown, malformed or revoked", 401)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from apps.core.metrics import WRITER_FLUSH_ROWS, WRITER_FLUSH_SECONDS, WRITER_QUEUE_DEPTH
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import WarehouseUnavailable
 
@@ -224,7 +225,11 @@ class GroupCommitWriter:
                     item.future.set_exception(exc)
                 continue
             finally:
-                self.stats.last_flush_ms = (time.perf_counter() - started) * 1000
+                elapsed = time.perf_counter() - started
+                self.stats.last_flush_ms = elapsed * 1000
+                WRITER_FLUSH_SECONDS.observe(elapsed)
+                WRITER_FLUSH_ROWS.observe(sum(len(item.rows) for item in batch))
+                WRITER_QUEUE_DEPTH.set(self._queue.qsize())
             for item, result in zip(batch, results, strict=True):
                 if isinstance(result, Exception):
                     item.future.set_exception(result)

@@ -1,0 +1,207 @@
+"""What can be validated here without a container engine: the Dockerfile's shape, the compose
+file, the Kubernetes manifests (rendered by kubectl's built-in kustomize), production settings
+with the deployed variables, and the exact gunicorn command serving against real services."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+
+
+def test_dockerfile_is_multistage_non_root_with_healthcheck() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", text, re.M)) >= 2
+    users = re.findall(r"^USER (\S+)", text, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert '"python:config.gunicorn"' in text
+
+
+def _compose() -> dict:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def test_compose_has_every_part_with_health_and_ordering() -> None:
+    services = _compose()["services"]
+    assert {"postgres", "clickhouse", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert services["migrate"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["image"] == services["migrate"]["image"]
+    for name in ("postgres", "clickhouse", "redis"):
+        assert services["migrate"]["depends_on"][name]["condition"] == "service_healthy"
+        assert "test" in services[name]["healthcheck"]
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_compose_app_variables_are_documented() -> None:
+    env = _compose()["services"]["web"]["environment"]
+    readme = (ROOT / "README.md").read_text()
+    undocumented = sorted(
+        name for name in env if f"`{name}`" not in readme and not name.startswith(("GUNICORN_", "STRIPE_"))
+    )
+    assert not undocumented, f"compose sets variables the README does not document: {undocumented}"
+
+
+def _kustomize() -> list[dict]:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, (
+        "kubectl is needed to render deploy/k8s (apt-get install kubernetes-client, or any kubectl >= 1.14)"
+    )
+    out = subprocess.run(
+        [kubectl, "kustomize", str(DEPLOY / "k8s")], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+
+
+def test_kubernetes_manifests_render_and_are_production_shaped() -> None:
+    docs = _kustomize()
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    for expected in [
+        ("Deployment", "switchyard-web"),
+        ("Deployment", "switchyard-worker"),
+        ("Deployment", "switchyard-beat"),
+        ("Job", "switchyard-migrate"),
+        ("HorizontalPodAutoscaler", "switchyard-web"),
+        ("ClickHouseInstallation", "switchyard"),
+        ("ClickHouseKeeperInstallation", "keeper"),
+    ]:
+        assert expected in kinds, expected
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    web = by_name[("Deployment", "switchyard-web")]["spec"]["template"]["spec"]
+    assert web["securityContext"]["runAsNonRoot"] is True
+    container = web["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert by_name[("Deployment", "switchyard-beat")]["spec"]["replicas"] == 1
+    chi = by_name[("ClickHouseInstallation", "switchyard")]["spec"]["configuration"]
+    assert chi["clusters"][0]["name"] == "switchyard" and chi["clusters"][0]["layout"]["shardsCount"] >= 2
+    config = by_name[("ConfigMap", "switchyard-config")]["data"]
+    assert (
+        config["CLICKHOUSE_CLUSTER"] == "switchyard"
+        and config["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    )
+    assert all(d["metadata"].get("namespace") == "switchyard" for d in docs if d["kind"] != "Namespace")
+
+
+def test_production_settings_load_with_the_deployed_configmap() -> None:
+    config = next(d for d in _kustomize() if d["kind"] == "ConfigMap")["data"]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DEBUG",)},
+        **config,
+        "SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://switchyard:pw@db:5432/switchyard",
+        "CLICKHOUSE_URL": "http://switchyard:pw@clickhouse-switchyard:8123",
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CLICKHOUSE_CLUSTER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.DEBUG)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["switchyard", "True", "True", "True", "False"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_gunicorn_command_serves_against_postgres_redis_and_chdb(tmp_path: Path) -> None:
+    """The image's CMD, run here on production settings against real PostgreSQL, Redis and chDB."""
+    dbname = f"switchyard_deploy_{os.getpid()}"
+    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "deploy-test-" + "k" * 40,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{dbname}",
+        "CLICKHOUSE_URL": f"chdb://{tmp_path / 'clickhouse'}",
+        "VAR_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12",
+        "REDIS_URL": "redis://127.0.0.1:6379/12",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "4",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+    }
+    (tmp_path / "prom").mkdir()
+    try:
+        for command in (["migrate", "--noinput"], ["migrate_clickhouse"]):
+            done = subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--config",
+                "python:config.gunicorn",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            body = b""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                        body = response.read()
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            assert b'"status": "ok"' in body, body
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("name", ["RUNBOOK.md"])
+def test_runbook_covers_the_operations(name: str) -> None:
+    text = (DEPLOY / name).read_text()
+    for topic in ("Backups", "Upgrades with migrations", "Scaling", "Rotating keys"):
+        assert f"## {topic}" in text

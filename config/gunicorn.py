@@ -18,9 +18,9 @@ accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def child_exit(server, worker):  # type: ignore[no-untyped-def]
+def child_exit(server: object, worker: object) -> None:
     """Prometheus multi-process mode: forget a dead worker's live gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(getattr(worker, "pid", 0))

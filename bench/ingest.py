@@ -21,10 +21,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.served import served  # noqa: E402
+
 VAR = ROOT / "var" / "bench-ingest"
 BATCH = 500
 
@@ -156,77 +155,30 @@ def load(port: int, key: str, duration: float, connections: int, queue: mp.Queue
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
 
-    shutil.rmtree(VAR, ignore_errors=True)
-    VAR.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "VAR_DIR": str(VAR),
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DEBUG": "false",
-        "DATABASE_URL": "",
-        "CLICKHOUSE_URL": "",
-        "CELERY_BROKER_URL": "",
-    }
-    manage(env, "migrate", "--noinput")
-    manage(env, "migrate_clickhouse")
-    manage(env, "demo_setup")
-    key = json.loads((VAR / "demo-keys.json").read_text())["ingest"]
-
-    port = free_port()
-    log = (VAR / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with served(VAR) as server:
         # Warm up (first request builds caches and the writer thread), outside the timing.
         queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-        warm = mp.Process(target=load, args=(port, key, 2.0, 2, queue))
+        warm = mp.Process(target=load, args=(server.port, server.ingest_key, 2.0, 2, queue))
         warm.start()
         warm_result = queue.get()
         warm.join()
-        proc = mp.Process(target=load, args=(port, key, args.duration, args.connections, queue))
+        proc = mp.Process(
+            target=load, args=(server.port, server.ingest_key, args.duration, args.connections, queue)
+        )
         proc.start()
         result = queue.get()
         proc.join()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     sys.path.insert(0, str(ROOT))
-    os.environ.update({k: v for k, v in env.items() if k in ("VAR_DIR", "DJANGO_SETTINGS_MODULE", "DEBUG")})
+    os.environ.update(
+        {k: v for k, v in server.env.items() if k in ("VAR_DIR", "DJANGO_SETTINGS_MODULE", "DEBUG")}
+    )
     import django
 
     django.setup()

@@ -147,7 +147,7 @@ def _parse(request: HttpRequest, body: bytes) -> ExportTraceServiceRequest:
                 code="unsupported_media_type",
                 status=415,
             )
-    except (DecodeError, ValueError, json_format.ParseError) as exc:
+    except (DecodeError, ValueError, RecursionError, json_format.ParseError) as exc:
         raise ApplicationError(
             f"Not a valid OTLP ExportTraceServiceRequest: {exc}", code="malformed_request"
         ) from exc

@@ -144,3 +144,5 @@ def decode_event(raw: bytes | msgspec.Raw) -> EventV1:
         raise InvalidEvent("invalid_field", str(exc).replace("`$.", "`")) from exc
     except msgspec.DecodeError as exc:
         raise InvalidEvent("malformed_event", str(exc)) from exc
+    except RecursionError as exc:
+        raise InvalidEvent("malformed_event", "event JSON is nested too deeply") from exc

@@ -56,6 +56,8 @@ def decode_json(body: bytes, decoder: msgspec.json.Decoder[Any]) -> Any:
         raise ApplicationError(f"Request body does not match the schema: {exc}", code="invalid_body") from exc
     except msgspec.DecodeError as exc:
         raise ApplicationError(f"Malformed JSON: {exc}", code="malformed_json") from exc
+    except RecursionError as exc:
+        raise ApplicationError("JSON is nested too deeply", code="malformed_json") from exc
 
 
 def _captured(config: IngestConfig, event_id: uuid.UUID) -> bool:
@@ -244,7 +246,7 @@ def feedback_record(*, principal: KeyPrincipal, body: bytes) -> IngestOutcome:
                 if item.ts is not None
                 else now
             )
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             outcome.rejected.append(Rejection(index, "invalid_field", str(exc)))
             continue
         except schema.InvalidEvent as exc:

@@ -34,11 +34,13 @@ INSTALLED_APPS = [
     "apps.warehouse",
     "apps.pricing",
     "apps.ingest",
+    "apps.dashboard",
+    "apps.replay",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 EMBEDDED_WORKER_THREADS = env_int("EMBEDDED_WORKER_THREADS", 2)
 
+# --- replay ---------------------------------------------------------------------
+# Provider API keys are encrypted at rest with keys derived from this value (HKDF-SHA256 → Fernet).
+# Comma-separated: the first encrypts, every one decrypts (rotation). Default: derived from SECRET_KEY.
+PROVIDER_KEYS_ENCRYPTION_KEY = env_str("PROVIDER_KEYS_ENCRYPTION_KEY", SECRET_KEY)
+# Whether a provider base URL may point at loopback/private addresses (vLLM, Ollama on the same host).
+PROVIDER_ALLOW_PRIVATE_URLS = env_bool("PROVIDER_ALLOW_PRIVATE_URLS", True)
+CELERY_BEAT_SCHEDULE["replay-schedules"] = {"task": "replay.check_schedules", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["replay-resume-stalled"] = {"task": "replay.resume_stalled", "schedule": 60.0}
+
+# --- billing (Stripe) -------------------------------------------------------------
+# Empty key = no Stripe: everyone is on the Free plan (the embedded demo). Only
+# apps/billing/stripe_gateway.py reads these.
+STRIPE_API_KEY = env_str("STRIPE_API_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+CELERY_BEAT_SCHEDULE["billing-report-usage"] = {"task": "billing.report_usage", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["billing-check-usage"] = {"task": "billing.check_usage", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["billing-sweep-grace"] = {"task": "billing.sweep_grace", "schedule": 3600.0}
+
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)
 INGEST_MAX_DECOMPRESSED_BYTES = env_int("INGEST_MAX_DECOMPRESSED_BYTES", 50_000_000)
@@ -144,6 +165,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "apps.dashboard.staticfiles.PlotlyFinder",  # vendor/plotly.min.js from the plotly package
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -169,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.add_plain_views",
+    ],
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

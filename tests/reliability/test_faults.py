@@ -1,0 +1,159 @@
+"""Faults: ClickHouse failing mid-stream under the real SDK; Redis restarted under a real worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from apps.warehouse import client as warehouse
+from tests.ingest.events import raw_row_count, rollup_calls
+from tests.reliability.conftest import Tally
+from tests.tenancy import Tenant
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.reliability("faults")
+@pytest.mark.django_db(transaction=True)
+def test_clickhouse_outage_mid_stream_loses_and_duplicates_nothing(
+    live_server,
+    tenant: Tenant,
+    tmp_path: Path,
+    tally: Tally,  # type: ignore[no-untyped-def]
+) -> None:
+    import switchyard
+
+    client = switchyard.init(
+        api_key=tenant.ingest_key,
+        host=live_server.url,
+        spool_dir=tmp_path / "spool",
+        enable_routing=False,
+        flush_at=50,
+        flush_interval=0.1,
+        max_retries=50,
+        request_timeout=10,
+    )
+    sent: list[str] = []
+    try:
+
+        def burst(n: int) -> None:
+            for _ in range(n):
+                with switchyard.track(provider="openai", model="gpt-4o-mini", endpoint="reliability") as call:
+                    call.set_usage(input_tokens=100, output_tokens=20)
+                    sent.append(call.event_id)
+
+        burst(300)
+        assert client.flush(30)
+        warehouse.system_command("RENAME TABLE llm_calls TO llm_calls_down", feature="test")
+        try:
+            burst(300)  # the server answers 503; the SDK retries and spools
+            time.sleep(1.5)
+        finally:
+            warehouse.system_command("RENAME TABLE llm_calls_down TO llm_calls", feature="test")
+        burst(300)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and raw_row_count(tenant.project.pk) < len(sent):
+            client.flush(5)
+            time.sleep(0.5)
+        stats = client.stats()
+    finally:
+        switchyard.shutdown(5)
+    stored = raw_row_count(tenant.project.pk)
+    distinct = len(set(sent))
+    tally.attempts += len(sent)
+    tally.lost += max(0, distinct - stored)
+    tally.duplicated += max(0, stored - distinct)
+    assert stored == distinct == 900, (stored, distinct, stats)
+    assert rollup_calls(tenant.project.pk) == (900, 900)
+
+
+@pytest.mark.reliability("faults")
+def test_jobs_continue_after_redis_restarts(tmp_path: Path, tally: Tally) -> None:
+    """A real Celery worker on its own Redis: Redis is killed and restarted between tasks."""
+    redis_server = shutil.which("redis-server")
+    assert redis_server, "redis-server is needed for this test (apt-get install redis-server)"
+    port = 6390 + os.getpid() % 500
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [
+                redis_server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+        return proc
+
+    redis = start_redis()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_BROKER_URL": url,
+        "CELERY_RESULT_BACKEND": url,
+    }
+    queue = f"reliability-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config.celery_app",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    from apps.core.tasks import ping
+    from config.celery_app import app
+
+    old = (app.conf.broker_url, app.conf.result_backend)
+    app.conf.broker_url = app.conf.result_backend = url
+    try:
+        for round_ in range(3):
+            result = ping.apply_async(args=[f"round-{round_}"], queue=queue)
+            tally.attempts += 1
+            assert result.get(timeout=90)["value"] == f"round-{round_}"
+            redis.send_signal(signal.SIGKILL)
+            redis.wait(timeout=10)
+            redis = start_redis()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        redis.send_signal(signal.SIGKILL)
+        app.conf.broker_url, app.conf.result_backend = old

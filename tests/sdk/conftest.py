@@ -27,32 +27,31 @@ class Peer:
         self.url = url
 
 
+def _serve(handler: type[Any], state: Any) -> Iterator[Peer]:
+    with LocalServer(handler, state) as server:
+        state.url = server.url
+        yield Peer(state, server.url)
+
+
 @pytest.fixture(scope="session")
 def _switchyard_server() -> Iterator[Peer]:
-    state = SwitchyardState()
-    with LocalServer(SwitchyardHandler, state) as server:
-        yield Peer(state, server.url)
+    yield from _serve(SwitchyardHandler, SwitchyardState())
 
 
 @pytest.fixture(scope="session")
 def _openai_server() -> Iterator[Peer]:
-    state = ProviderState()
-    with LocalServer(OpenAIHandler, state) as server:
-        yield Peer(state, server.url)
+    yield from _serve(OpenAIHandler, ProviderState())
 
 
 @pytest.fixture(scope="session")
 def _anthropic_server() -> Iterator[Peer]:
-    state = ProviderState()
-    with LocalServer(AnthropicHandler, state) as server:
-        yield Peer(state, server.url)
+    yield from _serve(AnthropicHandler, ProviderState())
 
 
 @pytest.fixture
 def sink(_switchyard_server: Peer) -> SwitchyardState:
     """The Switchyard peer's state (events received, configs served), reset for the test."""
     _switchyard_server.state.reset()
-    _switchyard_server.state.url = _switchyard_server.url
     state: SwitchyardState = _switchyard_server.state
     return state
 
@@ -60,7 +59,6 @@ def sink(_switchyard_server: Peer) -> SwitchyardState:
 @pytest.fixture
 def openai_peer(_openai_server: Peer) -> ProviderState:
     _openai_server.state.reset()
-    _openai_server.state.url = _openai_server.url
     state: ProviderState = _openai_server.state
     return state
 
@@ -68,7 +66,6 @@ def openai_peer(_openai_server: Peer) -> ProviderState:
 @pytest.fixture
 def anthropic_peer(_anthropic_server: Peer) -> ProviderState:
     _anthropic_server.state.reset()
-    _anthropic_server.state.url = _anthropic_server.url
     state: ProviderState = _anthropic_server.state
     return state
 

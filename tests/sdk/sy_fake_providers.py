@@ -129,27 +129,23 @@ class OpenAIHandler(Handler):
             self.send_json(200, response)
             return
         started = {**response, "status": "in_progress", "output": [], "usage": None}
-        events: list[tuple[str | None, Any]] = [
-            ("response.created", {"type": "response.created", "sequence_number": 0, "response": started})
+        item = {**message, "status": "in_progress", "content": []}
+        part = {"type": "output_text", "text": "", "annotations": []}
+        where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+        raw: list[dict[str, Any]] = [
+            {"type": "response.created", "response": started},
+            {"type": "response.in_progress", "response": started},
+            {"type": "response.output_item.added", "output_index": 0, "item": item},
+            {"type": "response.content_part.added", **where, "part": part},
         ]
-        for i, piece in enumerate(_chunks(text)):
-            events.append(
-                (
-                    "response.output_text.delta",
-                    {
-                        "type": "response.output_text.delta",
-                        "item_id": "msg_1",
-                        "output_index": 0,
-                        "content_index": 0,
-                        "delta": piece,
-                        "logprobs": [],
-                        "sequence_number": i + 1,
-                    },
-                )
-            )
-        done = {"type": "response.completed", "sequence_number": len(events), "response": response}
-        events.append(("response.completed", done))
-        self.send_sse(events)
+        raw += [{"type": "response.output_text.delta", **where, "delta": p, "logprobs": []} for p in _chunks(text)]
+        raw += [
+            {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+            {"type": "response.content_part.done", **where, "part": message["content"][0]},
+            {"type": "response.output_item.done", "output_index": 0, "item": message},
+            {"type": "response.completed", "response": response},
+        ]
+        self.send_sse([(e["type"], {**e, "sequence_number": i}) for i, e in enumerate(raw)])
 
 
 class AnthropicHandler(Handler):

@@ -181,3 +181,23 @@ def test_without_init_calls_pass_through(sink: SwitchyardState, openai_peer: Pro
     assert "switchyard" not in openai_peer.requests[0]["body"]
     assert "stream_options" not in openai_peer.requests[0]["body"]
     assert sink.events == {}
+
+
+def test_parse_and_stream_helpers_are_instrumented(start_sdk: Callable[..., Any], sink: SwitchyardState,
+                                                   openai_peer: ProviderState, openai_client: Any) -> None:
+    start_sdk()
+    client = switchyard.wrap(openai_client)
+    with switchyard.endpoint("helpers"):
+        parsed = client.chat.completions.parse(model="gpt-4o-mini", messages=MSGS)
+        assert parsed.choices[0].message.content == "answer from gpt-4o-mini"
+        with client.chat.completions.stream(model="gpt-4o-mini", messages=MSGS) as stream:
+            text = "".join(e.delta for e in stream if e.type == "content.delta")
+        assert text == "answer from gpt-4o-mini"
+        with client.responses.stream(model="gpt-4o-mini", input="hi") as rstream:
+            final = rstream.get_final_response()
+        assert final.output_text == "answer from gpt-4o-mini"
+    assert switchyard.flush(5.0)
+    events = sink.wait_for_events(3)
+    assert len(events) == 3
+    for event in events:
+        assert event["endpoint"] == "helpers" and event["output_tokens"] == USAGE["output"]

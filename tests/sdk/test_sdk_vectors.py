@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from switchyard._config import parse_config
+from switchyard._config import CompiledConfig, parse_config
 from switchyard._integrations._core import user_text
-from switchyard._routing import bucket, plan
+from switchyard._routing import Plan, bucket, plan
 
 TESTDATA = Path(__file__).resolve().parents[2] / "sdk" / "testdata"
 
@@ -45,19 +45,16 @@ def _split_config(weights: list[int], percent: float = 100.0) -> bytes:
     return json.dumps(doc).encode()
 
 
+def decide(config: CompiledConfig, **kwargs: Any) -> Plan:
+    decided = plan(config, endpoint="e", provider="openai", model="base", available={"openai"}, **kwargs)
+    assert decided is not None
+    return decided
+
+
 def test_split_target_matches_every_vector() -> None:
     for v in load("bucketing_vectors.json")["split"]:
-        config = parse_config(_split_config(v["weights"]))
-        decided = plan(
-            config,
-            endpoint="e",
-            provider="openai",
-            model="base",
-            available={"openai"},
-            event_id="unused",
-            conversation_id=v["unit"] or None,
-        )
-        assert decided is not None
+        decided = decide(parse_config(_split_config(v["weights"])), event_id="unused",
+                         conversation_id=v["unit"] or None)
         if not v["unit"]:
             continue  # an empty unit means "missing": the event id is used instead
         assert bucket(v["salt"] + ":split", v["unit"]) == v["draw"]
@@ -67,16 +64,7 @@ def test_split_target_matches_every_vector() -> None:
 def test_rollout_membership_matches_every_vector() -> None:
     for v in load("bucketing_vectors.json")["rollout"]:
         config = parse_config(_split_config([0, 10000], v["percent"]).replace(b"split-salt", b"rollout-salt"))
-        decided = plan(
-            config,
-            endpoint="e",
-            provider="openai",
-            model="base",
-            available={"openai"},
-            event_id=v["unit"],
-            conversation_id=v["unit"] or None,
-        )
-        assert decided is not None
+        decided = decide(config, event_id=v["unit"], conversation_id=v["unit"] or None)
         in_rollout = decided.attempts[0].reason != "rollout"
         assert in_rollout == v["in_rollout"], v
 
@@ -102,16 +90,7 @@ def test_learned_scores_match_every_vector(index: int) -> None:
         assert n_tokens == case["n_tokens"]
         assert abs(model.score(case["text"]) - case["score"]) <= data["tolerance"]
         assert model.routes_to_target(case["text"]) is case["route_to_target"]
-        decided = plan(
-            config,
-            endpoint="e",
-            provider="openai",
-            model="base",
-            available={"openai"},
-            event_id="x",
-            prompt=lambda text=case["text"]: text,
-        )
-        assert decided is not None
+        decided = decide(config, event_id="x", prompt=lambda text=case["text"]: text)
         assert (decided.attempts[0].arm == "candidate") is case["route_to_target"]
 
 

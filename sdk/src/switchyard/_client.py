@@ -236,31 +236,9 @@ def init(
             client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
     """
     global _current, _atexit_registered
-    options = resolve_options(
-        api_key=api_key,
-        sdk_key=sdk_key,
-        host=host,
-        environment=environment,
-        sync_mode=sync_mode,
-        enable_routing=enable_routing,
-        capture_payloads=capture_payloads,
-        redact=redact,
-        redact_secrets=redact_secrets,
-        spool_dir=spool_dir,
-        spool_max_bytes=spool_max_bytes,
-        config_public_keys=config_public_keys,
-        config_cache_dir=config_cache_dir,
-        config_poll_interval=config_poll_interval,
-        max_queue_size=max_queue_size,
-        flush_at=flush_at,
-        flush_interval=flush_interval,
-        max_batch_size=max_batch_size,
-        max_batch_bytes=max_batch_bytes,
-        max_event_bytes=max_event_bytes,
-        max_retries=max_retries,
-        request_timeout=request_timeout,
-        shutdown_timeout=shutdown_timeout,
-    )
+    settings = dict(locals())
+    settings.pop("transport")
+    options = resolve_options(settings)
     with _lock:
         previous = _current
         _current = None

@@ -8,13 +8,12 @@ queue drops the event and counts it). One daemon thread wakes on a full batch or
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import weakref
 from collections import deque
 from typing import Any
 
+from ._fork import after_fork_in_child
 from ._log import log_once
 from ._sender import Sender
 from ._stats import Counters
@@ -42,14 +41,7 @@ class Consumer:
         self.max_batch_size = max_batch_size
         self.max_batch_bytes = max_batch_bytes
         self._init_state()
-        ref = weakref.ref(self)
-
-        def after_fork_in_child() -> None:
-            consumer = ref()
-            if consumer is not None:
-                consumer._after_fork()
-
-        os.register_at_fork(after_in_child=after_fork_in_child)
+        after_fork_in_child(self, Consumer._after_fork)
 
     def _init_state(self) -> None:
         self._queue: deque[dict[str, Any]] = deque()

@@ -16,12 +16,12 @@ import logging
 import os
 import random
 import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._config import CompiledConfig, parse_config
 from ._errors import InvalidConfigError, TransportError
+from ._fork import after_fork_in_child
 from ._log import log_once
 from ._sender import retry_after_seconds
 from ._signing import PublicKeys, verify_signature
@@ -152,14 +152,7 @@ class ConfigPoller:
         self.max_backoff = max_backoff
         self._failures = 0
         self._init_state()
-        ref = weakref.ref(self)
-
-        def after_fork_in_child() -> None:
-            poller = ref()
-            if poller is not None:
-                poller._after_fork()
-
-        os.register_at_fork(after_in_child=after_fork_in_child)
+        after_fork_in_child(self, ConfigPoller._after_fork)
 
     def _init_state(self) -> None:
         self._wake = threading.Event()

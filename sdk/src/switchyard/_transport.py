@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from ._errors import TransportError
+from ._fork import after_fork_in_child
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,11 @@ class HTTPTransport:
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl_context = ssl_context
+        self._local = threading.local()
+        after_fork_in_child(self, HTTPTransport._forget_connections)
+
+    def _forget_connections(self) -> None:
+        """In a forked child: the parent's sockets are the parent's; never write to them."""
         self._local = threading.local()
 
     def _connections(self) -> dict[_Key, http.client.HTTPConnection]:

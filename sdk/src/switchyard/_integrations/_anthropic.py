@@ -7,8 +7,8 @@ from types import TracebackType
 from typing import Any
 
 from .._log import log_once
-from ._core import Adapter, Binding, Call, put_ints, start_call, user_text
-from ._streams import AsyncStreamProxy, StreamObserver, SyncStreamProxy
+from ._core import Adapter, Binding, Call, put_ints, run_async, run_sync, start_call, user_text
+from ._streams import StreamObserver
 
 _TEXT = frozenset({"text"})
 
@@ -127,14 +127,26 @@ def instrument_stream_helper(binding: Binding) -> Any:
     return stream
 
 
-def _hook(call: Call, stream: Any, event: dict[str, Any], start: float, is_async: bool) -> None:
+def _hook(call: Call, opened: tuple[Any, Any], is_async: bool) -> tuple[Any, Any]:
     """Put a watching proxy between the helper's ``MessageStream`` and its raw event stream."""
+    _, stream = opened
     raw = getattr(stream, "_raw_stream", None)
     if raw is None:
         log_once("anthropic-raw-stream", "switchyard: this anthropic version hides its raw stream; no usage")
-        call.client.record({**event, "status": "ok"})
-        return
-    stream._raw_stream = call.watch_async(event, start, raw) if is_async else call.watch_sync(event, start, raw)
+        call.client.record({**call.event, "status": "ok"})
+    else:
+        stream._raw_stream = call.watch_async(raw) if is_async else call.watch_sync(raw)
+    return opened
+
+
+def _open(fn: Any, kw: dict[str, Any]) -> tuple[Any, Any]:
+    manager = fn(**kw)
+    return manager, manager.__enter__()
+
+
+async def _aopen(fn: Any, kw: dict[str, Any]) -> tuple[Any, Any]:
+    manager = fn(**kw)
+    return manager, await manager.__aenter__()
 
 
 class ManagedStream:
@@ -145,21 +157,8 @@ class ManagedStream:
         self._manager: Any = None
 
     def __enter__(self) -> Any:
-        call, index, reason = self._call, 0, None
-        while True:
-            fn, kw, event, start = call.begin(index, reason)
-            try:
-                manager = fn(**kw)
-                stream = manager.__enter__()
-            except Exception as exc:
-                call.failed(event, start, exc)
-                if index >= call.last:
-                    raise
-                index, reason = index + 1, "provider_error"
-                continue
-            self._manager = manager
-            _hook(call, stream, event, start, is_async=False)
-            return stream
+        self._manager, stream = run_sync(self._call, _open, lambda opened: _hook(self._call, opened, False))
+        return stream
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -176,27 +175,11 @@ class AsyncManagedStream:
         self._manager: Any = None
 
     async def __aenter__(self) -> Any:
-        call, index, reason = self._call, 0, None
-        while True:
-            fn, kw, event, start = call.begin(index, reason)
-            try:
-                manager = fn(**kw)
-                stream = await manager.__aenter__()
-            except Exception as exc:
-                call.failed(event, start, exc)
-                if index >= call.last:
-                    raise
-                index, reason = index + 1, "provider_error"
-                continue
-            self._manager = manager
-            _hook(call, stream, event, start, is_async=True)
-            return stream
+        self._manager, stream = await run_async(self._call, _aopen, lambda opened: _hook(self._call, opened, True))
+        return stream
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._manager is not None:
             await self._manager.__aexit__(exc_type, exc, tb)
-
-
-__all__ = ["AsyncStreamProxy", "MessagesAdapter", "SyncStreamProxy", "instrument_stream_helper"]

@@ -19,6 +19,7 @@ from .._context import DEFAULT_ENDPOINT, Scope, scope_for_call
 from .._encode import is_sentinel
 from .._log import log_once
 from .._recorder import base_event, elapsed_ms, mark_error, new_event_id, now_ms, routing_field, set_payload
+from .._sender import PAYLOAD_KEY
 from ._registry import available_providers, registered_method
 from ._streams import AsyncStreamProxy, StreamObserver, SyncStreamProxy
 
@@ -98,9 +99,12 @@ class Binding:
 
 
 class Call:
-    """One app call: its plan, and the events of its attempts."""
+    """One app call: its plan, the attempt in progress, and the events of its attempts."""
 
-    __slots__ = ("binding", "capture", "client", "first_id", "hide_usage", "kwargs", "model", "plan", "scope", "stream")
+    __slots__ = (
+        "binding", "capture", "client", "event", "first_id", "hide_usage", "index", "kwargs", "model", "plan",
+        "reason", "scope", "start", "stream",
+    )
 
     def __init__(self, client: Client, binding: Binding, kwargs: dict[str, Any], scope: Scope, stream: bool) -> None:
         self.client = client
@@ -113,61 +117,77 @@ class Call:
         self.plan: _routing.Plan | None = None
         self.hide_usage = False
         self.capture = False
+        self.index = 0
+        self.reason: str | None = None
+        self.event: dict[str, Any] = {}
+        self.start = 0.0
 
     @property
     def last(self) -> int:
         return len(self.plan.attempts) - 1 if self.plan is not None else 0
 
-    def begin(self, index: int, reason: str | None) -> tuple[Callable[..., Any], dict[str, Any], dict[str, Any], float]:
-        """The method and kwargs of attempt ``index``, its event, and its start time."""
+    def next_attempt(self) -> tuple[Callable[..., Any], dict[str, Any]]:
+        """The method and kwargs of the attempt at ``self.index``; starts its event and clock."""
         binding, kwargs, plan = self.binding, self.kwargs, self.plan
         fn, provider, model = binding.original, binding.provider, self.model
-        event_id = self.first_id if index == 0 else new_event_id()
         routing = None
         if plan is not None:
-            attempt = plan.attempts[index]
+            attempt = plan.attempts[self.index]
             provider, model = attempt.provider, attempt.model
             if model != self.model:
                 kwargs = {**kwargs, "model": model}
             if provider != binding.provider:
                 fn = registered_method(provider, binding.adapter.family, binding.is_async, binding.path) or fn
-            routing = routing_field(plan.policy_version, attempt, reason or attempt.reason)
+            routing = routing_field(plan.policy_version, attempt, self.reason or attempt.reason)
+        event_id = self.first_id if self.index == 0 else new_event_id()
         event = base_event(self.client, self.scope, event_id=event_id, provider=provider, model=model, ts_ms=now_ms())
         if routing is not None:
             event["routing"] = routing
         if self.capture:
             snapshot = {k: list(v) if isinstance(v, list) else v for k, v in kwargs.items() if k not in _NOT_CAPTURED}
             set_payload(event, lambda: snapshot, None)
-        return fn, kwargs, event, time.perf_counter()
+        self.event = event
+        self.start = time.perf_counter()
+        return fn, kwargs
 
-    def failed(self, event: dict[str, Any], start: float, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> bool:
+        """Record the attempt's error; ``True`` when a fallback remains to try (else re-raise)."""
         try:
-            event["latency_ms"] = elapsed_ms(start)
+            event = self.event
+            event["latency_ms"] = elapsed_ms(self.start)
             mark_error(event, exc)
             self.client.record(event)
         except Exception as err:
             log_once("record-error", "switchyard: cannot record a failed call: %r", err)
+        if self.index >= self.last:
+            return False
+        self.index, self.reason = self.index + 1, "provider_error"
+        return True
 
-    def succeeded(self, event: dict[str, Any], start: float, response: Any, index: int) -> str | None:
-        """Record a finished non-stream attempt; return the cascade check it fails, if any."""
+    def succeeded(self, response: Any) -> bool:
+        """Record a finished non-stream attempt; ``True`` when a cascade check failed (escalate)."""
         try:
-            event["latency_ms"] = elapsed_ms(start)
+            event = self.event
+            event["latency_ms"] = elapsed_ms(self.start)
             adapter = self.binding.adapter
             event.update(adapter.response_fields(response))
             if self.capture:
-                request = event["__payload__"][0]
-                set_payload(event, request, lambda: response)
+                set_payload(event, event[PAYLOAD_KEY][0], lambda: response)
             self.client.record(event)
             plan = self.plan
-            if plan is None or index != 0 or not plan.cascade_checks or self.last == 0:
-                return None
-            return failing_check(plan.cascade_checks, adapter.output_text(response), adapter.refused(response))
+            if plan is None or self.index != 0 or not plan.cascade_checks or self.last == 0:
+                return False
+            check = failing_check(plan.cascade_checks, adapter.output_text(response), adapter.refused(response))
         except Exception as err:
             log_once("record-ok", "switchyard: cannot record a call: %r", err)
-            return None
+            return False
+        if check is None:
+            return False
+        self.index, self.reason = self.last, f"cascade:{check}"
+        return True
 
-    def _stream_done(self, event: dict[str, Any], start: float) -> Callable[[StreamObserver, BaseException | None], None]:
-        adapter = self.binding.adapter
+    def _stream_done(self) -> Callable[[StreamObserver, BaseException | None], None]:
+        adapter, event, start = self.binding.adapter, self.event, self.start
 
         def done(observer: StreamObserver, exc: BaseException | None) -> None:
             event["latency_ms"] = elapsed_ms(start)
@@ -177,18 +197,19 @@ class Call:
             if exc is not None and not isinstance(exc, GeneratorExit):
                 mark_error(event, exc)
             if self.capture:
-                set_payload(event, event["__payload__"][0], lambda: adapter.stream_response(observer))
+                set_payload(event, event[PAYLOAD_KEY][0], lambda: adapter.stream_response(observer))
             self.client.record(event)
 
         return done
 
-    def watch_sync(self, event: dict[str, Any], start: float, stream: Any) -> SyncStreamProxy:
+    def watch_sync(self, stream: Any) -> SyncStreamProxy:
+        """The app's stream, watched: the event is recorded when it ends."""
         observer = self.binding.adapter.observer(self.capture, self.hide_usage)
-        return SyncStreamProxy(stream, observer, self._stream_done(event, start))
+        return SyncStreamProxy(stream, observer, self._stream_done())
 
-    def watch_async(self, event: dict[str, Any], start: float, stream: Any) -> AsyncStreamProxy:
+    def watch_async(self, stream: Any) -> AsyncStreamProxy:
         observer = self.binding.adapter.observer(self.capture, self.hide_usage)
-        return AsyncStreamProxy(stream, observer, self._stream_done(event, start))
+        return AsyncStreamProxy(stream, observer, self._stream_done())
 
 
 def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, streaming: bool) -> Call | None:
@@ -223,8 +244,47 @@ def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, str
         return None
 
 
+Invoke = Callable[[Callable[..., Any], dict[str, Any]], Any]
+
+
+def run_sync(call: Call, invoke: Invoke, on_stream: Callable[[Any], Any]) -> Any:
+    """Try the plan's attempts in order; the app's own model's errors reach the app unchanged."""
+    while True:
+        fn, kw = call.next_attempt()
+        try:
+            result = invoke(fn, kw)
+        except Exception as exc:
+            if call.failed(exc):
+                continue
+            raise
+        if call.stream:
+            return on_stream(result)
+        if not call.succeeded(result):
+            return result
+
+
+async def run_async(call: Call, invoke: Invoke, on_stream: Callable[[Any], Any]) -> Any:
+    """:func:`run_sync` for async clients (``invoke`` returns an awaitable)."""
+    while True:
+        fn, kw = call.next_attempt()
+        try:
+            result = await invoke(fn, kw)
+        except Exception as exc:
+            if call.failed(exc):
+                continue
+            raise
+        if call.stream:
+            return on_stream(result)
+        if not call.succeeded(result):
+            return result
+
+
+def _call(fn: Callable[..., Any], kw: dict[str, Any]) -> Any:
+    return fn(**kw)
+
+
 def instrument(binding: Binding) -> Callable[..., Any]:
-    """The replacement of a client's ``create`` method."""
+    """The replacement of a client's ``create`` (or ``parse``) method."""
     original = binding.original
 
     def create(*args: Any, **kwargs: Any) -> Any:
@@ -232,46 +292,14 @@ def instrument(binding: Binding) -> Callable[..., Any]:
         call = None if args else start_call(binding, kwargs, options, streaming=False)
         if call is None:
             return original(*args, **kwargs)
-        index, reason = 0, None
-        while True:
-            fn, kw, event, start = call.begin(index, reason)
-            try:
-                result = fn(**kw)
-            except Exception as exc:
-                call.failed(event, start, exc)
-                if index >= call.last:
-                    raise
-                index, reason = index + 1, "provider_error"
-                continue
-            if call.stream:
-                return call.watch_sync(event, start, result)
-            check = call.succeeded(event, start, result, index)
-            if check is None:
-                return result
-            index, reason = call.last, f"cascade:{check}"
+        return run_sync(call, _call, call.watch_sync)
 
     async def acreate(*args: Any, **kwargs: Any) -> Any:
         options = kwargs.pop("switchyard", None)
         call = None if args else start_call(binding, kwargs, options, streaming=False)
         if call is None:
             return await original(*args, **kwargs)
-        index, reason = 0, None
-        while True:
-            fn, kw, event, start = call.begin(index, reason)
-            try:
-                result = await fn(**kw)
-            except Exception as exc:
-                call.failed(event, start, exc)
-                if index >= call.last:
-                    raise
-                index, reason = index + 1, "provider_error"
-                continue
-            if call.stream:
-                return call.watch_async(event, start, result)
-            check = call.succeeded(event, start, result, index)
-            if check is None:
-                return result
-            index, reason = call.last, f"cascade:{check}"
+        return await run_async(call, _call, call.watch_async)
 
     replacement: Any = acreate if binding.is_async else create
     replacement.__switchyard_original__ = original

@@ -74,15 +74,34 @@ class _Watch:
             log_once("stream-done", "switchyard: cannot record a stream: %r", err)
 
 
-class SyncStreamProxy:
-    """Wraps a sync provider stream (``openai.Stream``, ``anthropic.Stream``)."""
+class _StreamProxy:
+    """What both proxies share: the wrapped stream, its watch, attribute pass-through."""
 
     __slots__ = ("_inner", "_iter", "_watch")
 
-    def __init__(self, inner: Any, observer: StreamObserver, done: Done) -> None:
+    def __init__(self, inner: Any, iterator: Any, observer: StreamObserver, done: Done) -> None:
         self._inner = inner
-        self._iter = inner if hasattr(inner, "__next__") else iter(inner)
+        self._iter = iterator
         self._watch = _Watch(observer, done)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _OWN:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __del__(self) -> None:
+        watch = getattr(self, "_watch", None)
+        if watch is not None:
+            watch.finish(None)
+
+
+class SyncStreamProxy(_StreamProxy):
+    """Wraps a sync provider stream (``openai.Stream``, ``anthropic.Stream``)."""
+
+    __slots__ = ()
+
+    def __init__(self, inner: Any, observer: StreamObserver, done: Done) -> None:
+        super().__init__(inner, inner if hasattr(inner, "__next__") else iter(inner), observer, done)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -117,26 +136,14 @@ class SyncStreamProxy:
     ) -> None:
         self.close()
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _OWN:
-            raise AttributeError(name)
-        return getattr(self._inner, name)
 
-    def __del__(self) -> None:
-        watch = getattr(self, "_watch", None)
-        if watch is not None:
-            watch.finish(None)
-
-
-class AsyncStreamProxy:
+class AsyncStreamProxy(_StreamProxy):
     """Wraps an async provider stream (``openai.AsyncStream``, ``anthropic.AsyncStream``)."""
 
-    __slots__ = ("_inner", "_iter", "_watch")
+    __slots__ = ()
 
     def __init__(self, inner: Any, observer: StreamObserver, done: Done) -> None:
-        self._inner = inner
-        self._iter = inner if hasattr(inner, "__anext__") else inner.__aiter__()
-        self._watch = _Watch(observer, done)
+        super().__init__(inner, inner if hasattr(inner, "__anext__") else inner.__aiter__(), observer, done)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -170,13 +177,3 @@ class AsyncStreamProxy:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _OWN:
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    def __del__(self) -> None:
-        watch = getattr(self, "_watch", None)
-        if watch is not None:
-            watch.finish(None)

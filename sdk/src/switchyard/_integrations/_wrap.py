@@ -43,8 +43,9 @@ def _patch(
 def wrap(client: _C, *, provider: str | None = None) -> _C:
     """Instrument an ``openai`` or ``anthropic`` client in place and return it.
 
-    Instrumented: OpenAI ``chat.completions.create`` and ``responses.create``; Anthropic
-    ``messages.create`` and ``messages.stream`` — sync and async, streaming included. Each call is
+    Instrumented: OpenAI ``chat.completions.create``/``parse`` and ``responses.create``/``parse``
+    (and the ``.stream()`` helpers, which call ``create``); Anthropic ``messages.create`` and
+    ``messages.stream`` — sync and async, streaming included. Each call is
     routed by the endpoint's policy and recorded; other methods are untouched. ``provider`` names
     the provider behind the client when it is not the family's own (``"groq"`` for an OpenAI
     client pointed at Groq). Per-call attribution goes in a ``switchyard=`` keyword. Before
@@ -64,8 +65,13 @@ def wrap(client: _C, *, provider: str | None = None) -> _C:
     family, is_async = kind
     name = provider or family
     if family == "openai":
-        _patch(client, ("chat", "completions", "create"), _CHAT, name, is_async, instrument)
-        _patch(client, ("responses", "create"), _RESPONSES, name, is_async, instrument)
+        for path, adapter in (
+            (("chat", "completions", "create"), _CHAT),
+            (("chat", "completions", "parse"), _CHAT),
+            (("responses", "create"), _RESPONSES),
+            (("responses", "parse"), _RESPONSES),
+        ):
+            _patch(client, path, adapter, name, is_async, instrument)
     else:
         _patch(client, ("messages", "create"), _MESSAGES, name, is_async, instrument)
         _patch(client, ("messages", "stream"), _MESSAGES, name, is_async, instrument_stream_helper)

@@ -155,6 +155,24 @@ def load(port: int, key: str, duration: float, connections: int, queue: mp.Queue
     )
 
 
+def writer_profile(port: int) -> str:
+    """Group-commit behaviour from the server's own /metrics: flushes, rows per flush, time per flush."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    values = {}
+    for line in text.splitlines():
+        for name in ("flush_seconds_sum", "flush_seconds_count", "flush_rows_sum"):
+            if line.startswith(f"switchyard_ingest_writer_{name} "):
+                values[name] = float(line.split()[-1])
+    flushes = values.get("flush_seconds_count", 0) or 1
+    return (
+        f"writer: {flushes:.0f} flushes, {values.get('flush_rows_sum', 0) / flushes:,.0f} rows/flush, "
+        f"{values.get('flush_seconds_sum', 0) / flushes * 1000:.0f} ms/flush, "
+        f"busy {values.get('flush_seconds_sum', 0):.1f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=20.0)

@@ -97,6 +97,14 @@ def drain(timeout: float = 30.0) -> bool:
     return False
 
 
+def task_by_name(name: str) -> Task:
+    """A registered Celery task; imports every app's tasks module first (autodiscovery is lazy)."""
+    from config.celery_app import app
+
+    app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def _seconds(schedule: Any) -> float:
     if isinstance(schedule, timedelta):
         return schedule.total_seconds()
@@ -109,8 +117,9 @@ class EmbeddedBeat:
     """Fires the interval entries of CELERY_BEAT_SCHEDULE on the in-process worker."""
 
     def __init__(self, schedule: dict[str, dict[str, Any]], resolve: Callable[[str], Task]):
+        self._resolve = resolve
         self._entries = [
-            (name, resolve(str(entry["task"])), _seconds(entry["schedule"]), tuple(entry.get("args", ())))
+            (name, str(entry["task"]), _seconds(entry["schedule"]), tuple(entry.get("args", ())))
             for name, entry in schedule.items()
         ]
         self._stop = threading.Event()
@@ -126,7 +135,10 @@ class EmbeddedBeat:
         next_due = {name: time.monotonic() + interval for name, _, interval, _ in self._entries}
         while not self._stop.wait(1.0):
             now = time.monotonic()
-            for name, task, interval, args in self._entries:
+            for name, task_name, interval, args in self._entries:
                 if now >= next_due[name]:
                     next_due[name] = now + interval
-                    dispatch(task, *args)
+                    try:
+                        dispatch(self._resolve(task_name), *args)
+                    except Exception:
+                        logger.exception("embedded beat could not start %s", task_name)

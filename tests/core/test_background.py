@@ -106,3 +106,11 @@ def test_task_runs_on_a_real_celery_worker_over_redis(tmp_path: Path) -> None:
         app.conf.broker_url = ""
         app.conf.result_backend = ""
         time.sleep(0)
+
+
+def test_embedded_beat_resolves_registered_tasks_by_name() -> None:
+    from django.conf import settings
+
+    assert background.task_by_name("core.ping").name == "core.ping"
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert background.task_by_name(str(entry["task"])).name == entry["task"]

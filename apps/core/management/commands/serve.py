@@ -24,13 +24,10 @@ class Command(BaseCommand):
         from gunicorn.app.base import BaseApplication
 
         from apps.core import background
-        from config.celery_app import app as celery_app
 
         def start_embedded(_worker: Any) -> None:
             if not background.uses_broker() and settings.CELERY_BEAT_SCHEDULE:
-                background.EmbeddedBeat(
-                    settings.CELERY_BEAT_SCHEDULE, lambda name: celery_app.tasks[name]
-                ).start()
+                background.EmbeddedBeat(settings.CELERY_BEAT_SCHEDULE, background.task_by_name).start()
 
         from django.core.wsgi import get_wsgi_application
 

@@ -7,26 +7,25 @@ from types import TracebackType
 from typing import Any
 
 from .._log import log_once
-from ._core import Adapter, Binding, Call, put_ints, run_async, run_sync, start_call, user_text
+from ._core import Adapter, Binding, Call, UsageSpec, read_usage, run_async, run_sync, start_call, user_text
 from ._streams import StreamObserver
 
 _TEXT = frozenset({"text"})
 
 
-def anthropic_usage(fields: dict[str, Any], usage: Any) -> None:
-    """Messages usage: ``input_tokens`` excludes cache reads and writes."""
-    creation = getattr(usage, "cache_creation", None)
-    details = getattr(usage, "output_tokens_details", None)
-    put_ints(
-        fields,
-        input_tokens=getattr(usage, "input_tokens", None),
-        output_tokens=getattr(usage, "output_tokens", None),
-        cached_input_tokens=getattr(usage, "cache_read_input_tokens", None),
-        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", None),
-        cache_write_1h_tokens=getattr(creation, "ephemeral_1h_input_tokens", None),
-        reasoning_tokens=getattr(details, "thinking_tokens", None),
-    )
-    fields["input_includes_cached"] = False
+MESSAGES_USAGE: UsageSpec = (
+    ("input_tokens", None, "input_tokens"),
+    ("output_tokens", None, "output_tokens"),
+    ("cached_input_tokens", None, "cache_read_input_tokens"),
+    ("cache_write_tokens", None, "cache_creation_input_tokens"),
+    ("cache_write_1h_tokens", "cache_creation", "ephemeral_1h_input_tokens"),
+    ("reasoning_tokens", "output_tokens_details", "thinking_tokens"),
+)
+"""Messages usage: ``input_tokens`` excludes cache reads and writes."""
+DELTA_USAGE: UsageSpec = (
+    ("output_tokens", None, "output_tokens"),
+    ("reasoning_tokens", "output_tokens_details", "thinking_tokens"),
+)
 
 
 def _stop_reason(fields: dict[str, Any], reason: object) -> None:
@@ -50,7 +49,7 @@ class MessagesAdapter(Adapter):
             fields["response_model"] = model
         usage = getattr(response, "usage", None)
         if usage is not None:
-            anthropic_usage(fields, usage)
+            read_usage(fields, usage, MESSAGES_USAGE, False)
         _stop_reason(fields, getattr(response, "stop_reason", None))
         return fields
 
@@ -92,15 +91,11 @@ class MessagesStreamObserver(StreamObserver):
                 self.fields["response_model"] = model
             usage = getattr(message, "usage", None)
             if usage is not None:
-                anthropic_usage(self.fields, usage)
+                read_usage(self.fields, usage, MESSAGES_USAGE, False)
         elif kind == "message_delta":
             usage = getattr(item, "usage", None)
             if usage is not None:
-                put_ints(
-                    self.fields,
-                    output_tokens=getattr(usage, "output_tokens", None),
-                    reasoning_tokens=getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None),
-                )
+                read_usage(self.fields, usage, DELTA_USAGE, None)
             reason = getattr(getattr(item, "delta", None), "stop_reason", None)
             if reason:
                 self.stop_reason = reason

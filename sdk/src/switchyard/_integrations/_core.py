@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
+from .. import _client as _client_module
 from .. import _routing
 from .._cascade import failing_check
-from .._client import Client, current_client
+from .._client import Client
 from .._context import DEFAULT_ENDPOINT, Scope, scope_for_call
 from .._encode import is_sentinel
 from .._log import log_once
-from .._recorder import base_event, elapsed_ms, mark_error, new_event_id, now_ms, routing_field, set_payload
+from .._recorder import base_event, elapsed_ms, mark_error, new_event_id, set_payload
 from .._sender import PAYLOAD_KEY
 from ._registry import available_providers, registered_method
 from ._streams import AsyncStreamProxy, StreamObserver, SyncStreamProxy
@@ -76,15 +77,18 @@ def user_text(messages: object, text_types: frozenset[str]) -> str:
     return "\n".join(out)
 
 
-def put_int(fields: dict[str, Any], name: str, value: object) -> None:
-    """Set ``fields[name]`` when ``value`` is a usable token count."""
-    if type(value) is int and value >= 0:
-        fields[name] = value
+UsageSpec = tuple[tuple[str, str | None, str], ...]
+"""``(event field, nested object or None, attribute)`` rows: where a provider keeps each count."""
 
 
-def put_ints(fields: dict[str, Any], **values: object) -> None:
-    for name, value in values.items():
-        put_int(fields, name, value)
+def read_usage(fields: dict[str, Any], usage: Any, spec: UsageSpec, includes_cached: bool | None) -> None:
+    """Copy the token counts ``spec`` names from a provider's usage object into ``fields``."""
+    for name, container, attr in spec:
+        value = getattr(usage if container is None else getattr(usage, container, None), attr, None)
+        if type(value) is int and value >= 0:
+            fields[name] = value
+    if includes_cached is not None:
+        fields["input_includes_cached"] = includes_cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +142,16 @@ class Call:
                 kwargs = {**kwargs, "model": model}
             if provider != binding.provider:
                 fn = registered_method(provider, binding.adapter.family, binding.is_async, binding.path) or fn
-            routing = routing_field(plan.policy_version, attempt, self.reason or attempt.reason)
+            routing = {
+                "policy_version": plan.policy_version,
+                "arm": attempt.arm,
+                "target": f"{provider}/{model}",
+                "reason": self.reason or attempt.reason,
+            }
         event_id = self.first_id if self.index == 0 else new_event_id()
-        event = base_event(self.client, self.scope, event_id=event_id, provider=provider, model=model, ts_ms=now_ms())
+        event = base_event(
+            self.client, self.scope, event_id=event_id, provider=provider, model=model, ts_ms=time.time_ns() // 1_000_000
+        )
         if routing is not None:
             event["routing"] = routing
         if self.capture:
@@ -168,7 +179,7 @@ class Call:
         """Record a finished non-stream attempt; ``True`` when a cascade check failed (escalate)."""
         try:
             event = self.event
-            event["latency_ms"] = elapsed_ms(self.start)
+            event["latency_ms"] = int((time.perf_counter() - self.start) * 1000)
             adapter = self.binding.adapter
             event.update(adapter.response_fields(response))
             if self.capture:
@@ -214,13 +225,13 @@ class Call:
 
 def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, streaming: bool) -> Call | None:
     """Plan one call; ``None`` when Switchyard is not initialised (the call passes through)."""
-    client = current_client()
+    client = _client_module._current
     if client is None:
         return None
     try:
         stream = streaming or kwargs.get("stream") is True
         call = Call(client, binding, kwargs, scope_for_call(options), stream)
-        config = client.config
+        config = client.store.current if client.routing_enabled else None
         if config is not None:
             scope, adapter = call.scope, binding.adapter
             call.plan = _routing.plan(
@@ -237,7 +248,8 @@ def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, str
             )
         if stream:
             call.hide_usage = binding.adapter.prepare(kwargs, stream)
-        call.capture = client.capture_now()
+        if client.store.current is not None:
+            call.capture = client.capture_now()
         return call
     except Exception as exc:
         log_once("plan", "switchyard: routing skipped after an internal error: %r", exc)

@@ -5,39 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import Adapter, omitted, put_int, user_text
+from ._core import Adapter, UsageSpec, omitted, read_usage, user_text
 from ._streams import StreamObserver
 
 _CHAT_TEXT = frozenset({"text"})
 _RESPONSES_TEXT = frozenset({"input_text", "text"})
 
 
-def chat_usage(fields: dict[str, Any], usage: Any) -> None:
-    """Chat Completions usage: ``prompt_tokens`` includes cached tokens."""
-    put_int(fields, "input_tokens", getattr(usage, "prompt_tokens", None))
-    put_int(fields, "output_tokens", getattr(usage, "completion_tokens", None))
-    prompt = getattr(usage, "prompt_tokens_details", None)
-    if prompt is not None:
-        put_int(fields, "cached_input_tokens", getattr(prompt, "cached_tokens", None))
-        put_int(fields, "cache_write_tokens", getattr(prompt, "cache_write_tokens", None))
-    completion = getattr(usage, "completion_tokens_details", None)
-    if completion is not None:
-        put_int(fields, "reasoning_tokens", getattr(completion, "reasoning_tokens", None))
-    fields["input_includes_cached"] = True
-
-
-def responses_usage(fields: dict[str, Any], usage: Any) -> None:
-    """Responses usage: ``input_tokens`` includes cached tokens."""
-    put_int(fields, "input_tokens", getattr(usage, "input_tokens", None))
-    put_int(fields, "output_tokens", getattr(usage, "output_tokens", None))
-    details_in = getattr(usage, "input_tokens_details", None)
-    if details_in is not None:
-        put_int(fields, "cached_input_tokens", getattr(details_in, "cached_tokens", None))
-        put_int(fields, "cache_write_tokens", getattr(details_in, "cache_write_tokens", None))
-    details_out = getattr(usage, "output_tokens_details", None)
-    if details_out is not None:
-        put_int(fields, "reasoning_tokens", getattr(details_out, "reasoning_tokens", None))
-    fields["input_includes_cached"] = True
+CHAT_USAGE: UsageSpec = (
+    ("input_tokens", None, "prompt_tokens"),
+    ("output_tokens", None, "completion_tokens"),
+    ("cached_input_tokens", "prompt_tokens_details", "cached_tokens"),
+    ("cache_write_tokens", "prompt_tokens_details", "cache_write_tokens"),
+    ("reasoning_tokens", "completion_tokens_details", "reasoning_tokens"),
+)
+RESPONSES_USAGE: UsageSpec = (
+    ("input_tokens", None, "input_tokens"),
+    ("output_tokens", None, "output_tokens"),
+    ("cached_input_tokens", "input_tokens_details", "cached_tokens"),
+    ("cache_write_tokens", "input_tokens_details", "cache_write_tokens"),
+    ("reasoning_tokens", "output_tokens_details", "reasoning_tokens"),
+)
 
 
 def _set_model(fields: dict[str, Any], model: object) -> None:
@@ -73,13 +61,15 @@ class ChatAdapter(Adapter):
 
     def response_fields(self, response: Any) -> dict[str, Any]:
         fields: dict[str, Any] = {"status": "ok"}
-        _set_model(fields, getattr(response, "model", None))
+        model = getattr(response, "model", None)
+        if type(model) is str:
+            fields["response_model"] = model
         usage = getattr(response, "usage", None)
         if usage is not None:
-            chat_usage(fields, usage)
-        choices = getattr(response, "choices", None)
-        if choices and any(getattr(c, "finish_reason", None) == "content_filter" for c in choices):
-            _filtered(fields)
+            read_usage(fields, usage, CHAT_USAGE, True)
+        for choice in getattr(response, "choices", None) or ():
+            if getattr(choice, "finish_reason", None) == "content_filter":
+                _filtered(fields)
         return fields
 
     def output_text(self, response: Any) -> str | None:
@@ -115,7 +105,7 @@ class ChatStreamObserver(StreamObserver):
             _set_model(fields, getattr(item, "model", None))
         usage = getattr(item, "usage", None)
         if usage is not None:
-            chat_usage(fields, usage)
+            read_usage(fields, usage, CHAT_USAGE, True)
         choices = getattr(item, "choices", None)
         if not choices:
             return not (usage is not None and self.hide_usage)
@@ -148,7 +138,7 @@ class ResponsesAdapter(Adapter):
         _set_model(fields, getattr(response, "model", None))
         usage = getattr(response, "usage", None)
         if usage is not None:
-            responses_usage(fields, usage)
+            read_usage(fields, usage, RESPONSES_USAGE, True)
         status = getattr(response, "status", None)
         if status == "failed":
             fields["status"] = "error"

@@ -252,12 +252,25 @@ def init(
 
 
 def get_client() -> Client | None:
-    """The current :class:`Client`, or ``None`` before :func:`init`."""
+    """The current :class:`Client`, or ``None`` before :func:`init`.
+
+    Example::
+
+        client = switchyard.get_client()
+        if client is not None and client.last_config_error:
+            log.warning("routing config rejected: %s", client.last_config_error)
+    """
     return _current
 
 
 def shutdown(timeout: float | None = None) -> None:
-    """Flush (bounded) and stop the current client; wrapped clients then pass calls through."""
+    """Flush (bounded) and stop the current client; wrapped clients then pass calls through.
+
+    Runs by itself at interpreter exit, bounded by ``shutdown_timeout`` (1 s). Example (a worker
+    that stops before its process does)::
+
+        switchyard.shutdown(timeout=2.0)
+    """
     global _current
     with _lock:
         client, _current = _current, None

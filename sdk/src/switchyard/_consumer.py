@@ -147,16 +147,17 @@ class Consumer:
             )
 
     def shutdown(self, timeout: float) -> None:
-        """Flush for up to ``timeout`` seconds, then stop; what is left is spooled or counted."""
+        """Flush and stop within about ``timeout`` seconds; what is left is spooled or counted."""
         if self._closed:
             return
-        self.flush(timeout)
+        deadline = time.monotonic() + timeout
+        self.flush(timeout * 0.8)
         self._closed = True
         self._stop.set()
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=max(0.1, timeout / 2))
+            thread.join(timeout=max(0.05, deadline - time.monotonic()))
         leftover = list(self._carry)
         self._carry = []
         while self._queue:

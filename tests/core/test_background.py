@@ -1,11 +1,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +10,7 @@ from django.db import transaction
 
 from apps.core import background
 from apps.core.tasks import ping
+from tests.celery_worker import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ran_on: list[str] = []
@@ -52,60 +49,11 @@ def test_enqueue_waits_for_commit_and_skips_rollback() -> None:
 
 
 @pytest.mark.celery_worker
-def test_task_runs_on_a_real_celery_worker_over_redis(tmp_path: Path) -> None:
+def test_task_runs_on_a_real_celery_worker_over_redis() -> None:
     broker = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_BROKER_URL": broker,
-        "CELERY_RESULT_BACKEND": broker,
-    }
-    queue = f"test-{os.getpid()}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config.celery_app",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        from config.celery_app import app
-
-        app.conf.broker_url = broker
-        app.conf.result_backend = broker
-        result = ping.apply_async(args=["hello"], queue=queue)
-        value = result.get(timeout=60)
-        assert value["value"] == "hello" and value["host"]
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        app.conf.broker_url = ""
-        app.conf.result_backend = ""
-        time.sleep(0)
+    with celery_worker(broker) as (client, queue):
+        value = client.send_task(ping.name, args=["hello"], queue=queue).get(timeout=60)
+    assert value["value"] == "hello" and value["host"]
 
 
 def test_embedded_beat_resolves_registered_tasks_by_name() -> None:

@@ -6,14 +6,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from apps.warehouse import client as warehouse
+from tests.celery_worker import celery_worker
 from tests.ingest.events import raw_row_count, rollup_calls
 from tests.reliability.conftest import Tally
 from tests.tenancy import Tenant
@@ -104,56 +103,16 @@ def test_jobs_continue_after_redis_restarts(tmp_path: Path, tally: Tally) -> Non
         return proc
 
     redis = start_redis()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_BROKER_URL": url,
-        "CELERY_RESULT_BACKEND": url,
-    }
-    queue = f"reliability-{uuid.uuid4().hex[:8]}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config.celery_app",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "1",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     from apps.core.tasks import ping
-    from config.celery_app import app
 
-    old = (app.conf.broker_url, app.conf.result_backend)
-    app.conf.broker_url = app.conf.result_backend = url
     try:
-        for round_ in range(3):
-            result = ping.apply_async(args=[f"round-{round_}"], queue=queue)
-            tally.attempts += 1
-            assert result.get(timeout=90)["value"] == f"round-{round_}"
-            redis.send_signal(signal.SIGKILL)
-            redis.wait(timeout=10)
-            redis = start_redis()
+        with celery_worker(url) as (client, queue):
+            for round_ in range(3):
+                result = client.send_task(ping.name, args=[f"round-{round_}"], queue=queue)
+                tally.attempts += 1
+                assert result.get(timeout=90)["value"] == f"round-{round_}"
+                redis.send_signal(signal.SIGKILL)
+                redis.wait(timeout=10)
+                redis = start_redis()
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
         redis.send_signal(signal.SIGKILL)
-        app.conf.broker_url, app.conf.result_backend = old

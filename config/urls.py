@@ -16,6 +16,7 @@ urlpatterns = [
     path("v1/", include("apps.accounts.api_urls")),
     path("v1/", include("apps.pricing.api_urls")),
     path("pricing/", include("apps.pricing.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

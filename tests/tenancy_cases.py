@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from tests.billing import tenancy_data as billing
 from tests.pricing import tenancy_data as pricing
 from tests.tenancy import Case, public, register
 
@@ -137,3 +138,18 @@ register(
     Case(pricing.url("api-price-estimate"), "post", body=pricing.estimate_body, expect=(422,)),
     Case(pricing.url("api-price-estimate"), "post", auth="sdk", body=pricing.estimate_body, expect=(422,)),
 )
+
+public("billing:stripe-webhook", "Stripe's webhook: authenticated by its signature, not by a tenant")
+register("billing:overview", Case(billing.url("billing:overview"), verify=billing.hides_owner))
+register("billing:reconciliation", Case(billing.url("billing:reconciliation"), verify=billing.hides_owner))
+register("billing:checkout-return", Case(billing.return_url))
+register(
+    "billing:checkout",
+    Case(
+        billing.url("billing:checkout"),
+        "post",
+        form=lambda t: {"plan": "team"},
+        verify=billing.leaves_owner_alone,
+    ),
+)
+register("billing:portal", Case(billing.url("billing:portal"), "post", verify=billing.leaves_owner_alone))

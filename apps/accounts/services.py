@@ -27,6 +27,8 @@ from apps.accounts.models import (
     Role,
 )
 from apps.accounts.selectors import key_cache_forget, role_of
+from apps.billing.selectors import plan_retention_days
+from apps.billing.services.quotas import seat_check
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 
 User = get_user_model()
@@ -80,7 +82,10 @@ def project_create(
         raise ApplicationError("Project name is required", field="name")
     taken = set(organization.projects.values_list("slug", flat=True))
     project = Project.objects.create(
-        organization=organization, name=name[:120], slug=_unique_slug(name, taken)
+        organization=organization,
+        name=name[:120],
+        slug=_unique_slug(name, taken),
+        retention_days=plan_retention_days(organization_id=organization.pk),
     )
     for env in environments:
         Environment.objects.create(project=project, name=slugify(env) or "production")
@@ -172,6 +177,7 @@ def invitation_create(
         raise ApplicationError("Enter a valid e-mail address", field="email") from exc
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ApplicationError(f"{email} is already a member", field="email")
+    seat_check(organization_id=organization.pk)  # the plan's seats (apps.billing)
     token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():

@@ -1,8 +1,9 @@
-"""Per-project rate limit (token bucket) and monthly quota, checked before a batch is parsed.
+"""Per-project rate limit (token bucket) and monthly quotas, checked before a batch is parsed.
 
-Both are per process: the rate limit is exact per process (production runs N web processes,
-so the effective limit is N × the setting); the quota reads the month's count from the rollups
-every few seconds and adds what this process accepted since.
+Two monthly quotas: the project's own (if set) and the organisation's plan limit, counted across
+all of its projects (apps.billing). Both are per process: the rate limit is exact per process
+(production runs N web processes, so the effective limit is N × the setting); a quota reads the
+month's count from the rollups every few seconds and adds what this process accepted since.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from apps.billing.selectors import organization_events_this_month
 from apps.core.errors import ApplicationError
 from apps.ingest.selectors import IngestConfig, events_this_month
 
 QUOTA_REFRESH_S = 5.0
+# Over the plan's limit an upgrade lifts it at once, so clients are told to retry within the hour.
+PLAN_RETRY_AFTER_S = 3600
 
 
 class RateLimited(ApplicationError):
@@ -32,8 +37,8 @@ class _Bucket:
 
 
 _buckets: dict[int, _Bucket] = {}
-_quota: dict[int, tuple[float, int]] = {}  # project → (read at, count then)
-_accepted_since: dict[int, int] = {}
+_quota: dict[tuple[str, int], tuple[float, int]] = {}  # (project|org, id) → (read at, count then)
+_accepted_since: dict[tuple[str, int], int] = {}
 _lock = threading.Lock()
 
 
@@ -64,31 +69,47 @@ def _seconds_to_next_month() -> int:
     return max(60, int((first - now).total_seconds()))
 
 
-def check_quota(config: IngestConfig, events: int) -> None:
-    quota = config.monthly_event_quota
-    if quota <= 0:
-        return
+def _used(key: tuple[str, int], read_count: Callable[[], int]) -> int:
     now = time.monotonic()
     with _lock:
-        read = _quota.get(config.project_id)
+        read = _quota.get(key)
     if read is None or now - read[0] > QUOTA_REFRESH_S:
-        count = events_this_month(project_id=config.project_id)
+        count = read_count()
         with _lock:
-            _quota[config.project_id] = read = (now, count)
-            _accepted_since[config.project_id] = 0
+            _quota[key] = read = (now, count)
+            _accepted_since[key] = 0
     with _lock:
-        used = read[1] + _accepted_since.get(config.project_id, 0)
-    if used + events > quota:
-        raise RateLimited(
-            f"Monthly quota of {quota:,} events for {config.quota_source} reached ({used:,} used); "
-            "raise the quota or upgrade the plan. Events are not stored until then.",
-            retry_after=_seconds_to_next_month(),
-        )
+        return read[1] + _accepted_since.get(key, 0)
 
 
-def record_accepted(project_id: int, events: int) -> None:
+def check_quota(config: IngestConfig, events: int) -> None:
+    quota = config.monthly_event_quota
+    if quota > 0:
+        used = _used(("project", config.project_id), lambda: events_this_month(project_id=config.project_id))
+        if used + events > quota:
+            raise RateLimited(
+                f"Monthly quota of {quota:,} events for {config.quota_source} reached ({used:,} used); "
+                "raise the quota or upgrade the plan. Events are not stored until then.",
+                retry_after=_seconds_to_next_month(),
+            )
+    limit = config.plan_event_limit
+    if limit > 0:
+        org_id = config.organization_id
+        used = _used(("org", org_id), lambda: organization_events_this_month(organization_id=org_id))
+        if used + events > limit:
+            raise RateLimited(
+                f"Monthly quota of {limit:,} events on the {config.plan_name} plan reached ({used:,} used "
+                "across the organisation's projects); upgrade the plan under Billing. Events are not "
+                "stored until then; SDKs keep them and retry.",
+                retry_after=min(_seconds_to_next_month(), PLAN_RETRY_AFTER_S),
+            )
+
+
+def record_accepted(project_id: int, events: int, organization_id: int | None = None) -> None:
+    keys = [("project", project_id)] + ([("org", organization_id)] if organization_id is not None else [])
     with _lock:
-        _accepted_since[project_id] = _accepted_since.get(project_id, 0) + events
+        for key in keys:
+            _accepted_since[key] = _accepted_since.get(key, 0) + events
 
 
 def reset() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.accounts.models import Project
+from apps.billing.selectors import organization_plan
 from apps.ingest.models import CaptureMode, IngestSettings
 from apps.warehouse.client import ProjectScope
 
@@ -26,8 +27,10 @@ class IngestConfig:
     capture_per_10k: int  # payloads are stored when event_id % 10000 is below this
     redact_payloads: bool
     rate_limit_events_per_s: int
-    monthly_event_quota: int
+    monthly_event_quota: int  # the project's own quota (0 = none)
     quota_source: str
+    plan_name: str = ""  # the organisation's plan (apps.billing)
+    plan_event_limit: int = 0  # the plan's events per calendar month, organisation-wide (0 = no cap)
 
 
 _cache: dict[int, tuple[float, IngestConfig]] = {}
@@ -47,11 +50,12 @@ def ingest_config(*, project_id: int) -> IngestConfig:
         return hit[1]
     project = Project.objects.select_related("organization").get(pk=project_id)
     row = ingest_settings_get(project=project)
+    plan = organization_plan(organization_id=project.organization_id)
     config = IngestConfig(
         project_id=project.pk,
         organization_id=project.organization_id,
         project_name=project.name,
-        retention_days=project.retention_days,
+        retention_days=min(project.retention_days, plan.retention_days),
         capture_mode=row.capture_mode,
         capture_sample_rate=row.capture_sample_rate if row.capture_mode == CaptureMode.SAMPLED else 1.0,
         capture_per_10k={CaptureMode.ALWAYS: 10_000, CaptureMode.NONE: 0}.get(
@@ -61,6 +65,8 @@ def ingest_config(*, project_id: int) -> IngestConfig:
         rate_limit_events_per_s=row.rate_limit_events_per_s or settings.INGEST_DEFAULT_RATE_LIMIT_EPS,
         monthly_event_quota=row.monthly_event_quota,
         quota_source=f"project {project.name}",
+        plan_name=plan.name,
+        plan_event_limit=plan.event_limit,
     )
     with _cache_lock:
         _cache[project_id] = (now, config)

@@ -214,7 +214,7 @@ def store_events(*, principal: KeyPrincipal, raws: list[msgspec.Raw] | list[byte
             raise WarehouseUnavailable(f"Storing events failed: {exc}") from exc
         outcome.accepted = result.stored
         outcome.duplicates = result.duplicates
-        limits.record_accepted(principal.project_id, result.stored)
+        limits.record_accepted(principal.project_id, result.stored, principal.organization_id)
     _count(outcome)
     return outcome
 

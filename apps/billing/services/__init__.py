@@ -1,0 +1,1 @@
+"""Billing writes, split by subdomain: subscriptions, webhooks, metering and quotas."""

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("metrics", core_views.metrics, name="metrics"),
     path("accounts/", include("apps.accounts.urls")),
     path("projects/<int:project_id>/ingest/", ingest_pages.ingest_settings, name="ingest-settings"),
+    path("", include("apps.dashboard.urls")),
     path("v1/", include("apps.ingest.urls")),
     path("v1/", include("apps.accounts.api_urls")),
     path("v1/", include("apps.pricing.api_urls")),
@@ -21,6 +23,9 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+# Static files (css, vendor/plotly.min.js) when DEBUG, as in `make demo`; empty otherwise
+# (production serves the collected files through WhiteNoise).
+urlpatterns += staticfiles_urlpatterns()
 
 handler404 = "apps.core.views.error_404"
 handler500 = "apps.core.views.error_500"

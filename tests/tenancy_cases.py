@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tests.billing import tenancy_data as billing
+from tests.dashboard import tenancy_data as dashboard
 from tests.pricing import tenancy_data as pricing
 from tests.tenancy import Case, public, register
 
@@ -153,3 +154,14 @@ register(
     ),
 )
 register("billing:portal", Case(billing.url("billing:portal"), "post", verify=billing.leaves_owner_alone))
+register("dashboard:overview", Case(dashboard.url("overview")))
+register("dashboard:endpoint", Case(dashboard.url("endpoint", "support-reply")))
+register("dashboard:models", Case(dashboard.url("models")))
+register("dashboard:model", Case(dashboard.url("model", "openai", "gpt-4o-mini")))
+register(
+    "dashboard:calls",
+    Case(dashboard.url("calls")),
+    Case(lambda t: dashboard.url("calls")(t) + "?endpoint=support-reply"),
+)
+register("dashboard:calls-export", Case(dashboard.url("calls-export")))
+register("dashboard:call", Case(dashboard.call_url))

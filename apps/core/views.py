@@ -15,8 +15,13 @@ from apps.warehouse import client as warehouse
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Logged in: the current project's overview (its empty state explains the install), or the
+    Start page when there is no project yet."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.project is not None:
+        return redirect("dashboard:overview", project_id=tenant.project.pk)
     return redirect("accounts:project-home")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import plotly
 from django.contrib.staticfiles.finders import BaseFinder
@@ -34,11 +34,15 @@ class PlotlyFinder(BaseFinder):
             return [Error(f"{plotly_bundle()} is missing: reinstall plotly", id="dashboard.E001")]
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:
-        if path == SERVED_AS and plotly_bundle().is_file():
-            found = str(plotly_bundle())
-            return [found] if find_all or kwargs.get("all") else found
-        return [] if find_all or kwargs.get("all") else ""
+    @overload
+    def find(self, path: str, find_all: Literal[False] = False) -> str | None: ...
+    @overload
+    def find(self, path: str, find_all: Literal[True]) -> list[str]: ...
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str] | None:
+        found = str(plotly_bundle()) if path == SERVED_AS and plotly_bundle().is_file() else None
+        if find_all or kwargs.get("all"):
+            return [found] if found else []
+        return found
 
     def list(self, ignore_patterns: Any) -> Iterator[tuple[str, Any]]:
         if plotly_bundle().is_file():

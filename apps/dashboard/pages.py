@@ -1,0 +1,287 @@
+"""What each dashboard page shows, assembled from selectors and charts (views stay thin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from apps.accounts.models import Project
+from apps.accounts.selectors import api_keys_for_project
+from apps.core.errors import NotFound
+from apps.dashboard import charts
+from apps.dashboard.distributions import distributions
+from apps.dashboard.filters import TimeRange
+from apps.dashboard.selectors import (
+    Dimension,
+    Scope,
+    breakdown,
+    bucket_starts,
+    current,
+    latency_series,
+    month_forecast,
+    series,
+    totals,
+)
+from apps.dashboard.templatetags.humanize_money import compact, usd_text
+from apps.pricing.display import price_out
+from apps.pricing.selectors import price_book, price_rows
+
+
+@dataclass(frozen=True)
+class InstallHint:
+    """What the empty state tells a project with no calls yet: its key prefix and this host."""
+
+    key_prefix: str
+    host: str
+
+
+def install_hint(project: Project, host: str) -> InstallHint:
+    key = api_keys_for_project(project=project).filter(kind="ingest", revoked_at__isnull=True).first()
+    return InstallHint(key.display_prefix if key else "", host)
+
+
+def overview(project: Project, rng: TimeRange, dims: list[Dimension]) -> dict[str, Any]:
+    scope = Scope(project.pk, rng)
+    frame = series(scope)
+    buckets = bucket_starts(rng)
+    now_frame = current(frame)
+    sums = totals(scope)
+    forecast = month_forecast(project_id=project.pk, tz=rng.tz, now=rng.now)
+    endpoints = breakdown(frame, "endpoint", buckets=buckets)
+    models = breakdown(frame, "model", buckets=buckets)
+    return {
+        "totals": sums,
+        "endpoints": endpoints,
+        "models": models[:8],
+        "more_models": max(len(models) - 8, 0),
+        "forecast": forecast,
+        "charts": [
+            charts.Chart(
+                "spend-by-endpoint",
+                "Spend by endpoint",
+                charts.stacked_bars(
+                    now_frame, by="endpoint", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+            charts.Chart(
+                "spend-by-model",
+                "Spend by model",
+                charts.stacked_bars(
+                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+        ],
+        "forecast_chart": charts.Chart(
+            "forecast",
+            f"{forecast.month_label}: spend so far and forecast",
+            charts.forecast_chart(forecast),
+            empty="No spend recorded this month yet.",
+            height=240,
+        ),
+        "routed_share": (sums.current.routed_calls / sums.current.calls) if sums.current.calls else None,
+    }
+
+
+def endpoint_page(project: Project, rng: TimeRange, endpoint: str, dims: list[Dimension]) -> dict[str, Any]:
+    if endpoint not in {d.endpoint for d in dims}:
+        raise NotFound(f"This project has no calls from an endpoint named {endpoint[:128]!r}")
+    scope = Scope(project.pk, rng, endpoint=endpoint)
+    frame = series(scope)
+    now_frame = current(frame)
+    buckets = bucket_starts(rng)
+    sums = totals(scope)
+    latency = latency_series(scope)
+    per_bucket = now_frame.groupby("t")["calls"].sum()
+    dist = distributions(project_id=project.pk, rng=rng, endpoint=endpoint, calls_per_bucket=per_bucket)
+    sample_note = (
+        f"The most recent {dist.calls:,} calls (since {timezone.localtime(dist.since, rng.tz):%Y-%m-%d %H:%M})."
+        if dist.sampled_recent
+        else f"All {dist.calls:,} calls in the range."
+    )
+    return {
+        "endpoint": endpoint,
+        "totals": sums,
+        "models": breakdown(frame, "model", buckets=buckets),
+        "distributions": dist,
+        "charts": [
+            charts.Chart(
+                "volume",
+                "Calls and error rate",
+                charts.volume_and_errors(now_frame, rng=rng, buckets=buckets),
+                note=f"per {rng.grain.label}",
+            ),
+            charts.Chart(
+                "cost",
+                "Spend by model",
+                charts.stacked_bars(
+                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+            charts.Chart(
+                "latency",
+                "Latency",
+                charts.latency_lines(latency, rng=rng, buckets=buckets),
+                note="p50, p95 and p99",
+            ),
+            charts.Chart(
+                "model-mix",
+                "Model mix (calls)",
+                charts.share_donut(now_frame, by="model", value="calls", usd=False),
+            ),
+        ],
+        "distribution_charts": [
+            charts.Chart(
+                "input-tokens",
+                "Input tokens per call",
+                charts.histogram(
+                    dist.input_tokens, fmt=compact, color=charts.PALETTE[0], name="input tokens"
+                ),
+                note=sample_note,
+                height=260,
+            ),
+            charts.Chart(
+                "output-tokens",
+                "Output tokens per call",
+                charts.histogram(
+                    dist.output_tokens, fmt=compact, color=charts.PALETTE[1], name="output tokens"
+                ),
+                note=sample_note,
+                height=260,
+            ),
+            charts.Chart(
+                "cost-per-call",
+                "Cost per call",
+                charts.histogram(dist.cost, fmt=usd_text, color=charts.PALETTE[2], name="cost"),
+                empty="No priced calls in this range.",
+                note=sample_note
+                + (
+                    f" {dist.unpriced_calls:,} calls have no price and are not shown."
+                    if dist.unpriced_calls
+                    else ""
+                ),
+                height=260,
+            ),
+        ],
+        # Later issues fill these (replay results, the cost–quality Pareto chart, policy history);
+        # until then the page shows each section's empty state.
+        "replay": None,
+        "pareto": None,
+        "policies": None,
+    }
+
+
+def models_index(project: Project, rng: TimeRange) -> dict[str, Any]:
+    scope = Scope(project.pk, rng)
+    frame = series(scope)
+    now_frame = current(frame)
+    buckets = bucket_starts(rng)
+    return {
+        "rows": breakdown(frame, "model", buckets=buckets),
+        "charts": [
+            charts.Chart(
+                "models-spend",
+                "Spend by model",
+                charts.stacked_bars(
+                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+            charts.Chart(
+                "spend-share",
+                "Share of spend",
+                charts.share_donut(now_frame, by="model", value="cost_nano_usd", usd=True),
+            ),
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class PriceInfo:
+    model_id: int
+    name: str
+    in_force: dict[str, Any] | None
+    history: list[dict[str, Any]]
+
+
+def _price_info(organization_id: int, provider: str, model: str, now: datetime) -> PriceInfo | None:
+    resolved = price_book(organization_id=organization_id).resolve(provider, model)
+    if resolved is None:
+        return None
+    rows = price_rows(organization_id=organization_id, model_ids=[resolved.model_id])
+    in_force = None
+    for row in rows:
+        price = row.price
+        live = price.effective_from <= now and (row.effective_until is None or row.effective_until > now)
+        if price.tier == "standard" and live and (in_force is None or price.organization_id is not None):
+            in_force = row
+    return PriceInfo(
+        model_id=resolved.model_id,
+        name=f"{resolved.provider}/{resolved.name}",
+        in_force=price_out(in_force) if in_force is not None else None,
+        history=[price_out(row) for row in rows],
+    )
+
+
+def _price_points(info: PriceInfo) -> list[tuple[datetime, float, float]]:
+    standard = [p for p in info.history if p["tier"] == "standard"]
+    own = [p for p in standard if p["scope"] == "organization"]
+    points = []
+    for p in own or standard:
+        points.append(
+            (
+                datetime.fromisoformat(p["effective_from"]),
+                float(p["input"] or 0),
+                float(p["output"] or 0),
+            )
+        )
+    return points
+
+
+def model_page(
+    project: Project, rng: TimeRange, provider: str, model: str, dims: list[Dimension]
+) -> dict[str, Any]:
+    if (provider, model) not in {(d.provider, d.model) for d in dims}:
+        raise NotFound(f"This project has no calls to {provider}/{model[:128]}")
+    scope = Scope(project.pk, rng, provider=provider, model=model)
+    frame = series(scope)
+    now_frame = current(frame)
+    buckets = bucket_starts(rng)
+    info = _price_info(project.organization_id, provider, model, timezone.now())
+    return {
+        "provider": provider,
+        "model": model,
+        "totals": totals(scope),
+        "endpoints": breakdown(frame, "endpoint", buckets=buckets),
+        "price": info,
+        "charts": [
+            charts.Chart(
+                "model-spend",
+                "Spend by endpoint",
+                charts.stacked_bars(
+                    now_frame, by="endpoint", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+            charts.Chart(
+                "model-calls",
+                "Calls by endpoint",
+                charts.stacked_bars(
+                    now_frame, by="endpoint", value="calls", rng=rng, buckets=buckets, usd=False
+                ),
+                note=f"per {rng.grain.label}",
+            ),
+        ],
+        "price_chart": charts.Chart(
+            "price-history",
+            "Price history (standard tier)",
+            charts.price_history(_price_points(info), now=timezone.now()) if info else None,
+            empty="No price is known for this model: its calls are stored with cost unknown.",
+            height=220,
+        ),
+    }

@@ -1,0 +1,110 @@
+"""The dashboard pages, through Django's test client, on calls stored via the real ingest path."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.dashboard.data import CallSet
+from tests.tenancy import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, tenant: Tenant, *args: object) -> str:
+    return reverse(f"dashboard:{name}", args=[tenant.project.pk, *args])
+
+
+def text(response: object) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())  # type: ignore[attr-defined]
+
+
+def test_home_lands_on_the_overview(tenant: Tenant) -> None:
+    response = tenant.web().get("/")
+    assert response.status_code == 302 and response["Location"] == url("overview", tenant)
+
+
+def test_home_without_a_project_goes_to_start(db: None) -> None:
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    client = Client()
+    client.force_login(membership.user)
+    assert client.get("/")["Location"] == reverse("accounts:project-home")
+
+
+def test_overview_of_an_empty_project_says_how_to_install(tenant: Tenant) -> None:
+    response = tenant.web().get(url("overview", tenant))
+    body = text(response)
+    assert response.status_code == 200
+    assert "No calls yet in acme project" in body
+    key_prefix = tenant.project.api_keys.get(kind="ingest").display_prefix
+    assert key_prefix in body and "http://testserver" in body
+    assert reverse("accounts:project-home") in body
+
+
+def test_overview_shows_spend_endpoints_and_models(tenant: Tenant, calls: CallSet) -> None:
+    response = tenant.web().get(url("overview", tenant) + "?range=7d&tz=Europe/Paris")
+    body = text(response)
+    assert response.status_code == 200, body[:2000]
+    for endpoint in ("support-reply", "summarise", "tagger"):
+        assert url("endpoint", tenant, endpoint) in body
+    assert "gpt-4o-mini" in body and "claude-haiku-4-5" in body
+    assert 'id="fig-spend-by-endpoint"' in body and 'id="fig-spend-by-model"' in body
+    assert "No routing policy active yet: run a replay to find savings" in body
+    assert "Month-end forecast" in body
+    assert "vendor/plotly.min.js" in body
+    assert "unpriced" in body  # the custom model's calls have no price
+
+
+@pytest.mark.parametrize("name", ["overview", "models", "calls"])
+@pytest.mark.parametrize("preset", ["24h", "7d", "30d"])
+def test_pages_render_for_each_range(tenant: Tenant, calls: CallSet, name: str, preset: str) -> None:
+    response = tenant.web().get(url(name, tenant) + f"?range={preset}")
+    assert response.status_code == 200
+
+
+def test_endpoint_page(tenant: Tenant, calls: CallSet) -> None:
+    response = tenant.web().get(url("endpoint", tenant, "support-reply") + "?range=7d")
+    body = text(response)
+    assert response.status_code == 200, body[:3000]
+    for section in (
+        "fig-volume",
+        "fig-cost",
+        "fig-latency",
+        "fig-model-mix",
+        "fig-input-tokens",
+        "fig-output-tokens",
+        "fig-cost-per-call",
+        'id="replay-results"',
+        'id="pareto"',
+        'id="policy-history"',
+        'id="failures"',
+    ):
+        assert section in body, section
+    assert "RateLimitError" in body
+
+
+def test_model_page_shows_the_price_in_force(tenant: Tenant, calls: CallSet) -> None:
+    response = tenant.web().get(url("model", tenant, "openai", "gpt-4o-mini") + "?range=7d")
+    body = text(response)
+    assert response.status_code == 200, body[:3000]
+    assert "$0.15" in body and "$0.6" in body and "fig-price-history" in body
+    unpriced = tenant.web().get(url("model", tenant, "vllm", "house-llm-7b"))
+    assert unpriced.status_code == 200 and "No price is known for vllm/house-llm-7b" in text(unpriced)
+
+
+def test_calls_page_and_detail(tenant: Tenant, calls: CallSet) -> None:
+    response = tenant.web().get(url("calls", tenant) + "?range=7d&endpoint=summarise")
+    body = text(response)
+    assert response.status_code == 200, body[:3000]
+    first = calls.by(endpoint="summarise")[0]
+    assert url("call", tenant, first["event_id"]) in body
+    detail = tenant.web().get(url("call", tenant, first["event_id"]))
+    body = text(detail)
+    assert detail.status_code == 200, body[:3000]
+    assert "Cost breakdown" in body and "claude-haiku-4-5" in body
+    assert "jane0@example.com" not in body  # redacted at ingest

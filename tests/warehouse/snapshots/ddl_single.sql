@@ -157,3 +157,40 @@ CREATE TABLE IF NOT EXISTS llm_feedback
 ENGINE = ReplacingMergeTree(received_at)
 PARTITION BY toYYYYMM(ts)
 ORDER BY (project_id, event_id, feedback_id);
+
+-- 0003_replay_results
+
+CREATE TABLE IF NOT EXISTS replay_results
+(
+    project_id UInt64,
+    job_id UInt64,
+    sample_id UUID,
+    candidate LowCardinality(String),
+    endpoint LowCardinality(String),
+    seq UInt32,
+    stratum UInt16 DEFAULT 0,
+    call_ts DateTime64(3, 'UTC'),
+    simulated UInt8 DEFAULT 0,
+    prompt_text String DEFAULT '' CODEC(ZSTD(3)),
+    baseline_output String DEFAULT '' CODEC(ZSTD(3)),
+    baseline_cost_nano Int64 DEFAULT 0,
+    baseline_latency_ms UInt32 DEFAULT 0,
+    output String DEFAULT '' CODEC(ZSTD(3)),
+    ok UInt8,
+    error String DEFAULT '',
+    failed_checks Array(LowCardinality(String)),
+    input_tokens UInt32 DEFAULT 0,
+    output_tokens UInt32 DEFAULT 0,
+    cost_nano Nullable(Int64),
+    eval_cost_nano Int64 DEFAULT 0,
+    charged_nano Int64 DEFAULT 0,
+    latency_ms UInt32 DEFAULT 0,
+    attempts UInt8 DEFAULT 1,
+    evaluator LowCardinality(String),
+    quality Nullable(Float64),
+    verdicts String DEFAULT '' CODEC(ZSTD(3)),
+    created_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(created_at)
+ORDER BY (project_id, job_id, sample_id, candidate)
+TTL toDateTime(created_at) + toIntervalDay(400);

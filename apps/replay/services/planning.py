@@ -1,0 +1,302 @@
+"""Planning a replay: everything checked, sampled and priced before a job exists.
+
+`replay_plan` turns what a person asked for (`ReplaySpec`) into a `Plan`: the baseline and its
+replayable population, the sample, the evaluator (inferred from the traffic unless chosen), each
+candidate's route and its expected and worst-case cost. It refuses, with a message saying what
+to change, a candidate the organisation has no key for, a model with no price, a sample size of
+zero, a spend cap below the worst case of one request, and an endpoint with nothing to replay.
+The same plan is the cost preview shown before a job starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.accounts.models import Project
+from apps.core.errors import ApplicationError
+from apps.pricing.book import PriceBook
+from apps.pricing.selectors import price_book_load
+from apps.replay import stats
+from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
+from apps.replay.providers.base import ChatRequest
+from apps.replay.providers.sim import SIM
+from apps.replay.services import sampling
+from apps.replay.services.connections import Route, connection_providers, reasoning_outside_max, route_for
+from apps.replay.services.pricing import (
+    current_cost,
+    expected_cost,
+    expected_judge_cost,
+    is_priced,
+    worst_case,
+)
+
+MAX_SAMPLES = 5000
+MAX_CANDIDATES = 8
+NANO = 1_000_000_000
+DEFAULT_CAP_NANO = 10 * NANO
+MAX_OUTPUT_DEFAULT = 16_384
+
+
+@dataclass(frozen=True)
+class CandidateSpec:
+    provider: str
+    model: str
+    simulated: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "model": self.model, "simulated": self.simulated}
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    endpoint: str
+    candidates: tuple[CandidateSpec, ...]
+    evaluator: str = "auto"
+    evaluator_config: dict[str, Any] = field(default_factory=dict)
+    judge: CandidateSpec | None = None
+    confidence: float = 0.95
+    margin: float = 0.05
+    sample_size: int | None = None  # None: from confidence and margin
+    spend_cap_nano: int = DEFAULT_CAP_NANO
+    seed: int | None = None
+
+
+@dataclass
+class PlannedItem:
+    seq: int
+    event_id: Any
+    candidate: str
+    stratum: int
+    worst: int
+
+
+@dataclass
+class CandidatePlan:
+    spec: CandidateSpec
+    route: Route
+    expected_nano: int
+    worst_nano: int
+    max_worst_nano: int
+
+
+@dataclass
+class Plan:
+    spec: ReplaySpec
+    population: sampling.Population
+    requested: int
+    samples: dict[Any, sampling.Sample]
+    order: list[Any]  # event ids in replay order
+    excluded: dict[str, int]
+    evaluator: str
+    evaluator_config: dict[str, Any]
+    evaluator_reason: str
+    quality_reference: float
+    judge: CandidateSpec | None
+    candidates: list[CandidatePlan]
+    items: list[PlannedItem]
+    expected_candidates_nano: int
+    expected_judge_nano: int
+    worst_total_nano: int
+    max_single_worst_nano: int
+    monthly_calls: int
+    seed: int
+    baseline_costs: dict[Any, int]
+
+    @property
+    def expected_nano(self) -> int:
+        return self.expected_candidates_nano + self.expected_judge_nano
+
+    @property
+    def simulated(self) -> bool:
+        return all(c.spec.simulated for c in self.candidates)
+
+    @property
+    def expected_coverage(self) -> float:
+        """The share of items the cap is expected to pay for (1.0 when it covers them all)."""
+        if self.expected_nano <= self.spec.spend_cap_nano or self.expected_nano == 0:
+            return 1.0
+        return self.spec.spend_cap_nano / self.expected_nano
+
+
+def _check_shape(spec: ReplaySpec) -> None:
+    if not spec.endpoint.strip():
+        raise ApplicationError("endpoint: choose an endpoint", field="endpoint")
+    if not spec.candidates:
+        raise ApplicationError("candidates: choose at least one candidate model", field="candidates")
+    if len(spec.candidates) > MAX_CANDIDATES:
+        raise ApplicationError(f"candidates: at most {MAX_CANDIDATES} per job", field="candidates")
+    if len({c.key for c in spec.candidates}) != len(spec.candidates):
+        raise ApplicationError("candidates: each model once", field="candidates")
+    if not 0.5 <= spec.confidence < 1:
+        raise ApplicationError("confidence: between 50 % and 99.9 %", field="confidence")
+    if not 0 < spec.margin <= 0.5:
+        raise ApplicationError("margin: between 0.1 % and 50 %", field="margin")
+    if spec.sample_size is not None and spec.sample_size < 1:
+        raise ApplicationError(
+            "sample_size: must be at least 1 (or leave it empty to size it from the confidence)",
+            field="sample_size",
+        )
+    if spec.sample_size is not None and spec.sample_size > MAX_SAMPLES:
+        raise ApplicationError(f"sample_size: at most {MAX_SAMPLES:,} calls per job", field="sample_size")
+    if spec.spend_cap_nano < 0:
+        raise ApplicationError("spend_cap: must not be negative", field="spend_cap")
+    if spec.evaluator != "auto" and spec.evaluator not in KINDS:
+        raise ApplicationError(f"evaluator: one of auto, {', '.join(KINDS)}", field="evaluator")
+
+
+def _route(book: PriceBook, organization_id: int, candidate: CandidateSpec, *, what: str) -> Route:
+    if not is_priced(book, candidate.provider, candidate.model):
+        raise ApplicationError(
+            f"{what} {candidate.key} is not a priced model in the catalogue: pick a listed model, or add it "
+            "under Pricing → Your prices",
+            code="unknown_model",
+            field="candidates" if what == "Candidate" else "judge",
+        )
+    return route_for(
+        organization_id=organization_id, provider=candidate.provider, simulated=candidate.simulated
+    )
+
+
+def default_judge(*, organization_id: int, provider: str, model: str) -> CandidateSpec:
+    """The baseline model judges, through the organisation's key when it has one, else simulated."""
+    return CandidateSpec(
+        provider, model, simulated=provider not in connection_providers(organization_id=organization_id)
+    )
+
+
+def replay_max_tokens(request: ChatRequest, sample: sampling.Sample) -> int:
+    """The app's own limit, else room for twice its answer (at least 1,024 tokens)."""
+    if request.max_tokens:
+        return request.max_tokens
+    return min(MAX_OUTPUT_DEFAULT, max(1024, 2 * sample.usage.output_tokens + 256))
+
+
+def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
+    _check_shape(spec)
+    organization_id = project.organization_id
+    book = price_book_load(organization_id=organization_id)
+    routes = [_route(book, organization_id, c, what="Candidate") for c in spec.candidates]
+    feedback = spec.evaluator == "feedback"
+    pop = sampling.population(project_id=project.pk, endpoint=spec.endpoint, need_feedback=feedback)
+    if not is_priced(book, pop.baseline_provider, pop.baseline_model):
+        raise ApplicationError(
+            f"The endpoint's model {pop.baseline_provider}/{pop.baseline_model} has no price, so savings cannot be "
+            "estimated: add its price under Pricing → Your prices",
+            code="baseline_unpriced",
+            field="endpoint",
+        )
+    seed = spec.seed if spec.seed is not None else zlib.crc32(spec.endpoint.encode("utf-8"))
+    kind = spec.evaluator
+    reference = quality_reference(kind) if kind != "auto" else 0.5  # size "auto" for the widest case
+    # Retention = quality / reference, and a [0, 1] quality has variance at most 1/4.
+    requested = spec.sample_size or stats.sample_size(
+        confidence=spec.confidence, margin=spec.margin, population=pop.eligible, variance=0.25 / reference**2
+    )
+    drawn = sampling.draw(pop=pop, project_id=project.pk, endpoint=spec.endpoint, n=requested, seed=seed)
+    samples, unusable = sampling.load(
+        project_id=project.pk, endpoint=spec.endpoint, since=pop.since, until=pop.until, drawn=drawn
+    )
+    excluded = dict(pop.excluded)
+    if unusable:
+        excluded["unsupported"] = len(unusable)
+    order = [d.event_id for d in drawn if d.event_id in samples]
+    if not order:
+        raise ApplicationError(
+            f"None of the sampled calls of {spec.endpoint!r} can be replayed ({next(iter(unusable.values()))})",
+            code="nothing_to_replay",
+            field="endpoint",
+        )
+    reason = "chosen by you"
+    if kind == "auto":
+        kind, reason = infer_evaluator([(samples[e].request, samples[e].baseline) for e in order])
+    config = dict(spec.evaluator_config)
+    judge = None
+    if kind == "judge":
+        judge = spec.judge or default_judge(
+            organization_id=organization_id, provider=pop.baseline_provider, model=pop.baseline_model
+        )
+        _route(book, organization_id, judge, what="Judge")
+        config["judge"] = judge.as_json()
+    build_evaluator(kind, config)  # refuses one that cannot run here (e.g. embeddings without the extra)
+
+    items: list[PlannedItem] = []
+    plans = [CandidatePlan(c, r, 0, 0, 0) for c, r in zip(spec.candidates, routes, strict=True)]
+    expected_judge = 0
+    baseline_costs: dict[Any, int] = {}
+    for index, event_id in enumerate(order):
+        sample = samples[event_id]
+        request = dataclasses.replace(
+            sample.request, max_tokens=replay_max_tokens(sample.request, sample), reference=sample.baseline
+        )
+        sample.request = request
+        baseline_costs[event_id] = (
+            current_cost(book, pop.baseline_provider, pop.baseline_model, sample.usage)
+            or sample.baseline_cost_nano
+            or 0
+        )
+        for j, plan in enumerate(plans):
+            c = plan.spec
+            worst = (
+                0
+                if c.simulated
+                else (
+                    worst_case(
+                        book,
+                        c.provider,
+                        c.model,
+                        request,
+                        reasoning_outside=reasoning_outside_max(plan.route),
+                    )
+                    or 0
+                )
+            )
+            plan.worst_nano += worst
+            plan.max_worst_nano = max(plan.max_worst_nano, worst)
+            plan.expected_nano += (
+                0 if c.simulated else (expected_cost(book, c.provider, c.model, sample.usage) or 0)
+            )
+            if judge is not None and not judge.simulated:
+                expected_judge += expected_judge_cost(book, judge.provider, judge.model, sample.usage) or 0
+            items.append(PlannedItem(index * len(plans) + j, event_id, c.key, sample.stratum, worst))
+    max_single = max(p.max_worst_nano for p in plans)
+    if max_single > spec.spend_cap_nano:
+        worst_plan = max(plans, key=lambda p: p.max_worst_nano)
+        raise ApplicationError(
+            f"The spend cap (${spec.spend_cap_nano / NANO:,.4f}) is below the worst-case cost of one request "
+            f"(${max_single / NANO:,.4f} for {worst_plan.spec.key} on the largest sampled call): raise the cap to at "
+            f"least ${max_single / NANO:,.4f}",
+            code="cap_too_low",
+            field="spend_cap",
+        )
+    return Plan(
+        spec=spec,
+        population=pop,
+        requested=requested,
+        samples=samples,
+        order=order,
+        excluded=excluded,
+        evaluator=kind,
+        evaluator_config=config,
+        evaluator_reason=reason,
+        quality_reference=quality_reference(kind),
+        judge=judge,
+        candidates=plans,
+        items=items,
+        expected_candidates_nano=sum(p.expected_nano for p in plans),
+        expected_judge_nano=expected_judge,
+        worst_total_nano=sum(p.worst_nano for p in plans),
+        max_single_worst_nano=max_single,
+        monthly_calls=sampling.monthly_calls(project_id=project.pk, endpoint=spec.endpoint),
+        seed=seed,
+        baseline_costs=baseline_costs,
+    )
+
+
+__all__ = ["SIM", "CandidateSpec", "Plan", "ReplaySpec", "replay_plan"]

@@ -18,6 +18,8 @@ urlpatterns = [
     path("v1/", include("apps.accounts.api_urls")),
     path("v1/", include("apps.pricing.api_urls")),
     path("pricing/", include("apps.pricing.urls")),
+    path("v1/", include("apps.policies.api_urls")),
+    path("", include("apps.policies.urls")),
     path("billing/", include("apps.billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

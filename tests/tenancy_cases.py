@@ -165,3 +165,47 @@ register(
 )
 register("dashboard:calls-export", Case(dashboard.url("calls-export")))
 register("dashboard:call", Case(dashboard.call_url))
+
+# --- routing policies (apps.policies) ---------------------------------------------------------
+from tests.policies import tenancy_data as routing  # noqa: E402
+
+register(
+    "policies:inbox",
+    Case(routing.url("policies:inbox")),
+    Case(routing.url("policies:inbox"), "post", form=lambda t: {"refresh": "1"}),
+)
+register(
+    "policies:recommendation",
+    Case(routing.recommendation_url),
+    Case(routing.recommendation_url, "post", form=lambda t: {"action": "approve", "sticky_on": "event"}),
+    Case(routing.recommendation_url, "post", form=lambda t: {"action": "reject", "reason": "no"}),
+)
+register(
+    "policies:endpoint",
+    Case(routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT)),
+    Case(
+        routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT),
+        "post",
+        form=lambda t: {"action": "rollback", "version": 1},
+    ),
+)
+register("policies:config", Case(routing.url("policies:config")))
+register(
+    "policies:settings",
+    Case(routing.url("policies:settings")),
+    Case(routing.url("policies:settings"), "post", form=lambda t: {"quality_bar": 0.5, "canary_percent": 100}),
+)
+register(
+    "policies:kill-switch",
+    Case(lambda t: reverse("policies:kill-switch"), verify=routing.kill_switch_page_hides_owner),
+    Case(
+        lambda t: reverse("policies:kill-switch"),
+        "post",
+        form=lambda t: {"action": "lift", "kill": routing.kill(t).pk},
+    ),
+)
+register(
+    "policy-config",
+    Case(lambda t: "/v1/config", auth="sdk", verify=routing.config_is_the_intruders_own),
+    Case(lambda t: "/v1/config", auth="ingest", expect=(403,)),
+)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.replay",
     "apps.billing",
+    "apps.policies",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,15 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 CELERY_BEAT_SCHEDULE["billing-report-usage"] = {"task": "billing.report_usage", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["billing-check-usage"] = {"task": "billing.check_usage", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["billing-sweep-grace"] = {"task": "billing.sweep_grace", "schedule": 3600.0}
+
+# --- routing policies and GET /v1/config ----------------------------------------
+# "key-id:base64-private-key,…" (32 raw Ed25519 bytes each). Empty = an embedded key generated once
+# into VAR_DIR (demo and tests). CONFIG_SIGNING_KEY_ID picks the signing key (default: the first).
+CONFIG_SIGNING_KEYS = env_str("CONFIG_SIGNING_KEYS", "")
+CONFIG_SIGNING_KEY_ID = env_str("CONFIG_SIGNING_KEY_ID", "")
+CONFIG_RATE_LIMIT_RPS = env_int("CONFIG_RATE_LIMIT_RPS", 50)
+CELERY_BEAT_SCHEDULE["policies-guard"] = {"task": "policies.guard_tick", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["policies-recommend"] = {"task": "policies.recommend_all", "schedule": 900.0}
 
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)

@@ -1,0 +1,132 @@
+"""`GET /v1/config`: the signed routing config for an SDK key (docs/protocol.md). The hot path:
+a plain Django view serving bytes made at publish time, no serializers.
+
+- 401 without a valid key, 403 for a key that is not an SDK key;
+- 304 when `If-None-Match` names the current strong ETag;
+- 429 with `Retry-After` above CONFIG_RATE_LIMIT_RPS per key and process;
+- 503 with `Retry-After` when the database cannot answer;
+- a project with nothing published yet gets its first config (no policies, its capture settings)
+  published on the spot; so does a project whose capture settings changed since.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from apps.accounts.authentication import authenticate_key
+from apps.core.exceptions import error_response
+from apps.ingest.selectors import ingest_config
+from apps.policies import signing
+from apps.policies.selectors import ConfigSnapshot, config_current
+from apps.policies.services.publish import capture_from_ingest, config_publish
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_UNAVAILABLE_S = 5
+
+_buckets: dict[int, tuple[float, float]] = {}  # key pk → (tokens, updated)
+_lock = threading.Lock()
+_resigned: dict[tuple[int, int, str], str] = {}
+
+
+def _rate_limited(key_pk: int) -> int:
+    """0 when the call may go ahead, else the seconds to wait (a token bucket per key)."""
+    rate = float(settings.CONFIG_RATE_LIMIT_RPS)
+    if rate <= 0:
+        return 0
+    burst = rate * 2
+    now = time.monotonic()
+    with _lock:
+        tokens, updated = _buckets.get(key_pk, (burst, now))
+        tokens = min(burst, tokens + (now - updated) * rate)
+        if tokens >= 1:
+            _buckets[key_pk] = (tokens - 1, now)
+            return 0
+        _buckets[key_pk] = (tokens, now)
+    return max(1, math.ceil((1 - tokens) / rate))
+
+
+def rate_limits_reset() -> None:
+    with _lock:
+        _buckets.clear()
+
+
+def _snapshot(project_id: int) -> ConfigSnapshot:
+    snapshot = config_current(project_id=project_id)
+    capture = capture_from_ingest(ingest_config(project_id=project_id))
+    if snapshot is not None and (snapshot.capture_mode, snapshot.capture_sample_rate) == (
+        capture.mode,
+        capture.sample_rate,
+    ):
+        return snapshot
+    config_publish(
+        project_id=project_id, reason="first config" if snapshot is None else "capture settings changed"
+    )
+    fresh = config_current(project_id=project_id, fresh=True)
+    assert fresh is not None
+    return fresh
+
+
+def _signature(snapshot: ConfigSnapshot) -> tuple[str, str]:
+    """The stored signature, or (after a key rotation) one made with the active key, cached."""
+    active = signing.key_ring().active
+    if snapshot.key_id == active.key_id:
+        return snapshot.key_id, snapshot.signature
+    cache_key = (snapshot.project_id, snapshot.config_version, active.key_id)
+    with _lock:
+        found = _resigned.get(cache_key)
+    if found is None:
+        found = active.sign(snapshot.body)
+        with _lock:
+            if len(_resigned) > 10_000:
+                _resigned.clear()
+            _resigned[cache_key] = found
+    return active.key_id, found
+
+
+def _matches(header: str, etag: str) -> bool:
+    return any(tag.strip() in (etag, "*") for tag in header.split(","))
+
+
+@csrf_exempt
+@require_GET
+def config(request: HttpRequest) -> HttpResponse:
+    """GET /v1/config — the project's signed routing config."""
+    try:
+        principal = authenticate_key(request)
+        if principal is None:
+            return error_response("invalid_key", "API key is missing, unknown, malformed or revoked", 401)
+        if principal.kind != "sdk":
+            return error_response("forbidden", "This API needs an SDK key (sy_sdk_…)", 403)
+        wait = _rate_limited(principal.key_pk)
+        if wait:
+            return error_response(
+                "rate_limited", f"Too many config requests for this key; retry after {wait} s", 429,
+                headers={"Retry-After": str(wait)},
+            )  # fmt: skip
+        snapshot = _snapshot(principal.project_id)
+    except DatabaseError:
+        logger.exception("config: database unavailable")
+        return error_response(
+            "unavailable", "The config store is unavailable; try again shortly", 503,
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+        )  # fmt: skip
+    if _matches(request.headers.get("If-None-Match", ""), snapshot.etag):
+        response = HttpResponse(status=304)
+    else:
+        key_id, signature = _signature(snapshot)
+        response = HttpResponse(snapshot.body, content_type="application/json")
+        response["X-Switchyard-Signature"] = signature
+        response["X-Switchyard-Key-Id"] = key_id
+        response["X-Switchyard-Config-Version"] = str(snapshot.config_version)
+    response["ETag"] = snapshot.etag
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,200 @@
+"""The recommender: replay evidence in, one Recommendation per endpoint out.
+
+Candidates on the kill switch or without a price are left out (and the reason says so). The same
+evidence under the same conditions (quality bar, kill switch, prices) gives the same
+recommendation, so refreshing is idempotent; new evidence, a new bar or a kill-switch change makes
+a new one and supersedes the open one. When nothing clears the bar the recommendation is "no
+change" with the reason, or "stop routing" when a policy is in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Person, Project
+from apps.core.errors import ApplicationError
+from apps.policies import evidence_source
+from apps.policies.estimate import Estimate, Option, estimate
+from apps.policies.models import (
+    EndpointSettings,
+    PolicyVersion,
+    Recommendation,
+    RecommendationStatus,
+    Strategy,
+)
+from apps.policies.selectors import current_version, kill_state, quality_bar
+from apps.policies.services.audit import audit_record
+from apps.pricing.cost import Usage
+from apps.pricing.selectors import price_book
+from apps.replay.evidence import EndpointEvidence
+
+
+def _candidate_keys(evidence: EndpointEvidence) -> list[str]:
+    keys = {key for sample in evidence.samples for key in sample.candidates}
+    keys |= {c.key for c in evidence.candidates}
+    return sorted(keys)
+
+
+def excluded_candidates(*, project: Project, evidence: EndpointEvidence) -> dict[str, str]:
+    """Candidates the recommender may not propose, and why."""
+    kill = kill_state(organization_id=project.organization_id)
+    book = price_book(organization_id=project.organization_id)
+    now = timezone.now()
+    out: dict[str, str] = {}
+    for key in _candidate_keys(evidence):
+        why = kill.why(key)
+        if why is not None:
+            out[key] = why
+            continue
+        provider, _, model = key.partition("/")
+        usage = Usage(input_tokens=1000, output_tokens=1000)
+        if book.cost(provider=provider, model=model, ts=now, usage=usage) is None:
+            out[key] = "no price in the price book"
+    return out
+
+
+def _fingerprint(evidence: EndpointEvidence, bar: float, excluded: dict[str, str], current: str) -> str:
+    doc = {
+        "job": evidence.job_id,
+        "finished": evidence.finished_at.isoformat(),
+        "bar": round(bar, 6),
+        "excluded": excluded,
+        "current": current,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _same_policy(option: Option, version: PolicyVersion | None, evidence: EndpointEvidence) -> bool:
+    if version is None or version.strategy != option.strategy:
+        return False
+    if option.strategy == Strategy.LEARNED:  # the same router only if trained on the same evidence
+        rec = version.recommendation
+        return rec is not None and rec.evidence_job_id == evidence.job_id and version.target == option.target
+    same_checks = list(option.checks) == list(version.spec.get("cascade", {}).get("checks", []))
+    return version.target == option.target and (option.strategy != Strategy.CASCADE or same_checks)
+
+
+def _fields(est: Estimate) -> dict[str, Any]:
+    o = est.chosen
+    options = [{**x.as_dict(), "learned": bool(x.learned)} for x in est.options]
+    common: dict[str, Any] = {
+        "options": options,
+        "excluded": est.excluded,
+        "baseline_cost_per_call_nano": est.baseline_cost_per_call_nano,
+    }
+    if o is None:
+        return {**common, "strategy": Strategy.NONE, "target": "", "proposal": {}}
+    return {
+        **common,
+        "strategy": o.strategy,
+        "target": o.target,
+        "proposal": o.as_dict(),
+        "retention": o.retention,
+        "retention_low": o.retention_low,
+        "retention_high": o.retention_high,
+        "monthly_savings_nano": o.monthly_savings_nano,
+        "monthly_savings_low_nano": o.monthly_savings_low_nano,
+        "monthly_savings_high_nano": o.monthly_savings_high_nano,
+        "latency_p50_change_ms": o.latency_p50_change_ms,
+        "latency_p95_change_ms": o.latency_p95_change_ms,
+    }
+
+
+def recommendation_refresh(*, project: Project, evidence: EndpointEvidence) -> Recommendation:
+    """The endpoint's recommendation for this evidence (made now, or the one already made)."""
+    if evidence.project_id != project.pk:
+        raise ApplicationError("Evidence belongs to another project", code="wrong_project")
+    endpoint = evidence.endpoint
+    bar = quality_bar(project=project, endpoint=endpoint)
+    excluded = excluded_candidates(project=project, evidence=evidence)
+    current = current_version(project_id=project.pk, endpoint=endpoint)
+    in_force = f"{current.strategy}:{current.target}" if current is not None else ""
+    fingerprint = _fingerprint(evidence, bar, excluded, in_force)
+    latest = (
+        Recommendation.objects.filter(project=project, endpoint=endpoint)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if latest is not None and latest.fingerprint == fingerprint:
+        return latest
+    est = estimate(evidence, bar=bar, excluded=excluded, seed=evidence.job_id % 100_000)
+    active = current is not None and current.strategy != Strategy.NONE
+    if est.chosen is None:
+        status = RecommendationStatus.OPEN if active else RecommendationStatus.INFO
+        summary = ("Stop routing: " if active else "No change: ") + est.reason
+    elif _same_policy(est.chosen, current, evidence):
+        assert current is not None
+        status = RecommendationStatus.INFO
+        summary = f"The policy in force (v{current.version}) is still the best option. {est.reason}"
+    else:
+        status = RecommendationStatus.OPEN
+        summary = est.reason
+    with transaction.atomic():
+        rec = Recommendation.objects.create(
+            project=project,
+            endpoint=endpoint,
+            status=status,
+            summary=summary,
+            evidence_job_id=evidence.job_id,
+            evidence_finished_at=evidence.finished_at,
+            evaluator=evidence.evaluator,
+            samples=est.samples,
+            simulated=evidence.simulated,
+            monthly_calls=evidence.monthly_calls,
+            baseline_provider=evidence.baseline_provider,
+            baseline_model=evidence.baseline_model,
+            quality_bar=bar,
+            fingerprint=fingerprint,
+            **_fields(est),
+        )
+        Recommendation.objects.filter(
+            project=project, endpoint=endpoint, status=RecommendationStatus.OPEN
+        ).exclude(pk=rec.pk).update(status=RecommendationStatus.SUPERSEDED, superseded_by=rec)
+        audit_record(
+            organization=project.organization,
+            project=project,
+            endpoint=endpoint,
+            action="recommendation.created",
+            message=f"#{rec.pk} from replay job #{evidence.job_id}: {summary}",
+            data={"recommendation": rec.pk, "job": evidence.job_id, "strategy": rec.strategy},
+        )
+    return rec
+
+
+def recommendations_refresh_project(*, project: Project) -> list[Recommendation]:
+    """Refresh every endpoint of the project that has replay evidence."""
+    out = []
+    for endpoint in evidence_source.endpoints_with_evidence(project_id=project.pk):
+        evidence = evidence_source.endpoint_evidence(project_id=project.pk, endpoint=endpoint)
+        if evidence is not None:
+            out.append(recommendation_refresh(project=project, evidence=evidence))
+    return out
+
+
+def recommendation_refresh_endpoint(*, project: Project, endpoint: str) -> Recommendation | None:
+    evidence = evidence_source.endpoint_evidence(project_id=project.pk, endpoint=endpoint)
+    return recommendation_refresh(project=project, evidence=evidence) if evidence is not None else None
+
+
+def quality_bar_set(*, project: Project, endpoint: str, bar: float, actor: Person) -> EndpointSettings:
+    """Set an endpoint's quality bar (admins and owners); its recommendation is made again."""
+    from apps.policies.services.approve import require_approver
+
+    require_approver(actor=actor, project=project, doing="change a quality bar")
+    if not 0.5 <= bar <= 1.0:
+        raise ApplicationError(
+            "The quality bar must be between 50% and 100%", code="invalid_bar", field="bar"
+        )
+    row, _ = EndpointSettings.objects.update_or_create(
+        project=project, endpoint=endpoint, defaults={"quality_bar": bar, "updated_by": actor}
+    )
+    audit_record(
+        organization=project.organization, project=project, endpoint=endpoint, actor=actor,
+        action="endpoint.quality_bar", message=f"Quality bar set to {bar:.1%}", data={"bar": bar},
+    )  # fmt: skip
+    return row

@@ -1,0 +1,61 @@
+"""Policy tasks: thin, named, with a retry policy; each loads by id and calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.accounts.models import Project
+from apps.policies.services.guard import guard_tick as run_guard
+from apps.policies.services.notify import WebhookFailed, webhook_deliver
+from apps.policies.services.recommend import recommendations_refresh_project
+from apps.warehouse.client import WarehouseUnavailable
+
+
+@shared_task(
+    name="policies.guard_tick",
+    queue="default",
+    acks_late=True,
+    autoretry_for=(WarehouseUnavailable,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def guard_tick() -> int:
+    return run_guard()
+
+
+@shared_task(
+    name="policies.recommend_project",
+    queue="default",
+    acks_late=True,
+    autoretry_for=(WarehouseUnavailable,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def recommend_project(project_id: int) -> int:
+    project = Project.objects.select_related("organization").filter(pk=project_id).first()
+    if project is None:
+        return 0
+    return len(recommendations_refresh_project(project=project))
+
+
+@shared_task(name="policies.recommend_all", queue="default", acks_late=True, max_retries=0)
+def recommend_all() -> int:
+    from apps.core import background
+
+    ids = list(Project.objects.values_list("pk", flat=True))
+    for project_id in ids:
+        background.dispatch(recommend_project, project_id)
+    return len(ids)
+
+
+@shared_task(
+    name="policies.deliver_webhook",
+    queue="default",
+    acks_late=True,
+    autoretry_for=(WebhookFailed,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    max_retries=4,
+)
+def deliver_webhook(notification_id: int) -> str:
+    return webhook_deliver(notification_id=notification_id).webhook_status

@@ -1,0 +1,38 @@
+"""Filters for the routing pages: money in nano-USD, shares, latency changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from apps.policies.estimate import usd as _usd
+
+register = template.Library()
+
+
+@register.filter
+def usd(nano: Any) -> str:
+    if nano is None or nano == "":
+        return "—"
+    return _usd(float(nano))
+
+
+@register.filter
+def pct(value: Any, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def signed_ms(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    v = float(value)
+    return f"{v:+,.0f} ms"
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,320 @@
+"""Routing pages: the recommendations inbox, one recommendation (diff, approve, reject), an
+endpoint's policy history (rollback, stop, rollout, quality bar), the published config, settings
+and the organisation's kill switch."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.models import Organization
+from apps.accounts.selectors import project_get_for_user
+from apps.core import background
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.pages import page_errors
+from apps.policies import forms, selectors, signing
+from apps.policies.models import KillSwitch, PolicySettings, Recommendation, Strategy
+from apps.policies.savings import realised_savings, realised_savings_for_endpoint
+from apps.policies.services import approve, killswitch, project_settings, recommend
+from apps.policies.services.versions import spec_build
+
+SAVINGS_DAYS = 30
+
+
+def _since() -> datetime:
+    return datetime.now(UTC) - timedelta(days=SAVINGS_DAYS)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def inbox(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    if request.method == "POST" and "refresh" in request.POST:
+        approve.require_approver(actor=request.user, project=project, doing="refresh recommendations")
+        from apps.policies import tasks
+
+        background.enqueue(tasks.recommend_project, project.pk)
+        messages.success(request, "Recommendations are being made again from the newest replay evidence.")
+        return redirect("policies:inbox", project_id=project.pk)
+    current = selectors.current_versions(project_id=project.pk)
+    latest = selectors.recommendations_latest(project=project)
+    context = {
+        "project": project,
+        "open": list(selectors.recommendations_open(project=project)),
+        "others": [r for r in latest if r.status != "open"],
+        "policies": sorted(current.values(), key=lambda v: v.endpoint),
+        "config": selectors.config_current(project_id=project.pk, fresh=True),
+        "savings": realised_savings(
+            project_id=project.pk, organization_id=project.organization_id, since=_since()
+        ),
+        "days": SAVINGS_DAYS,
+    }
+    return render(request, "policies/inbox.html", context)
+
+
+def _policy_text(spec: dict[str, Any]) -> list[str]:
+    shown = dict(spec)
+    if "learned" in shown:
+        model = shown["learned"]
+        shown["learned"] = {**model, "weights": f"<{len(model.get('weights', {}))} weights>"}
+    if "rollout" in shown:
+        shown["rollout"] = {**shown["rollout"], "salt": "…"}
+    return (
+        json.dumps(shown, indent=2, sort_keys=True).splitlines()
+        if spec
+        else ["(no routing: the app's own model)"]
+    )
+
+
+def _proposed_spec(rec: Recommendation, prefs: PolicySettings) -> dict[str, Any]:
+    if rec.strategy == Strategy.NONE:
+        return {}
+    return spec_build(
+        endpoint=rec.endpoint,
+        baseline={"provider": rec.baseline_provider, "model": rec.baseline_model},
+        strategy=rec.strategy,
+        target=rec.target,
+        rollout_percent=prefs.canary_percent,
+        salt="",
+        checks=tuple(rec.proposal.get("checks") or ()),
+        learned=rec.proposal.get("learned"),
+        min_quality=rec.quality_bar,
+        max_error_rate=prefs.max_error_rate,
+        window=prefs.guard_window,
+    )
+
+
+def _frontier_points(rec: Recommendation) -> list[dict[str, Any]]:
+    """Options as points of a cost (x) × retention (y) chart, scaled to a 0–100 box."""
+    pts = [(o["cost_per_call_nano"], o["retention"], o["key"], o["on_frontier"]) for o in rec.options]
+    pts.append((rec.baseline_cost_per_call_nano, 1.0, "baseline", True))
+    if not rec.options:
+        return []
+    max_cost = max(p[0] for p in pts) or 1.0
+    low = min(min(p[1] for p in pts), rec.quality_bar) - 0.02
+    high = max(max(p[1] for p in pts), 1.0) + 0.01
+    return [
+        {"x": 5 + 90 * c / max_cost, "y": 95 - 90 * (r - low) / (high - low), "key": k, "frontier": f,
+         "chosen": k == rec.proposal.get("key"), "bar_y": 95 - 90 * (rec.quality_bar - low) / (high - low)}
+        for c, r, k, f in pts
+    ]  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def recommendation(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    rec = selectors.recommendation_get(project=project, recommendation_id=recommendation_id)
+    options = rec.options
+    approve_form = forms.ApproveForm(
+        request.POST if request.POST.get("action") == "approve" else None,
+        options=options,
+        proposal_key=str(rec.proposal.get("key", "")),
+        initial={"checks": rec.proposal.get("checks") or []},
+    )
+    reject_form = forms.RejectForm(request.POST if request.POST.get("action") == "reject" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "approve" and approve_form.is_valid():
+            data = approve_form.cleaned_data
+            edits = approve.ApprovalEdits(
+                option=data["option"] or None,
+                rollout_percent=data["rollout_percent"],
+                sticky_on=data["sticky_on"] or None,
+                checks=tuple(data["checks"]) if rec.strategy == "cascade" or data["checks"] else None,
+                max_error_rate=data["max_error_rate"],
+            )
+            version = approve.recommendation_approve(
+                recommendation=rec, actor=request.user, edits=edits, note=data["note"]
+            )
+            messages.success(
+                request,
+                f"Published {rec.endpoint} v{version.version} at {version.rollout_percent:g}% of traffic. "
+                "SDKs pick it up within about 30 seconds.",
+            )
+            return redirect("policies:endpoint", project_id=project.pk, endpoint=rec.endpoint)
+        if request.POST.get("action") == "reject" and reject_form.is_valid():
+            approve.recommendation_reject(
+                recommendation=rec, actor=request.user, reason=reject_form.cleaned_data["reason"]
+            )
+            messages.success(request, f"Recommendation #{rec.pk} rejected.")
+            return redirect("policies:inbox", project_id=project.pk)
+        messages.error(request, "Please correct the form below.")
+    prefs = selectors.policy_settings(project=project)
+    current = selectors.current_version(project_id=project.pk, endpoint=rec.endpoint)
+    before = _policy_text(current.spec if current else {})
+    after = _policy_text(_proposed_spec(rec, prefs))
+    diff = list(difflib.unified_diff(before, after, "in force", "proposed", lineterm="", n=3))
+    context = {
+        "project": project,
+        "rec": rec,
+        "current": current,
+        "diff": diff,
+        "options": sorted(options, key=lambda o: (-o["savings_per_call_nano"], o["key"])),
+        "points": _frontier_points(rec),
+        "approve_form": approve_form,
+        "reject_form": reject_form,
+        "prefs": prefs,
+    }
+    return render(request, "policies/recommendation.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    versions = list(selectors.versions_for_endpoint(project_id=project.pk, endpoint=endpoint)[:50])
+    if not versions and not Recommendation.objects.filter(project=project, endpoint=endpoint).exists():
+        raise NotFound("No routing for this endpoint yet")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        here = redirect("policies:endpoint", project_id=project.pk, endpoint=endpoint)
+        if action == "rollback":
+            form = forms.RollbackForm(request.POST)
+            if form.is_valid():
+                v = approve.policy_rollback(
+                    project=project, endpoint=endpoint, to_version=form.cleaned_data["version"],
+                    actor=request.user, note=form.cleaned_data["note"],
+                )  # fmt: skip
+                messages.success(request, f"Rolled back: v{v.version} is now in force.")
+                return here
+        elif action == "stop":
+            v = approve.policy_stop(project=project, endpoint=endpoint, actor=request.user)
+            messages.success(request, f"Routing stopped (v{v.version}).")
+            return here
+        elif action == "rollout":
+            rollout = forms.RolloutForm(request.POST)
+            if rollout.is_valid():
+                v = approve.rollout_set(
+                    project=project,
+                    endpoint=endpoint,
+                    percent=rollout.cleaned_data["percent"],
+                    actor=request.user,
+                )
+                messages.success(request, f"v{v.version} routes {v.rollout_percent:g}% of traffic.")
+                return here
+        elif action == "bar":
+            bar = forms.QualityBarForm(request.POST)
+            if bar.is_valid():
+                recommend.quality_bar_set(
+                    project=project,
+                    endpoint=endpoint,
+                    bar=bar.cleaned_data["bar_percent"] / 100,
+                    actor=request.user,
+                )
+                recommend.recommendation_refresh_endpoint(project=project, endpoint=endpoint)
+                messages.success(request, "Quality bar saved; the recommendation was made again.")
+                return here
+        raise ApplicationError("That did not work: check the values and try again")
+    latest = next(
+        (r for r in selectors.recommendations_latest(project=project) if r.endpoint == endpoint), None
+    )
+    context = {
+        "project": project,
+        "endpoint": endpoint,
+        "versions": versions,
+        "current": versions[0] if versions else None,
+        "latest": latest,
+        "bar": selectors.quality_bar(project=project, endpoint=endpoint),
+        "checks": list(versions[0].guard_checks.order_by("-checked_at")[:10]) if versions else [],
+        "audit": list(selectors.audit_for(project=project, endpoint=endpoint, limit=50)),
+        "savings": realised_savings_for_endpoint(
+            project_id=project.pk, organization_id=project.organization_id, endpoint=endpoint, since=_since()
+        ),
+        "days": SAVINGS_DAYS,
+    }
+    return render(request, "policies/endpoint.html", context)
+
+
+@login_required
+@page_errors
+def config_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    current = selectors.config_current(project_id=project.pk, fresh=True)
+    pretty = json.dumps(json.loads(current.body), indent=2, sort_keys=True) if current else ""
+    context = {
+        "project": project,
+        "current": current,
+        "pretty": pretty,
+        "history": list(selectors.published_configs(project=project)),
+        "public_keys": signing.public_keys(),
+        "public_keys_env": signing.public_keys_env(),
+        "active_key": signing.key_ring().active.key_id,
+        "embedded_key": signing.key_ring().embedded,
+        "config_url": request.build_absolute_uri(reverse("policy-config")),
+    }
+    return render(request, "policies/config.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def settings_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    prefs = selectors.policy_settings(project=project)
+    form = forms.PolicySettingsForm(request.POST or None, instance=prefs)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in project_settings.FIELDS}
+        project_settings.policy_settings_update(project=project, actor=request.user, **values)
+        messages.success(request, "Routing settings saved.")
+        return redirect("policies:settings", project_id=project.pk)
+    context = {
+        "project": project,
+        "form": form,
+        "prefs": prefs,
+        "notifications": list(selectors.notifications_recent(project=project)),
+    }
+    return render(request, "policies/settings.html", context)
+
+
+def _organization(request: HttpRequest) -> Organization:
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.organization is None:
+        raise NotFound("You are not a member of any organisation")
+    return tenant.organization
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def kill_switch(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    form = forms.KillSwitchForm(request.POST if request.POST.get("action") == "add" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "lift":
+            kill_id = request.POST.get("kill", "")
+            kill = KillSwitch.objects.filter(
+                organization=organization, pk=int(kill_id) if kill_id.isdigit() else 0
+            ).first()
+            if kill is None:
+                raise NotFound("Kill switch entry not found")
+            killswitch.kill_switch_lift(kill=kill, actor=request.user)
+            messages.success(
+                request, f"{kill.value} may be routed to again; every project's config was republished."
+            )
+            return redirect("policies:kill-switch")
+        if form.is_valid():
+            kill = killswitch.kill_switch_add(
+                organization=organization, actor=request.user, **form.cleaned_data
+            )
+            messages.success(
+                request, f"{kill.value} is on the kill switch; every project's config was republished."
+            )
+            return redirect("policies:kill-switch")
+    context = {
+        "organization": organization,
+        "form": form,
+        "kills": list(selectors.kill_switches(organization_id=organization.pk)),
+    }
+    return render(request, "policies/kill_switch.html", context)

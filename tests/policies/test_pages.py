@@ -1,0 +1,111 @@
+"""The routing pages as people use them: review, approve or refuse, history, rollback, kill switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from apps.policies.models import PolicyVersion, PublishedConfig, RecommendationStatus
+from apps.policies.services.recommend import recommendation_refresh
+from tests.policies.factories import HAIKU, MINI, synthetic_evidence
+from tests.tenancy import Tenant
+
+
+def _rec(tenant: Tenant, job_id: int = 1) -> Any:
+    evidence = synthetic_evidence(
+        project_id=tenant.project.pk, job_id=job_id, candidates={MINI: {}, HAIKU: {"cost": 4_000}}
+    )
+    return recommendation_refresh(project=tenant.project, evidence=evidence)
+
+
+def _as(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_inbox_review_and_approve_in_the_browser_flow(tenant: Tenant, catalogue: dict[str, Any]) -> None:
+    rec = _rec(tenant)
+    web = tenant.web()
+    inbox = web.get(reverse("policies:inbox", args=[tenant.project.pk]))
+    assert inbox.status_code == 200
+    assert b"support-reply" in inbox.content and b"$2.70" in inbox.content
+    page = web.get(reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Approve and publish" in text and f"override:{HAIKU}" in text  # another option to pick
+    assert "+++ proposed" in text and "gpt-4o-mini" in text  # the diff against what is in force
+    response = web.post(
+        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
+        {"action": "approve", "rollout_percent": "20", "sticky_on": "conversation_id", "note": "go"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"Published support-reply v1 at 20% of traffic" in response.content
+    version = PolicyVersion.objects.get(project=tenant.project)
+    assert version.spec["rollout"] == {
+        **version.spec["rollout"],
+        "percent": 20.0,
+        "sticky_on": "conversation_id",
+    }
+    assert b"Roll back" not in response.content  # nothing earlier to roll back to yet
+    assert b"Approved recommendation #" in response.content  # the history says why
+
+
+def test_a_member_can_review_but_not_approve(tenant: Tenant, catalogue: dict[str, Any], member: Any) -> None:
+    rec = _rec(tenant)
+    web = _as(member)
+    page = web.get(reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]))
+    assert page.status_code == 200 and b"Only admins and owners can approve or reject" in page.content
+    refused = web.post(
+        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
+        {"action": "approve", "sticky_on": "event"},
+    )
+    assert refused.status_code == 403
+    assert b"Only admins and owners can approve routing policies; you are a member." in refused.content
+    assert not PolicyVersion.objects.exists() and not PublishedConfig.objects.exists()
+
+
+def test_refusals_are_shown_on_the_page(tenant: Tenant, catalogue: dict[str, Any]) -> None:
+    rec = _rec(tenant)
+    web = tenant.web()
+    url = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
+    bad = web.post(url, {"action": "approve", "rollout_percent": "150", "sticky_on": "event"}, follow=True)
+    assert b"Rollout percentage must be between 0 and 100, got 150" in bad.content
+    newer = _rec(tenant, job_id=2)
+    stale = web.post(url, {"action": "approve", "sticky_on": "event"}, follow=True)
+    assert f"superseded by #{newer.pk}; nothing was published".encode() in stale.content
+    assert not PolicyVersion.objects.exists()
+
+
+def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[str, Any]) -> None:
+    web = tenant.web()
+    rec = _rec(tenant)
+    approve = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
+    web.post(approve, {"action": "approve", "sticky_on": "event"})
+    endpoint = reverse("policies:endpoint", args=[tenant.project.pk, "support-reply"])
+    web.post(endpoint, {"action": "rollout", "percent": "60"})
+    web.post(endpoint, {"action": "rollback", "version": "1"})
+    page = web.get(endpoint)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert [v.action for v in PolicyVersion.objects.order_by("version")] == ["approve", "rollout", "rollback"]
+    assert "Rolled back to v1." in text and "Rollout set to 60% by hand" in text and tenant.user.email in text
+    config = web.get(reverse("policies:config", args=[tenant.project.pk]))
+    assert config.status_code == 200 and b"&quot;policy_version&quot;: 3" in config.content
+    kills = reverse("policies:kill-switch")
+    web.post(kills, {"action": "add", "kind": "model", "value": MINI, "reason": "incident 42"})
+    assert b"incident 42" in web.get(kills).content
+    latest = PublishedConfig.objects.filter(project=tenant.project).order_by("-config_version").first()
+    assert latest is not None and MINI.encode() in bytes(latest.body) and b"kill_switch" in bytes(latest.body)
+    rec.refresh_from_db()
+    assert rec.status == RecommendationStatus.APPROVED
+    settings_page = web.post(
+        reverse("policies:settings", args=[tenant.project.pk]),
+        {"quality_bar": "0.9", "canary_percent": "5", "rollout_steps": "20,100", "guard_window": "30m",
+         "guard_min_calls": "10", "max_error_rate": "0.05", "notify_email": "on", "webhook_url": ""},
+        follow=True,
+    )  # fmt: skip
+    assert b"Routing settings saved." in settings_page.content

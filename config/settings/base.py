@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.openapi.add_plain_views",
+        "apps.policies.openapi.add_config_view",
     ],
 }
 

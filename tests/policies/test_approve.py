@@ -223,3 +223,25 @@ def test_config_versions_only_go_up_and_unchanged_content_is_not_republished(ten
     forced = config_publish(project_id=tenant.project.pk, reason="test", force=True)
     assert (first.config_version, same.pk, forced.config_version) == (1, first.pk, 2)
     assert json.loads(bytes(forced.body))["config_version"] == 2
+
+
+def test_newer_replay_evidence_makes_a_recommendation_stale(
+    tenant: Tenant, catalogue: dict[str, Any]
+) -> None:
+    """A replay job finished after the recommendation was made: refuse until it is made again."""
+    from django.utils import timezone
+
+    from apps.replay.models import JobStatus, ReplayJob
+
+    rec = _rec(tenant, job_id=10**9)
+    job = ReplayJob.objects.create(
+        organization=tenant.organization, project=tenant.project, endpoint="support-reply", status=JobStatus.DONE,
+        baseline_provider="openai", baseline_model="gpt-4o", evaluator="exact", spend_cap_nano=10**9,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+    with pytest.raises(
+        ApplicationError, match=f"superseded by job #{job.pk}. Refresh the recommendations"
+    ) as caught:
+        recommendation_approve(recommendation=rec, actor=tenant.user)
+    assert caught.value.code == "stale_recommendation" and caught.value.status == 409
+    _nothing_published(tenant, 0)

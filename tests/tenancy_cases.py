@@ -10,6 +10,7 @@ from django.urls import reverse
 from tests.billing import tenancy_data as billing
 from tests.dashboard import tenancy_data as dashboard
 from tests.pricing import tenancy_data as pricing
+from tests.replay import tenancy_data as replay
 from tests.tenancy import Case, public, register
 
 public("home", "redirects to log in or to the person's own project")
@@ -208,4 +209,36 @@ register(
     "policy-config",
     Case(lambda t: "/v1/config", auth="sdk", verify=routing.config_is_the_intruders_own),
     Case(lambda t: "/v1/config", auth="ingest", expect=(403,)),
+)
+
+# --- replay (apps.replay) -----------------------------------------------------------------------
+register("replay:jobs", Case(replay.project_url("jobs")))
+register(
+    "replay:new",
+    Case(replay.project_url("new")),
+    Case(replay.project_url("new"), "post", form=replay.start_form),
+)
+register(
+    "replay:schedule",
+    Case(replay.project_url("schedule")),
+    Case(
+        replay.project_url("schedule"),
+        "post",
+        form=lambda t: {
+            "enabled": "on",
+            "drift_threshold": 1,
+            "monthly_budget_usd": 1,
+            "job_spend_cap_usd": 1,
+        },
+    ),
+)
+register("replay:job", Case(replay.job_url("job")))
+register("replay:progress", Case(replay.job_url("progress")))
+register("replay:cancel", Case(replay.job_url("cancel"), "post"))
+register("replay:resume", Case(replay.job_url("resume"), "post"))
+register("replay:sample", Case(replay.sample_url))
+register(
+    "replay:keys",
+    Case(replay.keys_url, verify=replay.keys_page_hides_owner),
+    Case(replay.keys_url, "post", form=lambda t: {"delete": replay.secrets(t)["connection"].pk}),
 )

@@ -237,3 +237,58 @@ def job_sample(*, job: ReplayJob, sample_id: uuid.UUID) -> list[SampleRow]:
     params = {"job_id": job.pk, "sample_id": sample_id}
     rows = ProjectScope(job.project_id).query(sql("job_sample"), params, feature=FEATURE).dicts()
     return [_sample_row(r) for r in rows]
+
+
+def job_get_for_project(*, project: Project, job_id: int) -> ReplayJob:
+    job = (
+        ReplayJob.objects.filter(pk=job_id, project=project).select_related("project", "organization").first()
+    )
+    if job is None:
+        raise NotFound("Replay not found")
+    return job
+
+
+def job_progress(job: ReplayJob) -> dict[str, Any]:
+    """Done/total, spend so far and an ETA from this run's pace (the job page polls this)."""
+    from django.utils import timezone
+
+    settled = job.settled_items
+    eta = None
+    if job.status == JobStatus.RUNNING and job.run_started_at is not None:
+        elapsed = (timezone.now() - job.run_started_at).total_seconds()
+        pace = (settled - job.run_started_done) / elapsed if elapsed > 0 else 0
+        if pace > 0:
+            eta = round((job.total_items - settled) / pace)
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "stop_reason": job.stop_reason,
+        "error": job.error,
+        "done": job.done_items,
+        "errors": job.error_items,
+        "skipped": job.skipped_items,
+        "interrupted": job.interrupted_items,
+        "settled": settled,
+        "total": job.total_items,
+        "percent": job.percent,
+        "spent_nano": job.spent_nano,
+        "reserved_nano": job.reserved_nano,
+        "cap_nano": job.spend_cap_nano,
+        "eta_s": eta,
+        "finished": job.status not in (JobStatus.PENDING, JobStatus.RUNNING),
+        "cancel_requested": job.cancel_requested,
+    }
+
+
+EXCLUSION_LABELS = {
+    "no_payload": "had no captured payload",
+    "redacted": "were redacted in ways that change their meaning",
+    "baseline_error": "failed for the app itself",
+    "other_model": "were answered by another model or already routed",
+    "unsupported": "hold content a replay cannot send (images, audio, files)",
+    "no_feedback": "have no user feedback",
+}
+
+
+def describe_exclusions(excluded: dict[str, int]) -> list[tuple[int, str]]:
+    return [(n, EXCLUSION_LABELS.get(reason, reason)) for reason, n in sorted(excluded.items()) if n]

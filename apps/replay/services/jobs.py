@@ -8,6 +8,8 @@ Celery task in apps.replay.tasks.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,8 +18,11 @@ from apps.accounts.services import require_role
 from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.replay.models import ACTIVE_STATUSES, ItemState, JobStatus, ReplayItem, ReplayJob
+from apps.replay.services import sampling
 from apps.replay.services.planning import Plan, ReplaySpec, replay_plan
 from apps.replay.services.runner import LEASE
+
+PENDING_GRACE = timedelta(minutes=10)
 
 
 def replay_job_preview(*, project: Project, actor: Person | None, spec: ReplaySpec) -> Plan:
@@ -58,6 +63,7 @@ def replay_job_create_from_plan(
                 "mean_input_tokens": round(pop.mean_input_tokens, 3),
                 "mean_output_tokens": round(pop.mean_output_tokens, 3),
                 "calls_30d": plan.monthly_calls,
+                **sampling.traffic_profile(project_id=project.pk, endpoint=plan.spec.endpoint),
             },
             spend_cap_nano=plan.spec.spend_cap_nano,
             expected_nano=plan.expected_nano,
@@ -139,7 +145,7 @@ def replay_job_resume(*, job: ReplayJob, actor: Person | None) -> ReplayJob:
         require_role(user=actor, organization=job.organization, at_least=Role.MEMBER)
     if job.status == JobStatus.FAILED:
         ReplayJob.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
-            status=JobStatus.PENDING, error="", stop_reason="", finished_at=None
+            status=JobStatus.PENDING, error="", stop_reason="", finished_at=None, cancel_requested=False
         )
         job.items.filter(state=ItemState.SKIPPED, error="").update(state=ItemState.PENDING)
     elif not is_stalled(job) and job.status != JobStatus.PENDING:
@@ -159,8 +165,11 @@ def replay_resume_stalled() -> int:
             "pk", flat=True
         )
     )
+    forgotten = timezone.now() - PENDING_GRACE  # queued but never picked up (e.g. the process restarted)
     stalled += list(
-        ReplayJob.objects.filter(status=JobStatus.PENDING, updated_at__lt=cutoff).values_list("pk", flat=True)
+        ReplayJob.objects.filter(status=JobStatus.PENDING, updated_at__lt=forgotten).values_list(
+            "pk", flat=True
+        )
     )
     from apps.replay.tasks import run_replay_job
 

@@ -171,6 +171,27 @@ def default_judge(*, organization_id: int, provider: str, model: str) -> Candida
     )
 
 
+def _check_plan_budget(organization_id: int, cap: int) -> None:
+    """A job's cap must fit in what is left of the plan's monthly replay budget (apps.billing)."""
+    from django.db.models import F, Sum
+
+    from apps.billing.selectors import replay_budget_remaining
+    from apps.replay.models import ACTIVE_STATUSES, ReplayJob
+
+    outstanding = ReplayJob.objects.filter(
+        organization_id=organization_id, status__in=ACTIVE_STATUSES
+    ).aggregate(left=Sum(F("spend_cap_nano") - F("spent_nano")))["left"]
+    left = replay_budget_remaining(organization_id=organization_id) - int(outstanding or 0)
+    if cap > left:
+        raise ApplicationError(
+            f"The spend cap (${cap / NANO:,.2f}) is above what is left of this month's replay budget "
+            f"(${max(left, 0) / NANO:,.2f}, after replays still running): lower the cap, or raise the budget "
+            "under Billing",
+            code="replay_budget",
+            field="spend_cap",
+        )
+
+
 def replay_max_tokens(request: ChatRequest, sample: sampling.Sample) -> int:
     """The app's own limit, else room for twice its answer (at least 1,024 tokens)."""
     if request.max_tokens:
@@ -266,6 +287,8 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
                 expected_judge += expected_judge_cost(book, judge.provider, judge.model, sample.usage) or 0
             items.append(PlannedItem(index * len(plans) + j, event_id, c.key, sample.stratum, worst))
     max_single = max(p.max_worst_nano for p in plans)
+    if not all(c.simulated for c in spec.candidates) or (judge is not None and not judge.simulated):
+        _check_plan_budget(organization_id, spec.spend_cap_nano)
     if max_single > spec.spend_cap_nano:
         worst_plan = max(plans, key=lambda p: p.max_worst_nano)
         raise ApplicationError(

@@ -130,8 +130,19 @@ def _work(job: ReplayJob, routes: dict[str, Route], book: Any) -> tuple[list[Wor
     return work, lost
 
 
+def report_spend(job: ReplayJob) -> None:
+    """What the job has spent, against the organisation's monthly replay budget (apps.billing)."""
+    if job.spent_nano > 0:
+        from apps.billing.services.quotas import replay_spend_record
+
+        replay_spend_record(
+            organization_id=job.organization_id, job_key=f"replay-job-{job.pk}", spent_nano_usd=job.spent_nano
+        )
+
+
 def _finish(job: ReplayJob, outcome: Outcome) -> ReplayJob:
     job.refresh_from_db()
+    report_spend(job)  # what it spent so far
     if outcome.stop == "budget":
         job.status = JobStatus.PENDING
         job.heartbeat_at = None
@@ -142,6 +153,7 @@ def _finish(job: ReplayJob, outcome: Outcome) -> ReplayJob:
         return job
     job.items.filter(state=ItemState.PENDING).update(state=ItemState.SKIPPED)
     recount(job)
+    report_spend(job)
     if outcome.stop == "failed":
         job.status, job.stop_reason, job.error = (
             JobStatus.FAILED,
@@ -215,5 +227,6 @@ def replay_job_run(*, job_id: int, max_seconds: float | None = None) -> ReplayJo
         failed = ReplayJob.objects.get(pk=job.pk)
         if failed.status == JobStatus.FAILED:
             recount(failed)
+            report_spend(failed)
             summarize(failed)
         raise

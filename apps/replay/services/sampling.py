@@ -219,6 +219,29 @@ def monthly_calls(*, project_id: int, endpoint: str, now: datetime | None = None
     return int(value or 0)
 
 
+DRIFT_WINDOW = timedelta(days=7)
+
+
+def traffic_profile(*, project_id: int, endpoint: str, now: datetime | None = None) -> dict[str, float]:
+    """Calls and mean prompt tokens of the last 7 days (what drift is measured on), from the rollup."""
+    since = (now or datetime.now(UTC)) - DRIFT_WINDOW
+    rows = (
+        ProjectScope(project_id)
+        .query(
+            sql("endpoint_profile"),
+            {"endpoint": endpoint, "since": since.replace(tzinfo=None)},
+            feature=FEATURE,
+        )
+        .dicts()
+    )
+    if not rows or not rows[0]["total_calls"]:
+        return {"calls_7d": 0.0, "mean_input_tokens_7d": 0.0}
+    return {
+        "calls_7d": float(rows[0]["total_calls"]),
+        "mean_input_tokens_7d": float(rows[0]["mean_input_tokens"] or 0),
+    }
+
+
 def _usage(row: dict[str, Any]) -> Usage:
     flag = row["input_includes_cached"]
     return Usage(

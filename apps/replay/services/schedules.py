@@ -33,12 +33,11 @@ from apps.core.errors import ApplicationError
 from apps.pricing.models import LlmModel, Price
 from apps.pricing.selectors import price_book_load
 from apps.replay.models import ACTIVE_STATUSES, JobStatus, ReplayJob, ReplaySchedule
+from apps.replay.services import sampling
 from apps.replay.services.connections import connection_providers
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import CandidateSpec, ReplaySpec
 from apps.replay.services.pricing import is_priced
-from apps.replay.sql import sql
-from apps.warehouse.client import ProjectScope
 
 logger = logging.getLogger(__name__)
 FEATURE = "replay.schedules"
@@ -153,26 +152,13 @@ def _typical(job: ReplayJob) -> Any:
 
 
 def _drift(job: ReplayJob, threshold: float) -> str:
-    fp = job.fingerprint or {}
-    row = (
-        ProjectScope(job.project_id)
-        .query(
-            sql("endpoint_profile"),
-            {"endpoint": job.endpoint, "since": (timezone.now() - DRIFT_WINDOW).replace(tzinfo=None)},
-            feature=FEATURE,
-        )
-        .dicts()
-    )
-    if not row or not row[0]["calls"]:
-        return ""
-    now_len, now_daily = float(row[0]["mean_input_tokens"] or 0), float(row[0]["calls"]) / DRIFT_WINDOW.days
-    then_len, then_daily = float(fp.get("mean_input_tokens") or 0), float(fp.get("calls_30d") or 0) / 30
-    for label, now, then in (
-        ("mean prompt length", now_len, then_len),
-        ("daily volume", now_daily, then_daily),
-    ):
-        if then > 0 and abs(now - then) / then > threshold:
-            return f"{label} moved from {then:,.0f} to {now:,.0f}"
+    """Mean prompt length or volume of the last 7 days, against the same measure when it was replayed."""
+    then = job.fingerprint or {}
+    now = sampling.traffic_profile(project_id=job.project_id, endpoint=job.endpoint)
+    for label, key in (("mean prompt length", "mean_input_tokens_7d"), ("weekly volume", "calls_7d")):
+        before, after = float(then.get(key) or 0), now[key]
+        if before > 0 and abs(after - before) / before > threshold:
+            return f"{label} moved from {before:,.0f} to {after:,.0f}"
     return ""
 
 

@@ -1,0 +1,50 @@
+"""Formatting for replay pages: nano-USD as dollars, shares as percentages, durations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+NANO = 1_000_000_000
+
+
+@register.filter
+def usd(nano: Any) -> str:
+    """Nano-USD as dollars, with enough digits to be read ($0.000042, $1.23, $12,345)."""
+    if nano is None or nano == "":
+        return "—"
+    value = int(nano) / NANO
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    if value == 0:
+        return "$0"
+    if value >= 1000:
+        text = f"{value:,.0f}"
+    elif value >= 1:
+        text = f"{value:,.2f}"
+    elif value >= 0.01:
+        text = f"{value:.4f}"
+    else:
+        text = f"{value:.6f}"
+    return f"{sign}${text}"
+
+
+@register.filter
+def pct(share: Any, digits: int = 1) -> str:
+    if share is None or share == "":
+        return "—"
+    return f"{float(share) * 100:.{int(digits)}f} %"
+
+
+@register.filter
+def seconds(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    s = int(value)
+    if s < 90:
+        return f"{s} s"
+    if s < 5400:
+        return f"{s // 60} min"
+    return f"{s / 3600:.1f} h"

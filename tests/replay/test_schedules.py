@@ -1,0 +1,110 @@
+"""Replays that run again on their own: price changes, new models, drift, and the monthly budget."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from apps.pricing.models import LlmModel, Provider
+from apps.pricing.selectors import price_book_invalidate
+from apps.pricing.services import price_create
+from apps.replay.models import JobStatus, ReplayJob, ReplaySchedule
+from apps.replay.services.jobs import replay_job_create
+from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
+from apps.replay.services.runner import replay_job_run
+from apps.replay.services.schedules import replay_schedules_check, schedule_update
+from tests.replay.factories import call, connect, ingest
+from tests.replay.fakes import FakeProvider
+from tests.tenancy import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def _replayed(tenant: Tenant, *, simulated: bool = True) -> ReplayJob:
+    now = datetime.now(UTC)
+    ingest(
+        tenant,
+        [call(f"Label {i}", "refund", endpoint="triage", ts=now - timedelta(hours=i + 1)) for i in range(6)],
+    )
+    spec = ReplaySpec(
+        endpoint="triage",
+        candidates=(CandidateSpec("openai", "gpt-4o-mini", simulated=simulated),),
+        sample_size=6,
+        spend_cap_nano=NANO,
+    )
+    job = replay_job_run(job_id=replay_job_create(project=tenant.project, actor=None, spec=spec).pk)
+    assert job is not None and job.status == JobStatus.DONE
+    return job
+
+
+def _note(tenant: Tenant) -> str:
+    return ReplaySchedule.objects.get(project=tenant.project).last_note
+
+
+def _enable(tenant: Tenant, **fields: Any) -> None:
+    values = {"enabled": True, "monthly_budget_nano": 10 * NANO, "job_spend_cap_nano": NANO, **fields}
+    schedule_update(project=tenant.project, actor=None, **values)
+
+
+def test_a_price_change_replays_the_endpoint_again_once(tenant: Tenant, catalogue: Any) -> None:
+    _replayed(tenant)
+    _enable(tenant, on_new_model=False)
+    assert replay_schedules_check() == []  # nothing changed since
+    price_create(model=catalogue[("openai", "gpt-4o-mini")], organization=None, actor=None,
+                 effective_from=datetime.now(UTC) + timedelta(days=1), prices={"input": "0.10", "output": "0.40"}, per_exp=6)  # fmt: skip
+    price_book_invalidate()
+    started = replay_schedules_check()
+    assert [j.trigger for j in started] == ["schedule:price_change"]
+    assert started[0].candidates == [{"provider": "openai", "model": "gpt-4o-mini", "simulated": True}]
+    assert f"replay #{started[0].pk} started" in _note(tenant)
+    assert replay_schedules_check() == []  # the replay it started is still waiting
+
+
+def test_a_cheaper_new_model_joins_the_candidates(tenant: Tenant, catalogue: Any) -> None:
+    _replayed(tenant)
+    _enable(tenant)
+    provider = Provider.objects.get(slug="together")
+    model = LlmModel.objects.create(provider=provider, name="tiny-1b")
+    price_create(
+        model=model,
+        organization=None,
+        actor=None,
+        effective_from="2024-01-01",
+        prices={"input": "0.01", "output": "0.01"},
+        per_exp=6,
+    )
+    price_book_invalidate()
+    started = replay_schedules_check()
+    assert [j.trigger for j in started] == ["schedule:new_model"]
+    keys = [f"{c['provider']}/{c['model']}" for c in started[0].candidates]
+    assert keys == ["openai/gpt-4o-mini", "together/tiny-1b"] and all(
+        c["simulated"] for c in started[0].candidates
+    )
+
+
+def test_traffic_drift_triggers_a_replay(tenant: Tenant, catalogue: Any) -> None:
+    job = _replayed(tenant)
+    _enable(tenant, on_new_model=False, on_price_change=False, drift_threshold=0.25)
+    assert replay_schedules_check() == []
+    ReplayJob.objects.filter(pk=job.pk).update(fingerprint={**job.fingerprint, "mean_input_tokens_7d": 500})
+    started = replay_schedules_check()
+    assert [j.trigger for j in started] == ["schedule:drift"]
+    assert "mean prompt length moved" in _note(tenant)
+
+
+def test_scheduled_replays_stay_within_the_monthly_budget(tenant: Tenant, catalogue: Any) -> None:
+    with FakeProvider("openai", responder=lambda p, m, b: "refund") as fake:
+        connect(tenant, "openai", "openai", fake.base_url)
+        job = _replayed(tenant, simulated=False)
+    ReplayJob.objects.filter(pk=job.pk).update(
+        trigger="schedule:drift", fingerprint={**job.fingerprint, "mean_input_tokens_7d": 9999}
+    )
+    spent = ReplayJob.objects.get(pk=job.pk).spent_nano
+    assert spent > 0
+    _enable(
+        tenant, on_new_model=False, on_price_change=False, monthly_budget_nano=spent, job_spend_cap_nano=spent
+    )
+    assert replay_schedules_check() == []
+    assert "budget is used up" in _note(tenant)

@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate_clickhouse
 	$(PY) manage.py demo_setup
+	$(PY) manage.py demo_traffic
 	$(PY) manage.py demo_recommend
 	@echo "Open http://127.0.0.1:8000 and log in as shown above."
 	$(PY) manage.py serve --bind 127.0.0.1:8000

@@ -291,7 +291,7 @@ class Feedback:
 @dataclass(frozen=True)
 class CallDetail:
     data: dict[str, Any]
-    breakdown: list[tuple[str, int]]  # (part, nano-USD), as stored at ingest
+    breakdown: list[tuple[str, int]]  # (part, nano-USD) as stored at ingest: ('Cached input', 170700)
     request: str  # pretty-printed JSON (already redacted at ingest), "" if not captured
     response: str
     feedback: list[Feedback]
@@ -325,7 +325,9 @@ def call_get(*, project_id: int, event_id: uuid.UUID) -> CallDetail:
         parts = json.loads(data["cost_breakdown"]) if data["cost_breakdown"] else {}
     except ValueError:
         parts = {}
-    breakdown = [(str(k), int(v)) for k, v in parts.items() if isinstance(v, int) and v]
+    breakdown = [
+        (str(k).replace("_", " ").capitalize(), int(v)) for k, v in parts.items() if isinstance(v, int) and v
+    ]
     feedback = [
         Feedback(_utc(ts), kind, float(score), comment)
         for ts, kind, score, comment in scope.query(

@@ -114,7 +114,7 @@ USD_HOVER = "%{fullData.name}: $%{y:,.4~f}<extra></extra>"
 
 def _top(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES) -> list[str]:
     ranked = frame.groupby(by)[value].sum().sort_values(ascending=False)
-    return [str(k) for k in ranked.index[:limit]]
+    return [str(k) for k, v in ranked.items() if v][:limit]
 
 
 def stacked_bars(
@@ -138,7 +138,7 @@ def stacked_bars(
     colors = colors_for(top)
     data = []
     for key in [*top, "other"]:
-        if key not in table:
+        if key not in table or not table[key].abs().sum():
             continue
         data.append(
             {

@@ -172,12 +172,12 @@ def parse_range(params: QueryDict | dict[str, str], *, now: datetime, tz_default
         raise ApplicationError("A custom range needs a 'from' date", field="from")
     start = _parse_local(raw_from, tz, "from", end_of_day=False)
     end = _parse_local(raw_to, tz, "to", end_of_day=True) if raw_to else end_now
+    if start >= end_now:
+        raise ApplicationError("The range starts in the future", field="from")
     if end <= start:
         raise ApplicationError("'from' must be before 'to': the range is reversed or empty", field="to")
     if end - start > MAX_SPAN:
         raise ApplicationError(f"A range can span at most {MAX_SPAN.days} days", field="from")
-    if start >= end_now:
-        raise ApplicationError("The range starts in the future", field="from")
     return TimeRange("custom", start, min(end, end_now), tz, now)
 
 

@@ -108,3 +108,97 @@ def test_calls_page_and_detail(tenant: Tenant, calls: CallSet) -> None:
     assert detail.status_code == 200, body[:3000]
     assert "Cost breakdown" in body and "claude-haiku-4-5" in body
     assert "jane0@example.com" not in body  # redacted at ingest
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("range=fortnight", "Unknown range &#x27;fortnight&#x27;"),
+        ("from=2026-13-45", "Could not read &#x27;from&#x27;"),
+        ("from=2026-03-05&to=2026-03-01", "the range is reversed"),
+        ("tz=Nowhere/Land", "Unknown time zone"),
+    ],
+)
+def test_bad_ranges_show_a_message_and_the_default_range(
+    tenant: Tenant, calls: CallSet, query: str, message: str
+) -> None:
+    for name in ("overview", "models"):
+        response = tenant.web().get(url(name, tenant) + "?" + query)
+        body = text(response)
+        assert response.status_code == 400 and message in body, body[:1500]
+        assert ("Showing last 7 days instead" in body and 'id="kpi-spend"' in body) or name == "models"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "endpoint=no-such-endpoint",
+            "This project has no calls from an endpoint named &#x27;no-such-endpoint&#x27;",
+        ),
+        ("model=gpt-9", "no calls to a model named"),
+        ("status=sideways", "Status must be one of"),
+        ("min_cost=lots", "must be an amount in USD"),
+        ("min_cost=2&max_cost=1", "The cost range is reversed"),
+        ("after=%%%garbage", "page link is invalid"),
+        ("from=2026-03-05&to=2026-03-01", "the range is reversed"),
+    ],
+)
+def test_bad_explorer_filters_show_a_message(
+    tenant: Tenant, calls: CallSet, query: str, message: str
+) -> None:
+    response = tenant.web().get(url("calls", tenant) + "?" + query)
+    body = text(response)
+    assert response.status_code == 400 and message in body, body[:1500]
+    assert 'id="call-filters"' in body and 'id="calls-table"' not in body
+
+
+def test_unknown_endpoint_model_and_call_are_404(tenant: Tenant, calls: CallSet) -> None:
+    client = tenant.web()
+    assert client.get(url("endpoint", tenant, "no-such-endpoint")).status_code == 404
+    assert client.get(url("model", tenant, "openai", "gpt-9")).status_code == 404
+    assert client.get(url("call", tenant, "00000000-0000-4000-8000-000000000000")).status_code == 404
+    assert client.get(f"/projects/{tenant.project.pk}/calls/not-a-uuid/").status_code == 404
+
+
+def test_another_tenants_pages_are_404(tenant: Tenant, other_tenant: Tenant, calls: CallSet) -> None:
+    intruder = other_tenant.web()
+    for path in (
+        url("overview", tenant),
+        url("endpoint", tenant, "support-reply"),
+        url("call", tenant, calls.events[0]["event_id"]),
+        url("calls-export", tenant),
+    ):
+        response = intruder.get(path)
+        assert response.status_code == 404 and tenant.project.name not in response.content.decode()
+
+
+def test_endpoint_names_with_slashes_and_spaces(tenant: Tenant, prices: object, now: object) -> None:
+    from tests.dashboard.data import ts_text
+    from tests.ingest.events import event, post_batch
+
+    name = "billing/refund reply?"
+    assert post_batch(tenant.api("ingest"), [event(endpoint=name, ts=ts_text(now))]).status_code == 200  # type: ignore[arg-type]
+    overview = text(tenant.web().get(url("overview", tenant)))
+    link = url("endpoint", tenant, name)
+    assert "%3F" in link and link in overview
+    assert tenant.web().get(link).status_code == 200
+
+
+def test_viewing_a_project_makes_it_the_current_one(tenant: Tenant) -> None:
+    from tests.factories import ProjectFactory
+
+    second = ProjectFactory(organization=tenant.organization, name="second project", slug="second")
+    client = tenant.web()
+    response = client.get(reverse("dashboard:overview", args=[second.pk]))
+    assert response.status_code == 200
+    assert f'<option value="{second.pk}" selected>' in response.content.decode()
+    assert client.get("/")["Location"] == reverse("dashboard:overview", args=[second.pk])
+
+
+def test_plotly_is_served_locally(tenant: Tenant) -> None:
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("vendor/plotly.min.js")
+    assert found and found.endswith("plotly/package_data/plotly.min.js")
+    assert "vendor/plotly.min.js" in text(tenant.web().get(url("overview", tenant)))

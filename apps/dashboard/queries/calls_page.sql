@@ -1,6 +1,6 @@
 -- One window of the call explorer: the newest calls in [lo, hi) before the keyset position
 -- (after_ts, after_id), newest first. FINAL: each call once, at its latest revision.
--- __FILTERS__ is replaced by clauses from calls.FILTER_CLAUSES (an allow-list; values bound).
+-- The FILTERS placeholder below becomes clauses from calls.FILTER_CLAUSES (an allow-list; values bound).
 SELECT
     ts,
     event_id,

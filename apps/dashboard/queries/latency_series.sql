@@ -1,5 +1,5 @@
 -- Latency quantiles per chart bucket over the range, merged from the rollup's t-digest states.
--- __TABLE__ / __GRAIN__: see series.sql.
+-- TABLE and GRAIN placeholders: see series.sql.
 SELECT
     toUnixTimestamp(__GRAIN__) AS t,
     sum(calls) AS calls,

@@ -1,6 +1,6 @@
 -- Calls, tokens and cost per chart bucket, endpoint and model, over the range and the period
 -- before it (deltas and trends). Reads a rollup, never raw calls.
--- __TABLE__ is llm_calls_1m or llm_calls_1h and __GRAIN__ an expression from filters.GRAINS:
+-- The TABLE placeholder is llm_calls_1m or llm_calls_1h and GRAIN an expression from filters.GRAINS:
 -- both come from allow-lists (selectors._rollup_sql); values are bound parameters.
 SELECT
     toUnixTimestamp(__GRAIN__) AS t,

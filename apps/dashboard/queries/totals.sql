@@ -1,5 +1,5 @@
 -- Totals of the range (current = 1) and of the period before it (current = 0), with latency
--- quantiles merged from the rollup's t-digest states. __TABLE__: see series.sql.
+-- quantiles merged from the rollup's t-digest states. TABLE placeholder: see series.sql.
 SELECT
     bucket >= {start:DateTime('UTC')} AS current,
     sum(calls) AS calls,

@@ -179,3 +179,22 @@ def test_payment_collected_within_grace_keeps_the_plan(
     assert (plan.key, plan.state, plan.grace_until) == ("team", "active", None)
     assert grace_sweep(now=timezone.now() + PAYMENT_GRACE * 2) == 0
     assert BillingAccount.objects.get().stripe_customer_id == sub["customer"]
+
+
+def test_a_plan_switch_in_the_portal_and_the_trial_reminder(
+    tenant: Tenant, stripe: FakeStripe, plans: dict[str, Plan]
+) -> None:
+    sub = subscribe(tenant, stripe, "team")
+    mail.outbox.clear()
+    reminder = deliver(stripe.event("customer.subscription.trial_will_end", sub))
+    assert reminder.json()["status"] == "processed"
+    assert mail.outbox[0].subject.startswith("[Switchyard] Your trial ends on ")
+
+    items = stripe.subscriptions[sub["id"]]["items"]["data"]
+    items[0]["price"] = {"id": "price_business_base"}  # the customer switched plans in the portal
+    items[1]["price"] = {"id": "price_business_events"}
+    assert deliver(stripe.event("customer.subscription.updated", sub)).status_code == 200
+    plan = organization_plan(organization_id=tenant.organization.pk)
+    assert (plan.key, plan.retention_days, plan.seats) == ("business", 365, 100)
+    assert Project.objects.get(pk=tenant.project.pk).retention_days == 365
+    assert mail.outbox[-1].subject == "[Switchyard] Your organisation is now on the Business plan"

@@ -185,11 +185,12 @@ def subscription_sync(*, data: dict[str, Any], now: datetime | None = None) -> S
             BillingAccount.objects.filter(pk=account.pk).update(trial_used=True)
     after = organization_plan(organization_id=org_id, now=now)
     _after_change(org_id, before, after, newly_failed=newly_failed)
-    if sub.plan is None:
+    if plan is None:
+        kept = f"it stays on {sub.plan.name}" if sub.plan else "it does not change the plan"
         alert(
             "unknown_price",
             f"subscription {sub.stripe_id} of organisation {org_id} has prices "
-            f"{subscription_price_ids(data)} that no plan uses; it does not change the plan",
+            f"{subscription_price_ids(data)} that no plan uses; {kept}",
         )
         return SyncResult("unknown_price", org_id, before.key, after.key)
     return SyncResult("ok", org_id, before.key, after.key)

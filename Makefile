@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy apps config
-	$(VENV)/bin/mypy --strict sdk/src
+	cd sdk && ../$(VENV)/bin/mypy --strict
 
 pytest: $(STAMP)
 	$(PY) tools/preflight.py

@@ -85,18 +85,19 @@ def test_insert_without_project_column_is_refused() -> None:
 
 
 def test_rollups_fill_from_inserts_and_stay_per_project() -> None:
+    first, second = 10_000_000 + uuid.uuid4().int % 1_000_000, 20_000_000 + uuid.uuid4().int % 1_000_000
     rows = [
-        _row(201, "a", tokens=5, cost=300, latency=50),
-        _row(201, "a", tokens=7, cost=None, latency=150),
-        _row(202, "a", tokens=100, cost=9, latency=10),
+        _row(first, "a", tokens=5, cost=300, latency=50),
+        _row(first, "a", tokens=7, cost=None, latency=150),
+        _row(second, "a", tokens=100, cost=9, latency=10),
     ]
     warehouse.system_insert("llm_calls", rows, COLUMNS, feature="test")
     sql = """SELECT sum(calls), sum(sum_input_tokens), sum(sum_cost_nano_usd), sum(unpriced_calls),
                     quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_quantiles)[1]
              FROM llm_calls_1h WHERE project_id = {project_id:UInt64}"""
-    calls, tokens, cost, unpriced, _p50 = ProjectScope(201).query(sql, feature="test").rows[0]
+    calls, tokens, cost, unpriced, _p50 = ProjectScope(first).query(sql, feature="test").rows[0]
     assert (calls, tokens, cost, unpriced) == (2, 12, 300, 1)
-    assert ProjectScope(202).query(sql, feature="test").rows[0][:4] == (1, 100, 9, 0)
+    assert ProjectScope(second).query(sql, feature="test").rows[0][:4] == (1, 100, 9, 0)
 
 
 def test_identifiers_come_from_an_allow_list() -> None:

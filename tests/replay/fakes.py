@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 Responder = Callable[[str, str, dict[str, Any]], str]
+UsageFor = Callable[[str, str, dict[str, Any]], tuple[int, int]]
 
 
 def tokens(text: str) -> int:
@@ -56,10 +57,19 @@ def _default(prompt: str, model: str, body: dict[str, Any]) -> str:
 
 
 class FakeProvider:
-    def __init__(self, wire: str, *, responder: Responder | None = None, delay: float = 0.0, port: int = 0):
+    def __init__(
+        self,
+        wire: str,
+        *,
+        responder: Responder | None = None,
+        usage_for: UsageFor | None = None,
+        delay: float = 0.0,
+        port: int = 0,
+    ):
         assert wire in ("openai", "anthropic", "gemini")
         self.wire = wire
         self.responder = responder or _default
+        self.usage_for = usage_for  # (prompt, answer, body) → (prompt tokens, answer tokens)
         self.delay = delay
         self.script: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -165,7 +175,10 @@ class FakeProvider:
         return 200, {}, self._reply(model, prompt, body, text, usage)
 
     def _reply(self, model: str, prompt: str, body: dict[str, Any], text: str, usage: bool) -> dict[str, Any]:
-        p, c = tokens(json.dumps(body.get("messages") or body.get("contents") or prompt)), tokens(text)
+        if self.usage_for is not None:
+            p, c = self.usage_for(prompt, text, body)
+        else:
+            p, c = tokens(json.dumps(body.get("messages") or body.get("contents") or prompt)), tokens(text)
         if self.wire == "openai":
             out: dict[str, Any] = {
                 "id": "chatcmpl-fake",

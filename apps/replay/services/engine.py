@@ -36,8 +36,8 @@ from apps.replay.services.sampling import Sample
 
 MAX_ATTEMPTS = 5
 FAIL_AFTER = 5  # requests in a row that failed after their retries: the provider keeps failing
-FLUSH_EVERY_S = 0.2
-FLUSH_AT = 128
+FLUSH_EVERY_S = 0.5
+FLUSH_AT = 512
 HEARTBEAT_EVERY_S = 2.0
 
 

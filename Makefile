@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(PY) manage.py migrate_clickhouse
 	$(PY) manage.py demo_setup
 	$(PY) manage.py demo_traffic
+	$(PY) manage.py demo_replay
 	$(PY) manage.py demo_recommend
 	@echo "Open http://127.0.0.1:8000 and log in as shown above."
 	$(PY) manage.py serve --bind 127.0.0.1:8000

@@ -28,10 +28,14 @@ def test_calls_that_cannot_be_replayed_are_left_out_and_counted(tenant: Tenant, 
     bare = call("no payload", "refund", endpoint="triage")
     bare.pop("request"), bare.pop("response")
     events += [bare, dict(bare, event_id="5f2a8a7e-0000-4000-8000-000000000001")]
-    events += [call(f"Change my email to jane{i}@example.com", "done", endpoint="triage") for i in range(2)]
+    # The answer repeated hidden data, or the question is about a card number: left out.
     events += [
-        call("Call me", "Your code is sk-abcdefghijklmnopqrstuvwx1234", endpoint="triage")
-    ]  # answer redacted
+        call(f"Change my email to j{i}@example.com", f"Now j{i}@example.com", endpoint="triage")
+        for i in range(2)
+    ]
+    events += [call("Is 4111 1111 1111 1111 a valid card?", "Yes", endpoint="triage")]
+    # An address in the question alone does not change what is asked: replayed.
+    events += [call("Reply to max@example.com: is my parcel lost?", "refund", endpoint="triage")]
     events += [
         call(f"failed {i}", "", endpoint="triage", status="error", error_type="timeout") for i in range(2)
     ]
@@ -42,7 +46,7 @@ def test_calls_that_cannot_be_replayed_are_left_out_and_counted(tenant: Tenant, 
     plan = replay_plan(
         project=tenant.project, spec=ReplaySpec(endpoint="triage", candidates=SIM, sample_size=50)
     )
-    assert plan.population.baseline_model == "gpt-4o" and plan.population.eligible == 11
+    assert plan.population.baseline_model == "gpt-4o" and plan.population.eligible == 12
     assert plan.excluded == {
         "no_payload": 2,
         "redacted": 3,
@@ -50,7 +54,7 @@ def test_calls_that_cannot_be_replayed_are_left_out_and_counted(tenant: Tenant, 
         "other_model": 3,
         "unsupported": 1,
     }
-    assert len(plan.order) == 10 and plan.monthly_calls == len(events)
+    assert len(plan.order) == 11 and plan.monthly_calls == len(events)
 
 
 def test_nothing_replayable_is_refused_with_the_reason(tenant: Tenant, catalogue: Any) -> None:

@@ -21,7 +21,7 @@ FROM
           AND provider = {provider:String} AND model = {model:String}
           AND routing_arm NOT IN ('candidate', 'fallback')
           AND status = 'ok' AND payload_captured = 1 AND request != '' AND response != ''
-          AND NOT hasAny(redactions, ['email', 'phone', 'card']) AND position(response, '[REDACTED:') = 0
+          AND position(response, '[REDACTED:') = 0 AND position(request, '[REDACTED:card]') = 0
           AND ({need_feedback:UInt8} = 0
                OR event_id IN (SELECT event_id FROM llm_feedback WHERE project_id = {project_id:UInt64}))
     )

@@ -1,11 +1,13 @@
 -- The baseline model's calls by whether they can be replayed, and the shape of those that can.
--- Redactions that change meaning: personal data replaced in the request (the question was about
--- it), or anything replaced in the response (the app's answer is no longer what the user got).
+-- Redactions that change meaning: anything replaced in the response (the app's answer repeated or
+-- derived from data a replay cannot see, and is no longer what the user got), or a card number
+-- replaced in the request (the question is about it). An address, phone number or secret hidden in
+-- the question alone leaves what was asked intact, so such calls are replayed.
 SELECT
     multiIf(
         status != 'ok', 'baseline_error',
         payload_captured = 0 OR request = '' OR response = '', 'no_payload',
-        hasAny(redactions, ['email', 'phone', 'card']) OR position(response, '[REDACTED:') > 0, 'redacted',
+        position(response, '[REDACTED:') > 0 OR position(request, '[REDACTED:card]') > 0, 'redacted',
         {need_feedback:UInt8} = 1
             AND event_id NOT IN (SELECT event_id FROM llm_feedback WHERE project_id = {project_id:UInt64}), 'no_feedback',
         'eligible'

@@ -180,29 +180,7 @@ def calls_page(*, project_id: int, filters: CallFilters, limit: int = PAGE_SIZE)
 
 # --- CSV export ------------------------------------------------------------------------------
 
-EXPORT_HEADER = (
-    "ts",
-    "event_id",
-    "endpoint",
-    "environment",
-    "provider",
-    "model",
-    "status",
-    "error_type",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "latency_ms",
-    "ttft_ms",
-    "cost_usd",
-    "routing_arm",
-    "routing_target",
-    "user_id",
-    "conversation_id",
-    "tags",
-    "payload_captured",
-)
+EXPORT_HEADER = tuple("cost_usd" if name == "cost_nano_usd" else name for name in COLUMNS)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from apps.dashboard.filters import TimeRange
 from apps.warehouse.client import ProjectScope, load_sql
 
-MAX_CALLS = 200_000
+MAX_CALLS = 50_000
 TOKEN_EDGES: tuple[int, ...] = (
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000,
     100_000, 200_000, 500_000, 1_000_000,

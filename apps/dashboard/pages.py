@@ -15,11 +15,11 @@ from apps.dashboard import charts
 from apps.dashboard.distributions import distributions
 from apps.dashboard.filters import TimeRange
 from apps.dashboard.selectors import (
-    Dimension,
     Scope,
     breakdown,
     bucket_starts,
     current,
+    has_calls,
     latency_series,
     month_forecast,
     series,
@@ -43,7 +43,16 @@ def install_hint(project: Project, host: str) -> InstallHint:
     return InstallHint(key.display_prefix if key else "", host)
 
 
-def overview(project: Project, rng: TimeRange, dims: list[Dimension]) -> dict[str, Any]:
+def _per_bucket(
+    chart_id: str, title: str, frame: Any, *, by: str, rng: TimeRange, buckets: list[int], usd: bool = True
+) -> charts.Chart:
+    """Spend (or calls) per chart bucket, stacked by endpoint or model."""
+    value = "cost_nano_usd" if usd else "calls"
+    figure = charts.stacked_bars(frame, by=by, value=value, rng=rng, buckets=buckets, usd=usd)
+    return charts.Chart(chart_id, title, figure, note=f"per {rng.grain.label}")
+
+
+def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
     scope = Scope(project.pk, rng)
     frame = series(scope)
     buckets = bucket_starts(rng)
@@ -59,22 +68,10 @@ def overview(project: Project, rng: TimeRange, dims: list[Dimension]) -> dict[st
         "more_models": max(len(models) - 8, 0),
         "forecast": forecast,
         "charts": [
-            charts.Chart(
-                "spend-by-endpoint",
-                "Spend by endpoint",
-                charts.stacked_bars(
-                    now_frame, by="endpoint", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
-                ),
-                note=f"per {rng.grain.label}",
+            _per_bucket(
+                "spend-by-endpoint", "Spend by endpoint", now_frame, by="endpoint", rng=rng, buckets=buckets
             ),
-            charts.Chart(
-                "spend-by-model",
-                "Spend by model",
-                charts.stacked_bars(
-                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
-                ),
-                note=f"per {rng.grain.label}",
-            ),
+            _per_bucket("spend-by-model", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
         ],
         "forecast_chart": charts.Chart(
             "forecast",
@@ -87,8 +84,8 @@ def overview(project: Project, rng: TimeRange, dims: list[Dimension]) -> dict[st
     }
 
 
-def endpoint_page(project: Project, rng: TimeRange, endpoint: str, dims: list[Dimension]) -> dict[str, Any]:
-    if endpoint not in {d.endpoint for d in dims}:
+def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, Any]:
+    if not has_calls(project_id=project.pk, endpoint=endpoint):
         raise NotFound(f"This project has no calls from an endpoint named {endpoint[:128]!r}")
     scope = Scope(project.pk, rng, endpoint=endpoint)
     frame = series(scope)
@@ -115,14 +112,7 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str, dims: list[Di
                 charts.volume_and_errors(now_frame, rng=rng, buckets=buckets),
                 note=f"per {rng.grain.label}",
             ),
-            charts.Chart(
-                "cost",
-                "Spend by model",
-                charts.stacked_bars(
-                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
-                ),
-                note=f"per {rng.grain.label}",
-            ),
+            _per_bucket("cost", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
             charts.Chart(
                 "latency",
                 "Latency",
@@ -184,14 +174,7 @@ def models_index(project: Project, rng: TimeRange) -> dict[str, Any]:
     return {
         "rows": breakdown(frame, "model", buckets=buckets),
         "charts": [
-            charts.Chart(
-                "models-spend",
-                "Spend by model",
-                charts.stacked_bars(
-                    now_frame, by="model", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
-                ),
-                note=f"per {rng.grain.label}",
-            ),
+            _per_bucket("models-spend", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
             charts.Chart(
                 "spend-share",
                 "Share of spend",
@@ -243,10 +226,8 @@ def _price_points(info: PriceInfo) -> list[tuple[datetime, float, float]]:
     return points
 
 
-def model_page(
-    project: Project, rng: TimeRange, provider: str, model: str, dims: list[Dimension]
-) -> dict[str, Any]:
-    if (provider, model) not in {(d.provider, d.model) for d in dims}:
+def model_page(project: Project, rng: TimeRange, provider: str, model: str) -> dict[str, Any]:
+    if not has_calls(project_id=project.pk, provider=provider, model=model):
         raise NotFound(f"This project has no calls to {provider}/{model[:128]}")
     scope = Scope(project.pk, rng, provider=provider, model=model)
     frame = series(scope)
@@ -260,21 +241,17 @@ def model_page(
         "endpoints": breakdown(frame, "endpoint", buckets=buckets),
         "price": info,
         "charts": [
-            charts.Chart(
-                "model-spend",
-                "Spend by endpoint",
-                charts.stacked_bars(
-                    now_frame, by="endpoint", value="cost_nano_usd", rng=rng, buckets=buckets, usd=True
-                ),
-                note=f"per {rng.grain.label}",
+            _per_bucket(
+                "model-spend", "Spend by endpoint", now_frame, by="endpoint", rng=rng, buckets=buckets
             ),
-            charts.Chart(
+            _per_bucket(
                 "model-calls",
                 "Calls by endpoint",
-                charts.stacked_bars(
-                    now_frame, by="endpoint", value="calls", rng=rng, buckets=buckets, usd=False
-                ),
-                note=f"per {rng.grain.label}",
+                now_frame,
+                by="endpoint",
+                rng=rng,
+                buckets=buckets,
+                usd=False,
             ),
         ],
         "price_chart": charts.Chart(

@@ -36,7 +36,7 @@ from apps.dashboard.filters import (
     parse_call_filters,
     parse_range,
 )
-from apps.dashboard.selectors import Dimension, dimensions, endpoint_names, model_names
+from apps.dashboard.selectors import Dimension, dimensions, endpoint_names, has_calls, model_names
 
 COMMON_ZONES = (
     "UTC",
@@ -94,8 +94,9 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
         return render(request, template, context, status=400 if context.get("error") else 200)
 
 
-def _empty_project(request: HttpRequest, project: Project, dims: list[Dimension]) -> dict[str, Any]:
-    if dims:
+def _install(request: HttpRequest, project: Project, has_any: bool) -> dict[str, Any]:
+    """The empty state's context for a project that never sent a call."""
+    if has_any:
         return {}
     return {"install": pages.install_hint(project, f"{request.scheme}://{request.get_host()}")}
 
@@ -106,10 +107,10 @@ def _empty_project(request: HttpRequest, project: Project, dims: list[Dimension]
 def overview(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    dims = dimensions(project_id=project.pk)
-    context = _base(request, project, rng, error, "overview") | _empty_project(request, project, dims)
-    if dims:
-        context |= pages.overview(project, rng, dims)
+    has_any = has_calls(project_id=project.pk)
+    context = _base(request, project, rng, error, "overview") | _install(request, project, has_any)
+    if has_any:
+        context |= pages.overview(project, rng)
     return _render(request, "dashboard/overview.html", context)
 
 
@@ -119,9 +120,7 @@ def overview(request: HttpRequest, project_id: int) -> HttpResponse:
 def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    dims = dimensions(project_id=project.pk)
-    context = _base(request, project, rng, error, "overview")
-    context |= pages.endpoint_page(project, rng, endpoint, dims)
+    context = _base(request, project, rng, error, "overview") | pages.endpoint_page(project, rng, endpoint)
     return _render(request, "dashboard/endpoint.html", context)
 
 
@@ -131,9 +130,9 @@ def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> Htt
 def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    dims = dimensions(project_id=project.pk)
-    context = _base(request, project, rng, error, "models") | _empty_project(request, project, dims)
-    if dims:
+    has_any = has_calls(project_id=project.pk)
+    context = _base(request, project, rng, error, "models") | _install(request, project, has_any)
+    if has_any:
         context |= pages.models_index(project, rng)
     return _render(request, "dashboard/models.html", context)
 
@@ -144,9 +143,7 @@ def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
 def model_detail(request: HttpRequest, project_id: int, provider: str, model: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    dims = dimensions(project_id=project.pk)
-    context = _base(request, project, rng, error, "models")
-    context |= pages.model_page(project, rng, provider, model, dims)
+    context = _base(request, project, rng, error, "models") | pages.model_page(project, rng, provider, model)
     return _render(request, "dashboard/model.html", context)
 
 
@@ -174,7 +171,7 @@ def calls(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     dims = dimensions(project_id=project.pk)
     filters, error = _call_filters(request, dims)
-    context = _base(request, project, filters.range, error, "calls") | _empty_project(request, project, dims)
+    context = _base(request, project, filters.range, error, "calls") | _install(request, project, bool(dims))
     page = None if error or not dims else calls_page(project_id=project.pk, filters=filters)
     context |= {
         "filters": filters,

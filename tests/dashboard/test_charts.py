@@ -37,12 +37,11 @@ def all_charts(context: dict[str, Any]) -> list[charts.Chart]:
 
 def test_every_page_chart_is_a_valid_figure(tenant: Tenant, calls: CallSet) -> None:
     rng = parse_range({"range": "7d", "tz": "Europe/Paris"}, now=calls.now)
-    dims = s.dimensions(project_id=tenant.project.pk)
     contexts = [
-        overview(tenant.project, rng, dims),
-        endpoint_page(tenant.project, rng, "support-reply", dims),
+        overview(tenant.project, rng),
+        endpoint_page(tenant.project, rng, "support-reply"),
         models_index(tenant.project, rng),
-        model_page(tenant.project, rng, "openai", "gpt-4o-mini", dims),
+        model_page(tenant.project, rng, "openai", "gpt-4o-mini"),
     ]
     drawn = [c for ctx in contexts for c in all_charts(ctx)]
     assert len(drawn) == 15

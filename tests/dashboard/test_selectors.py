@@ -139,3 +139,66 @@ def test_the_scan_is_bounded_to_the_most_recent_calls(tenant: Tenant, calls: Cal
     per_bucket = pd.Series({int((calls.now - timedelta(hours=h)).timestamp()): 10 for h in range(1, 30)})
     since = bounded_since(rng, per_bucket, limit=25)
     assert since == datetime.fromtimestamp(int((calls.now - timedelta(hours=3)).timestamp()), since.tzinfo)
+
+
+def test_forecast_projects_each_day_left_at_its_weekday_average(tenant: Tenant) -> None:
+    import calendar
+    import uuid
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from apps.warehouse import client as warehouse
+
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    cost = {d: 1_000_000 * (d + 1) for d in range(7)}  # Monday $0.001 … Sunday $0.007
+    days = [now - timedelta(days=i) for i in range(1, 36)]
+    rows = [
+        [
+            tenant.project.pk,
+            "production",
+            "e",
+            day,
+            uuid.uuid4(),
+            "openai",
+            "m",
+            "ok",
+            cost[day.weekday()],
+            [],
+            {},
+            [],
+        ]
+        for day in days
+    ]
+    columns = ("project_id", "environment", "endpoint", "ts", "event_id", "provider", "model", "status",
+               "cost_nano_usd", "tags", "metadata", "redactions")  # fmt: skip
+    warehouse.system_insert("llm_calls", rows, columns, feature="test")
+    forecast = s.month_forecast(project_id=tenant.project.pk, tz=ZoneInfo("UTC"), now=now)
+    month_start = now.replace(day=1).date()
+    mtd = sum(cost[d.weekday()] for d in days if d.date() >= month_start)
+    left = [
+        now.date() + timedelta(days=i)
+        for i in range(calendar.monthrange(now.year, now.month)[1] - now.day + 1)
+    ]
+    assert forecast.month_to_date_nano == mtd and forecast.history_days == 28
+    assert forecast.projected_nano == mtd + sum(cost[d.weekday()] for d in left)
+    assert forecast.run_rate_nano == mtd + len(left) * round(sum(cost.values()) / 7)
+    last_month_start = (now.replace(day=1) - timedelta(days=1)).replace(day=1).date()
+    assert forecast.last_month_nano == sum(
+        cost[d.weekday()] for d in days if last_month_start <= d.date() < month_start
+    )
+
+
+def test_whole_hours_from_the_hour_rollup_give_the_same_totals(tenant: Tenant, calls: CallSet) -> None:
+    from apps.warehouse.client import ProjectScope
+
+    sc = scope(tenant, calls.now, "24h")
+    hybrid = s.totals(sc)  # totals_hybrid.sql: an unfiltered range from the minute rollup
+    minute_only = ProjectScope(tenant.project.pk).query(
+        s.rollup_sql("totals", sc.range), sc.params(), feature="test"
+    )
+    by_period = {bool(row["current"]): row for row in minute_only.dicts()}
+    for period, row in ((hybrid.current, by_period[True]), (hybrid.previous, by_period[False])):
+        assert (period.calls, period.cost_nano_usd, period.input_tokens, period.errors) == (
+            row["calls"], row["cost_nano_usd"], row["input_tokens"], row["errors"]
+        )  # fmt: skip
+        assert period.p50_ms == pytest.approx(row["latency_ms"][0], rel=0.05)

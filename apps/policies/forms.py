@@ -8,6 +8,7 @@ from django import forms
 
 from apps.policies.estimate import SDK_CHECKS
 from apps.policies.models import KillKind, PolicySettings
+from apps.policies.services.project_settings import FIELDS as SETTINGS_FIELDS
 
 STICKY = [("event", "each call (event)"), ("conversation_id", "conversation"), ("user_id", "user")]
 
@@ -59,16 +60,7 @@ class PolicySettingsForm(forms.ModelForm):
 
     class Meta:
         model = PolicySettings
-        fields = [
-            "quality_bar",
-            "canary_percent",
-            "rollout_steps",
-            "guard_window",
-            "guard_min_calls",
-            "max_error_rate",
-            "notify_email",
-            "webhook_url",
-        ]
+        fields = list(SETTINGS_FIELDS)
 
 
 class KillSwitchForm(forms.Form):

@@ -310,3 +310,64 @@ def open_recommendation_savings(*, project_id: int) -> list[OpenRecommendationSa
 
 def notifications_recent(*, project: Project, limit: int = 20) -> QuerySet[Notification]:
     return Notification.objects.filter(project=project).order_by("-created_at")[:limit]
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    key: str  # "strategy:provider/model", or "baseline"
+    strategy: str
+    target: str
+    cost_per_call_nano: float
+    retention: float
+    retention_low: float
+    retention_high: float
+    monthly_savings_nano: int
+    on_frontier: bool
+    clears_bar: bool
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class Frontier:
+    recommendation_id: int
+    endpoint: str
+    quality_bar: float
+    evidence_job_id: int
+    simulated: bool
+    points: list[FrontierPoint]
+
+
+def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
+    """The cost–quality options of the endpoint's newest recommendation, baseline included
+    (for a Pareto chart: x = cost per call, y = quality retention)."""
+    rec = (
+        Recommendation.objects.filter(project_id=project_id, endpoint=endpoint)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if rec is None:
+        return None
+    chosen = rec.proposal.get("key")
+    points = [
+        FrontierPoint(
+            key=o["key"],
+            strategy=o["strategy"],
+            target=f"{o['provider']}/{o['model']}",
+            cost_per_call_nano=o["cost_per_call_nano"],
+            retention=o["retention"],
+            retention_low=o["retention_low"],
+            retention_high=o["retention_high"],
+            monthly_savings_nano=o["monthly_savings_nano"],
+            on_frontier=o["on_frontier"],
+            clears_bar=o["clears_bar"],
+            recommended=o["key"] == chosen,
+        )
+        for o in rec.options
+    ]
+    base = f"{rec.baseline_provider}/{rec.baseline_model}"
+    points.append(
+        FrontierPoint(
+            "baseline", "none", base, rec.baseline_cost_per_call_nano, 1.0, 1.0, 1.0, 0, True, True, False
+        )
+    )
+    return Frontier(rec.pk, endpoint, rec.quality_bar, rec.evidence_job_id, rec.simulated, points)

@@ -32,7 +32,8 @@ def test_cascade_escalates_where_checks_fire_and_prices_both_calls() -> None:
     spec = {
         MINI: {
             "quality": lambda i: 0.0 if i in refused else 1.0,
-            "checks": lambda i: ("refusal",) if i in refused else (),
+            # plain-text answers: replay reports invalid_json for each; that must not escalate them
+            "checks": lambda i: ("refusal", "invalid_json") if i in refused else ("invalid_json",),
         }
     }
     found = estimate.estimate(synthetic_evidence(project_id=1, candidates=spec), bar=0.95)
@@ -179,3 +180,33 @@ def test_member_cannot_change_the_bar(tenant: Tenant, member: object) -> None:
         quality_bar_set(project=tenant.project, endpoint="x", bar=0.9, actor=member)
     assert Role.MEMBER == "member"
     assert not Recommendation.objects.exists()
+
+
+def test_json_answers_add_the_invalid_json_check() -> None:
+    broken = {i for i in range(80) if i % 10 == 0}
+    spec = {
+        MINI: {
+            "quality": lambda i: 0.0 if i in broken else 1.0,
+            "checks": lambda i: ("invalid_json",) if i in broken else (),
+        }
+    }
+    found = estimate.estimate(synthetic_evidence(project_id=1, candidates=spec, evaluator="json"), bar=0.95)
+    assert found.chosen is not None
+    assert (found.chosen.strategy, found.chosen.checks) == ("cascade", ("empty", "refusal", "invalid_json"))
+    assert found.chosen.retention == 1.0 and found.chosen.candidate_share == pytest.approx(0.9)
+
+
+def test_frontier_for_the_dashboards(tenant: Tenant, catalogue: dict[str, object]) -> None:
+    from apps.policies.selectors import frontier
+
+    spec = {MINI: {"quality": lambda i: 0.9}, HAIKU: {"cost": 4_000}}
+    rec = recommendation_refresh(
+        project=tenant.project, evidence=synthetic_evidence(project_id=tenant.project.pk, candidates=spec)
+    )
+    found = frontier(project_id=tenant.project.pk, endpoint="support-reply")
+    assert found is not None and found.recommendation_id == rec.pk and found.quality_bar == 0.95
+    by_key = {p.key: p for p in found.points}
+    assert by_key[f"override:{HAIKU}"].recommended and by_key[f"override:{HAIKU}"].clears_bar
+    assert not by_key[f"override:{MINI}"].clears_bar and by_key[f"override:{MINI}"].on_frontier  # cheapest
+    assert (by_key["baseline"].cost_per_call_nano, by_key["baseline"].retention) == (10_000, 1.0)
+    assert frontier(project_id=tenant.project.pk, endpoint="nothing-here") is None

@@ -52,7 +52,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Recommendations ready: {len(recommendations)} endpoints."))
         self.stdout.write(f"  Review:      http://127.0.0.1:8000/projects/{project.pk}/routing/")
         self.stdout.write(f"  Config:      GET /v1/config (version {config.config_version} in force)")
-        self.stdout.write(
-            f"  SDK trusts:  SWITCHYARD_CONFIG_PUBLIC_KEYS={keys}  (also in var/{PUBLIC_KEYS_FILE})"
-        )
+        self.stdout.write(f"  SDK trusts:  SWITCHYARD_CONFIG_PUBLIC_KEYS={keys}  (also in {path})")
         self.stdout.write("  Try it:      .venv/bin/python examples/routed_app.py")

@@ -55,10 +55,14 @@ def invitation_token(tenant: Tenant) -> str:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    """Forget this run's cache keys after each test (only ours: other runs may share the Redis db)."""
     yield
     from django.core.cache import cache
 
-    cache.clear()
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

@@ -159,9 +159,8 @@ def query_cases(project_id: int) -> dict[str, Callable[[], Any]]:
         cases |= {
             f"totals {preset}": lambda sc=whole: s.totals(sc),
             f"series {preset}": lambda sc=whole: s.series(sc),
-            f"endpoint totals {preset}": lambda sc=one: s.totals(sc),
+            f"endpoint totals+latency {preset}": lambda sc=one: s.totals_and_latency(sc),
             f"endpoint series {preset}": lambda sc=one: s.series(sc),
-            f"endpoint latency {preset}": lambda sc=one: s.latency_series(sc),
             f"model totals {preset}": lambda r=rng: s.totals(
                 s.Scope(project_id, r, provider="openai", model="gpt-4o")
             ),

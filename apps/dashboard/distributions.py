@@ -9,7 +9,7 @@ up to the most recent MAX_CALLS calls of the range and the page says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -55,15 +55,20 @@ class Distributions:
 
 
 def bounded_since(rng: TimeRange, calls_per_bucket: pd.Series, *, limit: int = MAX_CALLS) -> datetime:
-    """The latest start such that [start, end) still holds `limit` calls (by the rollup's counts).
+    """The latest start such that [start, end) still holds about `limit` calls.
 
-    `calls_per_bucket` is indexed by bucket start (epoch seconds) over the range.
+    `calls_per_bucket` (the rollup's counts, indexed by bucket start in epoch seconds) says where
+    to cut; inside the bucket where the count is reached, calls are taken as evenly spread.
     """
     total = 0
     for t, calls in calls_per_bucket.sort_index(ascending=False).items():
-        total += int(calls)
-        if total >= limit:
-            return max(rng.start, datetime.fromtimestamp(int(t), UTC))
+        calls = int(calls)
+        if calls and total + calls >= limit:
+            bucket_start = datetime.fromtimestamp(int(t), UTC)
+            bucket_end = min(bucket_start + timedelta(seconds=rng.grain.seconds), rng.end)
+            share = (limit - total) / calls  # of this bucket's calls still needed, from its end
+            return max(rng.start, bucket_end - (bucket_end - bucket_start) * share)
+        total += calls
     return rng.start
 
 

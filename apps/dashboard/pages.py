@@ -20,10 +20,10 @@ from apps.dashboard.selectors import (
     bucket_starts,
     current,
     has_calls,
-    latency_series,
     month_forecast,
     series,
     totals,
+    totals_and_latency,
 )
 from apps.dashboard.templatetags.humanize_money import compact, usd_text
 from apps.pricing.display import price_out
@@ -91,8 +91,7 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
     frame = series(scope)
     now_frame = current(frame)
     buckets = bucket_starts(rng)
-    sums = totals(scope)
-    latency = latency_series(scope)
+    sums, latency = totals_and_latency(scope)
     per_bucket = now_frame.groupby("t")["calls"].sum()
     dist = distributions(project_id=project.pk, rng=rng, endpoint=endpoint, calls_per_bucket=per_bucket)
     sample_note = (

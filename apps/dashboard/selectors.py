@@ -188,14 +188,33 @@ def totals(scope: Scope) -> Totals:
         sql = load_sql(__file__, "totals_hybrid")
         params |= hour_edges(params)
     result = ProjectScope(scope.project_id).query(sql, params, feature="dashboard.totals")
-    periods = {True: Period(), False: Period()}
+    periods = {bool(row["current"]): _period(row) for row in result.dicts()}
+    return Totals(current=periods.get(True, Period()), previous=periods.get(False, Period()))
+
+
+def _period(row: dict[str, Any]) -> Period:
+    p50, p95, p99 = _quantiles(row["latency_ms"], int(row["calls"]))
+    return Period(**{name: int(row[name]) for name in SUMS}, p50_ms=p50, p95_ms=p95, p99_ms=p99)
+
+
+def totals_and_latency(scope: Scope) -> tuple[Totals, pd.DataFrame]:
+    """totals() and p50 / p95 / p99 latency per chart bucket of the range, in one query."""
+    result = ProjectScope(scope.project_id).query(
+        rollup_sql("totals_latency", scope.range),
+        scope.params(),
+        feature="dashboard.totals_latency",
+        settings={"group_by_use_nulls": 1},
+    )
+    periods: dict[bool, Period] = {}
+    buckets = []
     for row in result.dicts():
-        calls = int(row["calls"])
-        p50, p95, p99 = _quantiles(row["latency_ms"], calls)
-        periods[bool(row["current"])] = Period(
-            **{name: int(row[name]) for name in SUMS}, p50_ms=p50, p95_ms=p95, p99_ms=p99
-        )
-    return Totals(current=periods[True], previous=periods[False])
+        if row["t"] is None:
+            periods[bool(row["current"])] = _period(row)
+        elif row["current"]:
+            calls = int(row["calls"])
+            buckets.append((int(row["t"]), calls, *_quantiles(row["latency_ms"], calls)))
+    latency = pd.DataFrame(buckets, columns=["t", "calls", "p50", "p95", "p99"]).sort_values("t")
+    return Totals(current=periods.get(True, Period()), previous=periods.get(False, Period())), latency
 
 
 # --- series ----------------------------------------------------------------------------------
@@ -212,18 +231,6 @@ def series(scope: Scope) -> pd.DataFrame:
         frame[name] = frame[name].astype("int64")
     frame["t"] = frame["t"].astype("int64")
     return frame
-
-
-def latency_series(scope: Scope) -> pd.DataFrame:
-    """p50 / p95 / p99 latency per chart bucket over the range."""
-    result = ProjectScope(scope.project_id).query(
-        rollup_sql("latency_series", scope.range), scope.params(), feature="dashboard.latency"
-    )
-    rows = []
-    for t, calls, quantiles in result.rows:
-        p50, p95, p99 = _quantiles(quantiles, int(calls))
-        rows.append((int(t), int(calls), p50, p95, p99))
-    return pd.DataFrame(rows, columns=["t", "calls", "p50", "p95", "p99"]).sort_values("t")
 
 
 def current(frame: pd.DataFrame) -> pd.DataFrame:

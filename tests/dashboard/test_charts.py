@@ -75,7 +75,9 @@ def test_histograms_and_latency(tenant: Tenant, calls: CallSet) -> None:
     )
     figure = valid(charts.histogram(dist.input_tokens, fmt=str, color="#000", name="input"))
     assert sum(figure.data[0].y) == 9
-    latency = valid(charts.latency_lines(s.latency_series(scope), rng=rng, buckets=s.bucket_starts(rng)))
+    latency = valid(
+        charts.latency_lines(s.totals_and_latency(scope)[1], rng=rng, buckets=s.bucket_starts(rng))
+    )
     assert [t.name for t in latency.data] == ["p50", "p95", "p99"]
 
 

@@ -76,9 +76,19 @@ def test_trend_compares_with_the_period_before(tenant: Tenant, calls: CallSet) -
     assert row.trend == pytest.approx((now_cost - before) / before)
 
 
-def test_latency_series_and_dimensions(tenant: Tenant, calls: CallSet) -> None:
-    latency = s.latency_series(scope(tenant, calls.now, endpoint="summarise"))
-    assert latency["calls"].sum() == 9 and latency["p95"].notna().all()
+def test_totals_with_latency_and_dimensions(tenant: Tenant, calls: CallSet) -> None:
+    sc = scope(tenant, calls.now, endpoint="summarise")
+    both, latency = s.totals_and_latency(sc)
+    alone = s.totals(sc)
+    for period, expected in ((both.current, alone.current), (both.previous, alone.previous)):
+        assert (period.calls, period.cost_nano_usd, period.latency_ms_sum) == (
+            expected.calls, expected.cost_nano_usd, expected.latency_ms_sum
+        )  # fmt: skip
+        assert period.p95_ms == (
+            None if expected.p95_ms is None else pytest.approx(expected.p95_ms, rel=0.05)
+        )
+    assert latency["calls"].sum() == 9 == both.current.calls and latency["p95"].notna().all()
+    assert set(latency["t"]) <= set(s.bucket_starts(sc.range))
     dims = s.dimensions(project_id=tenant.project.pk)
     assert s.endpoint_names(dims) == ["summarise", "support-reply", "tagger"]
     assert s.model_names(dims) == ["claude-haiku-4-5", "gpt-4o-mini", "house-llm-7b"]
@@ -135,10 +145,13 @@ def test_distributions_of_one_endpoint(tenant: Tenant, calls: CallSet) -> None:
 
 
 def test_the_scan_is_bounded_to_the_most_recent_calls(tenant: Tenant, calls: CallSet) -> None:
-    rng = parse_range({"range": "7d"}, now=calls.now)
-    per_bucket = pd.Series({int((calls.now - timedelta(hours=h)).timestamp()): 10 for h in range(1, 30)})
-    since = bounded_since(rng, per_bucket, limit=25)
-    assert since == datetime.fromtimestamp(int((calls.now - timedelta(hours=3)).timestamp()), since.tzinfo)
+    rng = parse_range({"range": "24h"}, now=calls.now)  # hourly buckets
+    last = s.bucket_starts(rng)[-1]
+    per_bucket = pd.Series({last - 3600 * h: 10 for h in range(20)})
+    since = bounded_since(rng, per_bucket, limit=25)  # two whole hours and half of the third
+    third = datetime.fromtimestamp(last - 2 * 3600, since.tzinfo)
+    assert since == third + timedelta(minutes=30)
+    assert bounded_since(rng, per_bucket, limit=10**6) == rng.start
 
 
 def test_forecast_projects_each_day_left_at_its_weekday_average(tenant: Tenant) -> None:

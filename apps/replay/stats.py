@@ -17,7 +17,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_RESAMPLES = 2000
 
 
 def z_value(confidence: float) -> float:

@@ -16,6 +16,7 @@ the job as failed with the results so far kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import deque
@@ -84,6 +85,49 @@ class _Spend:
     attempts: int = 0
 
 
+RESULT_COLUMNS = (
+    "project_id",
+    "job_id",
+    "sample_id",
+    "candidate",
+    "endpoint",
+    "seq",
+    "stratum",
+    "call_ts",
+    "simulated",
+    "prompt_text",
+    "baseline_output",
+    "baseline_cost_nano",
+    "baseline_latency_ms",
+    "output",
+    "ok",
+    "error",
+    "failed_checks",
+    "input_tokens",
+    "output_tokens",
+    "cost_nano",
+    "eval_cost_nano",
+    "charged_nano",
+    "latency_ms",
+    "attempts",
+    "evaluator",
+    "quality",
+    "verdicts",
+)
+
+
+def store_results(rows: list[dict[str, Any]]) -> None:
+    """Write result rows to ClickHouse `replay_results` (one insert)."""
+    from apps.warehouse import client as warehouse
+
+    warehouse.system_insert(
+        "replay_results",
+        [[r[c] for c in RESULT_COLUMNS] for r in rows],
+        RESULT_COLUMNS,
+        feature="replay.results",
+    )
+
+
 class LedgerPort:
     """The engine's side of the ledger: each call runs on the ledger's thread and is awaited."""
 
@@ -145,11 +189,15 @@ class Engine:
         self._reserve_batch: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._reserve_task: asyncio.Task[None] | None = None
         self.budget: Budget
+        self._closing = False
+        self._flush_now = asyncio.Event()
 
     # --- running ------------------------------------------------------------------------------
 
     async def run(self) -> Outcome:
         self.budget = Budget(cap=self.config.cap, spent=self.config.spent, persist=self._persist_reservation)
+        self._closing = False
+        self._flush_now = asyncio.Event()
         flusher = asyncio.create_task(self._flusher())
         workers = [
             asyncio.create_task(self._worker(route))
@@ -160,14 +208,19 @@ class Engine:
             await asyncio.gather(*workers)
         finally:
             self._stopping = True
-            for task in workers:
+            for task in workers:  # only still running when one failed
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            flusher.cancel()
-            await asyncio.gather(flusher, return_exceptions=True)
-            await self._flush()
-            for adapter in self.adapters.values():
-                await adapter.aclose()
+            self._closing = True  # a flush in progress must finish: never cancel one half-way
+            self._flush_now.set()
+            try:
+                await flusher
+            finally:
+                try:
+                    await self._flush()
+                finally:
+                    for adapter in self.adapters.values():
+                        await adapter.aclose()
         return self.outcome
 
     def stop(self, reason: str, error: str = "") -> None:
@@ -193,11 +246,15 @@ class Engine:
                 self.stop("spend_cap")
                 return
             self._pending.append(result)
+            if len(self._pending) >= FLUSH_AT:
+                self._flush_now.set()
 
     async def _flusher(self) -> None:
         last_beat = time.monotonic()
-        while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_now.wait(), FLUSH_EVERY_S)
+            self._flush_now.clear()
             if self._pending:
                 await self._flush()
                 last_beat = time.monotonic()
@@ -208,6 +265,11 @@ class Engine:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:FLUSH_AT], self._pending[FLUSH_AT:]
+            rows = [
+                r.row for r in batch if r.row is not None and r.state in (ItemState.DONE, ItemState.ERROR)
+            ]
+            if rows:  # results first, off both the loop and the ledger's thread; then their state
+                await asyncio.to_thread(store_results, rows)
             state = await self.ledger.settle(batch)
             for result in batch:
                 self.budget.settled(reserved=result.reserved, charged=result.charged)
@@ -262,18 +324,22 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
+            if self._stopping and self.outcome.stop in ("failed", "fenced", "cancelled"):
+                raise ProviderError(f"job stopping ({self.outcome.stop})", kind="stopped")
+            # Reserve before waiting for a slot, so the write overlaps the wait (a request is never
+            # sent before its reservation is written; a waiting one may hold its reservation a while).
+            if not reserved_now:
+                untouched = spend.reserved == 0 and spend.charged == 0
+                if not await self.budget.reserve(item_id, worst, holding=spend.reserved):
+                    if first and untouched:
+                        return None
+                    raise ProviderError("the spend cap was reached before this request", kind="spend_cap")
+                spend.reserved += worst
+                reserved_now = True
             await gate.acquire()
             try:
                 if self._stopping and self.outcome.stop in ("failed", "fenced", "cancelled"):
                     raise ProviderError(f"job stopping ({self.outcome.stop})", kind="stopped")
-                if not reserved_now:
-                    untouched = spend.reserved == 0 and spend.charged == 0
-                    if not await self.budget.reserve(item_id, worst, holding=spend.reserved):
-                        if first and untouched:
-                            return None
-                        raise ProviderError("the spend cap was reached before this request", kind="spend_cap")
-                    spend.reserved += worst
-                    reserved_now = True
                 spend.attempts += 1
                 try:
                     completion = await adapter.complete(request, model=model)
@@ -332,8 +398,10 @@ class Engine:
                 first=True,
             )
         except ProviderError as err:
-            if err.kind in ("stopped",) and spend.reserved == 0 and spend.charged == 0:
-                return Result(item.item_id, ItemState.PENDING, 0, 0, "", None)
+            if err.kind == "stopped" and spend.attempts == 0:  # never sent: release what it reserved
+                return Result(
+                    item.item_id, ItemState.SKIPPED, spend.reserved, 0, "not sent: the job stopped", None
+                )
             return self._result(item, spend, error=str(err))
         if completion is None:
             return None

@@ -5,8 +5,8 @@ connection and transaction; the engine's event loop calls it through a queue (`r
 
 - reserve: before requests are sent, their items become in flight and their worst-case cost is
   added to the job's reserved spend, in one transaction.
-- settle: results go to ClickHouse first, then one transaction moves each item to its final state
-  with what it was charged and takes its reservation off the job.
+- settle: once the engine has written the results to ClickHouse, one transaction moves each item to
+  its final state with what it was charged and takes its reservation off the job.
 - recover: at the start of a run, an item still in flight belonged to a worker that died. If its
   result reached ClickHouse it is settled from there; if not it was maybe sent, maybe billed, and
   its answer is lost: it is marked interrupted, charged its whole reservation, and never sent
@@ -33,40 +33,10 @@ from apps.replay.models import ItemState, JobStatus, ReplayItem, ReplayJob
 from apps.replay.services.budget import Fenced
 from apps.replay.services.engine import Engine, LedgerPort, Outcome, Result
 from apps.replay.sql import sql
-from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope
 
 FEATURE = "replay.ledger"
-RESULT_COLUMNS = (
-    "project_id",
-    "job_id",
-    "sample_id",
-    "candidate",
-    "endpoint",
-    "seq",
-    "stratum",
-    "call_ts",
-    "simulated",
-    "prompt_text",
-    "baseline_output",
-    "baseline_cost_nano",
-    "baseline_latency_ms",
-    "output",
-    "ok",
-    "error",
-    "failed_checks",
-    "input_tokens",
-    "output_tokens",
-    "cost_nano",
-    "eval_cost_nano",
-    "charged_nano",
-    "latency_ms",
-    "attempts",
-    "evaluator",
-    "quality",
-    "verdicts",
-)
-_FINAL = (ItemState.DONE, ItemState.ERROR)
+_FINAL = (ItemState.DONE, ItemState.ERROR, ItemState.SKIPPED)
 
 
 class Ledger:
@@ -99,16 +69,15 @@ class Ledger:
             )
 
     def settle(self, results: list[Result]) -> dict[str, Any]:
+        """The results' ClickHouse rows are already written (Engine._flush); now their state."""
         final = [r for r in results if r.state in _FINAL]
-        rows = [[r.row[c] for c in RESULT_COLUMNS] for r in final if r.row is not None]
-        if rows:
-            warehouse.system_insert("replay_results", rows, RESULT_COLUMNS, feature=FEATURE)
         with transaction.atomic():
             updated = self._job().update(
                 spent_nano=F("spent_nano") + sum(r.charged for r in final),
                 reserved_nano=F("reserved_nano") - sum(r.reserved for r in final),
                 done_items=F("done_items") + sum(1 for r in final if r.state == ItemState.DONE),
                 error_items=F("error_items") + sum(1 for r in final if r.state == ItemState.ERROR),
+                skipped_items=F("skipped_items") + sum(1 for r in final if r.state == ItemState.SKIPPED),
                 heartbeat_at=timezone.now(),
             )
             if not updated:

@@ -152,7 +152,7 @@ def _finish(job: ReplayJob, outcome: Outcome) -> ReplayJob:
         replay_job_start(job=job)
         return job
     job.items.filter(state=ItemState.PENDING).update(state=ItemState.SKIPPED)
-    recount(job)
+    recover(job)  # nothing should be left in flight; if something is, settle it as a restart would
     report_spend(job)
     if outcome.stop == "failed":
         job.status, job.stop_reason, job.error = (
@@ -183,7 +183,9 @@ def replay_job_run(*, job_id: int, max_seconds: float | None = None) -> ReplayJo
             return _finish(job, Outcome(stop="cancelled"))
         routes, judge = _routes(job)
         book = price_book_load(organization_id=job.organization_id)
+        started = time.monotonic()
         work, lost = _work(job, routes, book)
+        loaded = time.monotonic()
         if lost:
             ReplayItem.objects.filter(pk__in=lost).update(
                 state=ItemState.SKIPPED, error="the call is no longer stored"
@@ -209,10 +211,22 @@ def replay_job_run(*, job_id: int, max_seconds: float | None = None) -> ReplayJo
             return Engine(config, work=work, adapters=adapters, book=book, ledger=ledger)
 
         outcome = run_engine(make, Ledger(job)) if work else Outcome()
+        ran = time.monotonic()
         if outcome.stop == "fenced":
             logger.warning("replay job %s was taken over by another worker", job.pk)
             return None
-        return _finish(job, outcome)
+        finished = _finish(job, outcome)
+        logger.info(
+            "replay job %s: %s items in %.2f s (loading %.2f s, replaying %.2f s, summary %.2f s): %s",
+            job.pk,
+            len(work),
+            time.monotonic() - started,
+            loaded - started,
+            ran - loaded,
+            time.monotonic() - ran,
+            outcome.stop,
+        )
+        return finished
     except WarehouseUnavailable:
         ReplayJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
             status=JobStatus.PENDING, heartbeat_at=None

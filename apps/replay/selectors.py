@@ -292,3 +292,14 @@ EXCLUSION_LABELS = {
 
 def describe_exclusions(excluded: dict[str, int]) -> list[tuple[int, str]]:
     return [(n, EXCLUSION_LABELS.get(reason, reason)) for reason, n in sorted(excluded.items()) if n]
+
+
+def latest_replay(*, project_id: int, endpoint: str) -> ReplayJob | None:
+    """The endpoint's newest replay of any status, with its results (for the dashboard's card:
+    render templates/replay/_endpoint_card.html with `replay` and `project`)."""
+    return (
+        ReplayJob.objects.filter(project_id=project_id, endpoint=endpoint)
+        .prefetch_related("results")
+        .order_by("-created_at", "-pk")
+        .first()
+    )

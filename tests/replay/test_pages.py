@@ -162,3 +162,26 @@ def test_the_schedule_page_saves_triggers_and_budget(tenant: Tenant) -> None:
     schedule = ReplaySchedule.objects.get(project=tenant.project)
     assert schedule.enabled and schedule.on_price_change and not schedule.on_drift
     assert schedule.monthly_budget_nano == 20 * 10**9 and schedule.job_spend_cap_nano == 2_500_000_000
+
+
+def test_the_endpoint_card_shows_the_newest_replay_for_other_pages(tenant: Tenant, catalogue: Any) -> None:
+    from django.template.loader import render_to_string
+
+    from apps.replay.selectors import latest_replay
+
+    _help_traffic(tenant, n=3)
+    empty = render_to_string(
+        "replay/_endpoint_card.html", {"replay": None, "project": tenant.project, "endpoint": "help"}
+    )
+    assert "No replay yet for help" in empty and "Replay this endpoint" in empty
+    tenant.web().post(reverse("replay:new", args=[tenant.project.pk]), {**_start_form(), "action": "start"})
+    replay_job_run(job_id=ReplayJob.objects.get().pk)
+    card = render_to_string(
+        "replay/_endpoint_card.html",
+        {
+            "replay": latest_replay(project_id=tenant.project.pk, endpoint="help"),
+            "project": tenant.project,
+            "endpoint": "help",
+        },
+    )
+    assert "openai/gpt-4o-mini" in card and "simulated" in card and "Quality retention" in card

@@ -365,3 +365,84 @@ def sparkline_points(values: list[float], *, width: int = 90, height: int = 22) 
     return " ".join(
         f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
     )
+
+
+def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
+    """Cost per call (log scale) against quality kept, one marker per option of a replay: the
+    frontier joined by a line, the recommended option starred, the baseline as a diamond, and the
+    endpoint's quality bar. `points` are apps.policies.selectors.FrontierPoint."""
+    if not points:
+        return None
+
+    def trace(items: list[Any], **style: Any) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "x": [round(p.cost_per_call_nano / NANO, 9) for p in items],
+            "y": [round(p.retention * 100, 2) for p in items],
+            "text": [
+                f"{p.strategy}: {p.target}" if p.key != "baseline" else f"baseline: {p.target}" for p in items
+            ],
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": [round((p.retention_high - p.retention) * 100, 2) for p in items],
+                "arrayminus": [round((p.retention - p.retention_low) * 100, 2) for p in items],
+                "thickness": 1,
+                "width": 3,
+            },
+            "hovertemplate": "%{text}<br>$%{x:,.6~f} per call<br>quality kept %{y:.1f}%<extra></extra>",
+            **style,
+        }
+
+    options = [p for p in points if p.key != "baseline"]
+    edge = sorted((p for p in points if p.on_frontier), key=lambda p: p.cost_per_call_nano)
+    data = [
+        trace(options, mode="markers", name="options", marker={"color": OTHER_COLOR, "size": 8}),
+        trace(edge, mode="lines+markers", name="frontier", line={"color": PALETTE[0], "width": 2}),
+    ]
+    chosen = [p for p in points if p.recommended]
+    if chosen:
+        data.append(
+            trace(
+                chosen,
+                mode="markers",
+                name="recommended",
+                marker={"color": PALETTE[1], "size": 16, "symbol": "star"},
+            )
+        )
+    base = [p for p in points if p.key == "baseline"]
+    if base:
+        data.append(
+            trace(
+                base,
+                mode="markers",
+                name="baseline",
+                marker={"color": "#1d2330", "size": 11, "symbol": "diamond"},
+            )
+        )
+    costs = [p.cost_per_call_nano / NANO for p in points if p.cost_per_call_nano > 0]
+    if costs:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"quality bar {quality_bar * 100:.0f}%",
+                "x": [min(costs) * 0.8, max(costs) * 1.25],
+                "y": [quality_bar * 100, quality_bar * 100],
+                "line": {"color": ERROR_COLOR, "width": 1, "dash": "dash"},
+                "hoverinfo": "skip",
+            }
+        )
+    return figure(
+        data,
+        hovermode="closest",
+        xaxis={
+            "type": "log",
+            "title": {"text": "cost per call (USD, log scale)"},
+            "tickprefix": "$",
+            "dtick": 1,  # a label per decade: $0.0001, $0.001, …
+            "tickformat": ".1~g",
+        },
+        yaxis={"title": {"text": "quality kept (%)"}, "ticksuffix": "%", "rangemode": "normal"},
+        margin={"b": 52},
+    )

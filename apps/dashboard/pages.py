@@ -14,6 +14,7 @@ from apps.core.errors import NotFound
 from apps.dashboard import charts
 from apps.dashboard.distributions import distributions
 from apps.dashboard.filters import TimeRange
+from apps.dashboard.savings import endpoint_routing, savings_summary
 from apps.dashboard.selectors import (
     Scope,
     breakdown,
@@ -81,6 +82,7 @@ def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
             height=240,
         ),
         "routed_share": (sums.current.routed_calls / sums.current.calls) if sums.current.calls else None,
+        "savings": savings_summary(project=project, rng=rng),
     }
 
 
@@ -157,12 +159,7 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
                 height=260,
             ),
         ],
-        # Later issues fill these (replay results, the cost–quality Pareto chart, policy history);
-        # until then the page shows each section's empty state.
-        "replay": None,
-        "pareto": None,
-        "policies": None,
-    }
+    } | endpoint_routing(project=project, rng=rng, endpoint=endpoint)
 
 
 def models_index(project: Project, rng: TimeRange) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""Savings, replay options, the Pareto chart and policy history on the dashboard pages, from a real
+recommendation (apps.policies) and routed calls sent through the ingest API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import plotly.graph_objects as go
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.dashboard.filters import parse_range
+from apps.dashboard.savings import endpoint_routing, savings_summary
+from apps.policies.savings import realised_savings
+from apps.policies.services.approve import recommendation_approve
+from apps.policies.services.recommend import recommendation_refresh
+from tests.policies.factories import BASELINE, MINI, ingest, price_catalogue, routed_event, synthetic_evidence
+from tests.tenancy import Tenant
+
+pytestmark = pytest.mark.django_db
+E = "support-reply"
+
+
+def text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+@pytest.fixture
+def recommended(tenant: Tenant) -> Any:
+    price_catalogue()
+    ingest(
+        tenant.ingest_key, [routed_event(endpoint=E, version=0, arm="baseline", reason="", model=BASELINE)]
+    )
+    return recommendation_refresh(
+        project=tenant.project, evidence=synthetic_evidence(project_id=tenant.project.pk)
+    )
+
+
+def test_open_recommendations_are_the_potential_savings(tenant: Tenant, recommended: Any) -> None:
+    rng = parse_range({"range": "7d"}, now=timezone.now())
+    summary = savings_summary(project=tenant.project, rng=rng)
+    assert summary.realised == [] and summary.potential_nano == 9_000 * 300_000
+    body = text(tenant.web().get(reverse("dashboard:overview", args=[tenant.project.pk])))
+    assert "No routing policy active yet: run a replay to find savings" in body
+    potential = body[body.index('id="savings-potential"') :]
+    assert "$2.70" in potential and "/ month" in potential
+    assert reverse("policies:recommendation", args=[tenant.project.pk, recommended.pk]) in potential
+
+
+def test_an_endpoint_with_a_replay_shows_its_options_and_frontier(tenant: Tenant, recommended: Any) -> None:
+    rng = parse_range({"range": "7d"}, now=timezone.now())
+    routing = endpoint_routing(project=tenant.project, rng=rng, endpoint=E)
+    assert routing["replay"].recommendation_id == recommended.pk and routing["policies"] is None
+    assert [p.target for p in routing["replay_options"]] == [MINI]
+    figure = go.Figure(routing["pareto"].figure)
+    assert {t.name for t in figure.data} >= {"options", "frontier", "recommended", "baseline"}
+    body = text(tenant.web().get(reverse("dashboard:endpoint", args=[tenant.project.pk, E])))
+    assert 'id="replay-options"' in body and 'id="fig-pareto"' in body and "recommended" in body
+
+
+def test_realised_savings_after_approval(tenant: Tenant, recommended: Any) -> None:
+    version = recommendation_approve(recommendation=recommended, actor=tenant.user).version
+    events = [
+        routed_event(endpoint=E, version=version, arm="candidate", reason="cascade", model=MINI)
+        for _ in range(20)
+    ]
+    events += [
+        routed_event(endpoint=E, version=version, arm="baseline", reason="rollout", model=BASELINE)
+        for _ in range(5)
+    ]
+    ingest(tenant.ingest_key, events)
+    now = timezone.now()
+    rng = parse_range({"range": "24h"}, now=now)
+    summary = savings_summary(project=tenant.project, rng=rng)
+    expected = realised_savings(
+        project_id=tenant.project.pk, organization_id=tenant.organization.pk, since=rng.start, until=rng.end
+    )
+    assert summary.saved_nano == sum(r.saved_nano for r in expected) > 0 and summary.routed_calls == 20
+    assert summary.potential == []  # approved: no longer open
+    overview = text(tenant.web().get(reverse("dashboard:overview", args=[tenant.project.pk]) + "?range=24h"))
+    assert 'id="savings-realised"' in overview and "No routing policy active yet" not in overview
+    page = text(tenant.web().get(reverse("dashboard:endpoint", args=[tenant.project.pk, E]) + "?range=24h"))
+    assert "v1" in page and "current" in page and tenant.user.email in page and "handled 20 calls" in page

@@ -23,7 +23,7 @@ from apps.replay.evaluators.registry import quality_reference
 from apps.replay.evidence import CandidateSample, CandidateSummary, EndpointEvidence, Interval, SampleEvidence
 from apps.replay.models import CandidateResult, ItemState, JobStatus, ReplayJob
 from apps.replay.sql import sql
-from apps.warehouse.client import ProjectScope
+from apps.warehouse.client import ProjectScope, allowed_identifier
 
 FEATURE = "replay.selectors"
 
@@ -218,17 +218,21 @@ def _sample_row(row: dict[str, Any]) -> SampleRow:
     )
 
 
-SAMPLE_ORDER = {"seq": "seq", "worst": "quality", "best": "quality DESC"}
+SAMPLE_ORDER = {
+    "seq": "seq",
+    "worst": "quality ASC NULLS FIRST, seq",
+    "best": "quality DESC NULLS LAST, seq",
+}
 
 
 def job_sample_rows(
     *, job: ReplayJob, candidate: str = "", order: str = "seq", limit: int = 50, offset: int = 0
 ) -> list[SampleRow]:
     """The job's per-sample results for the viewer, optionally for one candidate."""
-    if order not in SAMPLE_ORDER:
-        order = "seq"
+    ordering = SAMPLE_ORDER[allowed_identifier(order, tuple(SAMPLE_ORDER))]
     params = {"job_id": job.pk, "candidate": candidate, "limit": limit, "offset": offset}
-    result = ProjectScope(job.project_id).query(sql(f"job_samples_{order}"), params, feature=FEATURE)
+    text = sql("job_samples").replace("/*order*/", ordering)
+    result = ProjectScope(job.project_id).query(text, params, feature=FEATURE)
     return [_sample_row(r) for r in result.dicts()]
 
 

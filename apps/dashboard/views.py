@@ -8,7 +8,7 @@ the work to apps.dashboard.pages / calls.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -73,7 +73,8 @@ def _range(request: HttpRequest) -> tuple[TimeRange, str]:
         return fallback, f"{exc.message}. Showing {PRESET_LABELS[DEFAULT_PRESET].lower()} instead."
 
 
-def _base(request: HttpRequest, project: Project, rng: TimeRange, error: str, tab: str) -> dict[str, Any]:
+def _base(project: Project, rng: TimeRange, error: str, tab: str) -> dict[str, Any]:
+    """What every dashboard page shows around its content: project, range picker, tabs, message."""
     zones = list(COMMON_ZONES)
     if rng.tz.key not in zones:
         zones.insert(0, rng.tz.key)
@@ -101,17 +102,26 @@ def _install(request: HttpRequest, project: Project, has_any: bool) -> dict[str,
     return {"install": pages.install_hint(project, f"{request.scheme}://{request.get_host()}")}
 
 
+def _summary_page(
+    request: HttpRequest, project_id: int, *, tab: str, template: str, build: Callable[..., dict[str, Any]]
+) -> HttpResponse:
+    """A page about the whole project: its content, or the install empty state before any call."""
+    project = _project(request, project_id)
+    rng, error = _range(request)
+    has_any = has_calls(project_id=project.pk)
+    context = _base(project, rng, error, tab) | _install(request, project, has_any)
+    if has_any:
+        context |= build(project, rng)
+    return _render(request, template, context)
+
+
 @login_required
 @require_GET
 @page_errors
 def overview(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project(request, project_id)
-    rng, error = _range(request)
-    has_any = has_calls(project_id=project.pk)
-    context = _base(request, project, rng, error, "overview") | _install(request, project, has_any)
-    if has_any:
-        context |= pages.overview(project, rng)
-    return _render(request, "dashboard/overview.html", context)
+    return _summary_page(
+        request, project_id, tab="overview", template="dashboard/overview.html", build=pages.overview
+    )
 
 
 @login_required
@@ -120,7 +130,7 @@ def overview(request: HttpRequest, project_id: int) -> HttpResponse:
 def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    context = _base(request, project, rng, error, "overview") | pages.endpoint_page(project, rng, endpoint)
+    context = _base(project, rng, error, "overview") | pages.endpoint_page(project, rng, endpoint)
     return _render(request, "dashboard/endpoint.html", context)
 
 
@@ -128,13 +138,9 @@ def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> Htt
 @require_GET
 @page_errors
 def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project(request, project_id)
-    rng, error = _range(request)
-    has_any = has_calls(project_id=project.pk)
-    context = _base(request, project, rng, error, "models") | _install(request, project, has_any)
-    if has_any:
-        context |= pages.models_index(project, rng)
-    return _render(request, "dashboard/models.html", context)
+    return _summary_page(
+        request, project_id, tab="models", template="dashboard/models.html", build=pages.models_index
+    )
 
 
 @login_required
@@ -143,7 +149,7 @@ def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
 def model_detail(request: HttpRequest, project_id: int, provider: str, model: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    context = _base(request, project, rng, error, "models") | pages.model_page(project, rng, provider, model)
+    context = _base(project, rng, error, "models") | pages.model_page(project, rng, provider, model)
     return _render(request, "dashboard/model.html", context)
 
 
@@ -171,7 +177,7 @@ def calls(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     dims = dimensions(project_id=project.pk)
     filters, error = _call_filters(request, dims)
-    context = _base(request, project, filters.range, error, "calls") | _install(request, project, bool(dims))
+    context = _base(project, filters.range, error, "calls") | _install(request, project, bool(dims))
     page = None if error or not dims else calls_page(project_id=project.pk, filters=filters)
     context |= {
         "filters": filters,
@@ -196,7 +202,7 @@ def call_detail(request: HttpRequest, project_id: int, event_id: uuid.UUID) -> H
     project = _project(request, project_id)
     rng, _ = _range(request)
     call = call_get(project_id=project.pk, event_id=event_id)
-    context = _base(request, project, rng, "", "calls") | {"call": call, "data": call.data}
+    context = _base(project, rng, "", "calls") | {"call": call, "data": call.data}
     return _render(request, "dashboard/call.html", context)
 
 

@@ -9,6 +9,7 @@ endpoint/model everywhere, so the charts look like one product.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,6 +110,16 @@ def _x(buckets: Sequence[int], tz: ZoneInfo) -> list[str]:
 
 
 USD_AXIS = {"tickprefix": "$", "tickformat": ",.2~f"}
+
+
+def usd_axis(top: float) -> dict[str, Any]:
+    """Dollar ticks with enough decimals for the chart's scale ($0.0025 apart, not $0.01 twice)."""
+    if top <= 0:
+        return USD_AXIS
+    digits = min(8, max(2, 1 - math.floor(math.log10(top))))
+    return {"tickprefix": "$", "tickformat": f",.{digits}~f"}
+
+
 USD_HOVER = "%{fullData.name}: $%{y:,.4~f}<extra></extra>"
 
 
@@ -150,7 +161,8 @@ def stacked_bars(
                 "hovertemplate": USD_HOVER if usd else "%{fullData.name}: %{y:,}<extra></extra>",
             }
         )
-    return figure(data, barmode="stack", yaxis=USD_AXIS if usd else {})
+    highest = float(table.sum(axis=1).max()) / scale if len(table) else 0.0
+    return figure(data, barmode="stack", yaxis=usd_axis(highest) if usd else {})
 
 
 def volume_and_errors(frame: pd.DataFrame, *, rng: TimeRange, buckets: list[int]) -> Figure | None:

@@ -41,8 +41,9 @@ def test_exact_and_counts() -> None:
 
 
 def test_deltas_are_coloured_by_what_is_good() -> None:
-    assert 'class="delta worse">▲ 25%' in delta(125, 100, "down")
+    assert 'class="delta worse">▲ 25%</span> vs previous' in delta(125, 100, "down")
     assert 'class="delta better">▼ 20%' in delta(80, 100, "down")
     assert 'class="delta neutral">▲ 25%' in delta(125, 100, "none")
-    assert "new" in delta(5, 0) and "± 0%" in delta(100, 100)
-    assert "▲ 5.0%" in trend(0.05) and "new" in trend(None)
+    assert "no earlier data" in delta(5, 0) and "± 0%" in delta(100, 100)
+    assert "▲ 5.0%</span>" in trend(0.05) and "vs previous" not in trend(0.05) and "new" in trend(None)
+    assert delta(2, 1, label="vs last month").endswith("vs last month")

@@ -112,18 +112,24 @@ def change(current: float | None, previous: float | None) -> float | None:
 
 
 @register.simple_tag
-def delta(current: Any, previous: Any, good: str = "down") -> SafeString:
-    """'▲ 12%' against the previous period; coloured by whether up is good or bad.
+def delta(current: Any, previous: Any, good: str = "down", label: str = "vs previous") -> SafeString:
+    """'▲ 12% vs previous' against the previous period; coloured by whether up is good or bad.
 
-    good = "down" (spend, errors, latency: a fall is good), "up", or "none" (neutral).
+    good = "down" (spend, errors, latency: a fall is good), "up", or "none" (neutral). Without a
+    previous value to compare with: 'no earlier data' (label "" gives a bare 'new').
     """
     fraction = change(
         None if current is None else float(current), None if previous is None else float(previous)
     )
+    suffix = f" {label}" if label else ""
     if fraction is None:
-        return format_html('<span class="delta none" title="{}">{}</span>', "no previous period data", "new")
+        return format_html(
+            '<span class="delta none" title="{}">{}</span>',
+            "nothing to compare with in the previous period",
+            "no earlier data" if label else "new",
+        )
     if abs(fraction) < 0.0005:
-        return format_html('<span class="delta flat">{}</span>', "± 0%")
+        return format_html('<span class="delta flat">{}</span>{}', "± 0%", suffix)
     arrow = "▲" if fraction > 0 else "▼"
     if good == "none":
         tone = "neutral"
@@ -132,7 +138,7 @@ def delta(current: Any, previous: Any, good: str = "down") -> SafeString:
     else:
         tone = "worse"
     text = f"{abs(fraction) * 100:.0f}%" if abs(fraction) >= 0.1 else f"{abs(fraction) * 100:.1f}%"
-    return format_html('<span class="delta {}">{} {}</span>', tone, arrow, text)
+    return format_html('<span class="delta {}">{} {}</span>{}', tone, arrow, text, suffix)
 
 
 @register.simple_tag
@@ -140,7 +146,7 @@ def trend(fraction: Any) -> SafeString:
     """A spend trend already computed as a fraction (None: nothing to compare with)."""
     if fraction is None:
         return format_html('<span class="delta none">{}</span>', "new")
-    return delta(1 + float(fraction), 1.0, "down")
+    return delta(1 + float(fraction), 1.0, "down", label="")
 
 
 @register.simple_tag

@@ -11,9 +11,9 @@ import pytest
 
 from apps.core.errors import ApplicationError
 from apps.replay.models import CandidateResult, ItemState, JobStatus, ReplayItem, ReplayJob
-from apps.replay.services.engine import RESULT_COLUMNS
 from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
+from apps.replay.services.results import RESULT_COLUMNS
 from apps.replay.services.runner import replay_job_run
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope

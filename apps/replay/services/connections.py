@@ -27,12 +27,6 @@ from apps.replay.providers.gemini import GeminiAdapter
 from apps.replay.providers.openai_compat import OpenAICompatAdapter
 from apps.replay.providers.sim import SIM, SimAdapter
 
-# The usual wire format per catalogue provider, to pre-fill the form.
-DEFAULT_API = {
-    "anthropic": ProviderApi.ANTHROPIC,
-    "google": ProviderApi.GEMINI,
-    "vertex_ai": ProviderApi.GEMINI,
-}
 DEFAULT_BASE_URL = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com/v1",

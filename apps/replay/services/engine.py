@@ -33,6 +33,7 @@ from apps.replay.providers.base import Adapter, ChatRequest, Completion, Provide
 from apps.replay.services.budget import Budget, Fenced
 from apps.replay.services.gates import Gate, backoff_s
 from apps.replay.services.pricing import worst_case
+from apps.replay.services.results import store_results
 from apps.replay.services.sampling import Sample
 
 MAX_ATTEMPTS = 5
@@ -83,49 +84,6 @@ class _Spend:
     charged: int = 0
     eval_cost: int = 0
     attempts: int = 0
-
-
-RESULT_COLUMNS = (
-    "project_id",
-    "job_id",
-    "sample_id",
-    "candidate",
-    "endpoint",
-    "seq",
-    "stratum",
-    "call_ts",
-    "simulated",
-    "prompt_text",
-    "baseline_output",
-    "baseline_cost_nano",
-    "baseline_latency_ms",
-    "output",
-    "ok",
-    "error",
-    "failed_checks",
-    "input_tokens",
-    "output_tokens",
-    "cost_nano",
-    "eval_cost_nano",
-    "charged_nano",
-    "latency_ms",
-    "attempts",
-    "evaluator",
-    "quality",
-    "verdicts",
-)
-
-
-def store_results(rows: list[dict[str, Any]]) -> None:
-    """Write result rows to ClickHouse `replay_results` (one insert)."""
-    from apps.warehouse import client as warehouse
-
-    warehouse.system_insert(
-        "replay_results",
-        [[r[c] for c in RESULT_COLUMNS] for r in rows],
-        RESULT_COLUMNS,
-        feature="replay.results",
-    )
 
 
 class LedgerPort:

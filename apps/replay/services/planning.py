@@ -22,7 +22,6 @@ from apps.pricing.selectors import price_book_load
 from apps.replay import stats
 from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
 from apps.replay.providers.base import ChatRequest
-from apps.replay.providers.sim import SIM
 from apps.replay.services import sampling
 from apps.replay.services.connections import Route, connection_providers, reasoning_outside_max, route_for
 from apps.replay.services.pricing import (
@@ -322,4 +321,4 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
     )
 
 
-__all__ = ["SIM", "CandidateSpec", "Plan", "ReplaySpec", "replay_plan"]
+__all__ = ["CandidateSpec", "Plan", "ReplaySpec", "replay_plan"]

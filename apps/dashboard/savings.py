@@ -1,6 +1,6 @@
 """What routing saved in a range and what open recommendations could save, for the overview, and
-an endpoint's replay options, cost–quality frontier and policy history, for its page. All of it
-comes from apps.policies' selectors; nothing here estimates anything itself."""
+an endpoint's newest replay, cost–quality frontier and policy history, for its page. All of it
+comes from apps.policies' and apps.replay's selectors; nothing here estimates anything itself."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from apps.policies.selectors import (
     open_recommendation_savings,
     policy_history,
 )
+from apps.replay.selectors import latest_replay
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,10 @@ def savings_summary(*, project: Project, rng: TimeRange) -> SavingsSummary:
 
 
 def endpoint_routing(*, project: Project, rng: TimeRange, endpoint: str) -> dict[str, Any]:
-    """The endpoint page's replay, Pareto and policy sections (None: the section's empty state)."""
+    """The endpoint page's replay card, Pareto chart and policy history (None: an empty state).
+
+    `replay` is what templates/replay/_endpoint_card.html (apps.replay's card) renders.
+    """
     found: Frontier | None = frontier(project_id=project.pk, endpoint=endpoint)
     history = policy_history(project_id=project.pk, endpoint=endpoint)
     realised = (
@@ -84,17 +88,15 @@ def endpoint_routing(*, project: Project, rng: TimeRange, endpoint: str) -> dict
         else None
     )
     return {
-        "replay": found,
-        "replay_options": sorted(
-            (p for p in found.points if p.key != "baseline"), key=lambda p: p.cost_per_call_nano
-        )
-        if found
-        else [],
+        "replay": latest_replay(project_id=project.pk, endpoint=endpoint),
         "pareto": charts.Chart(
             "pareto",
             "Cost and quality",
             charts.pareto(found.points, quality_bar=found.quality_bar),
-            note="each option from the newest replay; the line joins the frontier",
+            note=(
+                f"options of recommendation #{found.recommendation_id} (replay #{found.evidence_job_id}); "
+                "the line joins the frontier"
+            ),
             height=320,
         )
         if found

@@ -49,15 +49,17 @@ def test_open_recommendations_are_the_potential_savings(tenant: Tenant, recommen
     assert reverse("policies:recommendation", args=[tenant.project.pk, recommended.pk]) in potential
 
 
-def test_an_endpoint_with_a_replay_shows_its_options_and_frontier(tenant: Tenant, recommended: Any) -> None:
+def test_an_endpoint_with_a_recommendation_shows_its_frontier(tenant: Tenant, recommended: Any) -> None:
     rng = parse_range({"range": "7d"}, now=timezone.now())
     routing = endpoint_routing(project=tenant.project, rng=rng, endpoint=E)
-    assert routing["replay"].recommendation_id == recommended.pk and routing["policies"] is None
-    assert [p.target for p in routing["replay_options"]] == [MINI]
+    assert routing["policies"] is None and routing["replay"] is None  # evidence without a replay job
     figure = go.Figure(routing["pareto"].figure)
     assert {t.name for t in figure.data} >= {"options", "frontier", "recommended", "baseline"}
+    (recommended_x,) = next(t for t in figure.data if t.name == "recommended").x
+    assert recommended_x == pytest.approx(1_000 / 1e9)  # the cheap model: 1 000 nano-USD a call
     body = text(tenant.web().get(reverse("dashboard:endpoint", args=[tenant.project.pk, E])))
-    assert 'id="replay-options"' in body and 'id="fig-pareto"' in body and "recommended" in body
+    assert 'id="fig-pareto"' in body and f"options of recommendation #{recommended.pk}" in body
+    assert 'id="replay-results"' in body and "No replay yet for support-reply" in body
 
 
 def test_realised_savings_after_approval(tenant: Tenant, recommended: Any) -> None:

@@ -1,6 +1,6 @@
 """The embedded default: SQLite, chDB, in-process worker. `make demo` runs this."""
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import VAR_DIR
 from config.settings.env import env_bool
 

@@ -72,3 +72,11 @@ def test_json_log_lines_carry_the_request_id() -> None:
 
     data = json.loads(line)
     assert data["event"] == "hello world" and data["request_id"] == "req-789" and data["level"] == "warning"
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_query_strings_are_a_clear_400(tenant: Tenant) -> None:
+    api = tenant.api("ingest").get("/v1/prices?model=gpt%00x")
+    assert api.status_code == 400 and api.json()["error"]["code"] == "invalid"
+    page = tenant.web().get("/pricing/?q=a%00b")
+    assert page.status_code == 400 and b"NUL character" in page.content

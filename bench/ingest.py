@@ -192,6 +192,7 @@ def main() -> None:
         proc.start()
         result = queue.get()
         proc.join()
+        print(writer_profile(server.port), file=sys.stderr)
 
     sys.path.insert(0, str(ROOT))
     os.environ.update(

@@ -108,7 +108,6 @@ class _Pending:
     future: Future[WriteResult] = field(default_factory=Future)
 
 
-@dataclass
 class WriterStats:
     flushes: int = 0
     rows_written: int = 0
@@ -167,7 +166,6 @@ class GroupCommitWriter:
         self.claims = claims
         self.max_rows = max_rows
         self.linger_s = linger_s
-        self.stats = WriterStats()
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -214,19 +212,16 @@ class GroupCommitWriter:
     def _run(self) -> None:
         while True:
             batch = self._take()
-            self.stats.queue_depth = self._queue.qsize()
             started = time.perf_counter()
             try:
                 results = self._commit(batch)
             except Exception as exc:  # every waiting request learns of the failure
-                self.stats.failures += 1
                 logger.warning("ingest flush of %d requests failed: %s", len(batch), exc)
                 for item in batch:
                     item.future.set_exception(exc)
                 continue
             finally:
                 elapsed = time.perf_counter() - started
-                self.stats.last_flush_ms = elapsed * 1000
                 WRITER_FLUSH_SECONDS.observe(elapsed)
                 WRITER_FLUSH_ROWS.observe(sum(len(item.rows) for item in batch))
                 WRITER_QUEUE_DEPTH.set(self._queue.qsize())
@@ -274,9 +269,6 @@ class GroupCommitWriter:
                 if self.claims is not None and claimed:
                     self.claims.release(claimed)
                 raise
-        self.stats.flushes += 1
-        self.stats.rows_written += len(keep)
-        self.stats.duplicates_dropped += sum(duplicates for _, _, duplicates in plans)
         return results
 
     def _already_stored(self, batch: Sequence[_Pending]) -> set[tuple[int, uuid.UUID]]:

@@ -116,10 +116,15 @@ def reset_clients() -> None:
     _local.clients = {}
 
 
-def quote_identifier(name: str) -> str:
+def safe_identifier(name: str) -> str:
+    """The name itself, if it is a plain identifier (tables and databases named in code)."""
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a safe identifier: {name!r}")
-    return f"`{name}`"
+    return name
+
+
+def quote_identifier(name: str) -> str:
+    return f"`{safe_identifier(name)}`"
 
 
 def allowed_identifier(value: str, allowed: Sequence[str]) -> str:
@@ -252,7 +257,7 @@ def system_insert(
         raise UnscopedQuery(f"insert into {table} without a project_id column")
     with _translate_errors():
         raw_client().insert(
-            quote_identifier(table).strip("`"),
+            safe_identifier(table),
             rows,
             column_names=list(column_names),
             settings=_settings(feature, None, settings),
@@ -278,7 +283,7 @@ def system_insert_json(table: str, column_names: Sequence[str], block: bytes, *,
         raise UnscopedQuery(f"insert into {table} without a project_id column")
     with _translate_errors():
         raw_client().raw_insert(
-            quote_identifier(table).strip("`"),
+            safe_identifier(table),
             column_names=list(column_names),
             insert_block=block,
             settings=_settings(feature, None, _JSON_AS_TEXT),

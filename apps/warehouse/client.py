@@ -116,6 +116,18 @@ def reset_clients() -> None:
     _local.clients = {}
 
 
+def close_clients() -> None:
+    """Close this process's clients. Embedded, this hands the chDB directory over: another process
+    (a worker) may open it, and this one opens it again at its next query, once that one is gone."""
+    with _lock:
+        clients = list(_shared.values())
+        _shared.clear()
+    clients += list((getattr(_local, "clients", None) or {}).values())
+    _local.clients = {}
+    for client in clients:
+        client.close()
+
+
 def safe_identifier(name: str) -> str:
     """The name itself, if it is a plain identifier (tables and databases named in code)."""
     if not _IDENTIFIER.match(name):

@@ -115,6 +115,9 @@ EMBEDDED_WORKER_THREADS = env_int("EMBEDDED_WORKER_THREADS", 2)
 PROVIDER_KEYS_ENCRYPTION_KEY = env_str("PROVIDER_KEYS_ENCRYPTION_KEY", SECRET_KEY)
 # Whether a provider base URL may point at loopback/private addresses (vLLM, Ollama on the same host).
 PROVIDER_ALLOW_PRIVATE_URLS = env_bool("PROVIDER_ALLOW_PRIVATE_URLS", True)
+# A running replay whose worker has not heart-beaten for this long is taken to be dead: the beat
+# (replay.resume_stalled, each minute) queues it again and another worker continues it.
+REPLAY_LEASE_S = env_int("REPLAY_LEASE_S", 90)
 CELERY_BEAT_SCHEDULE["replay-schedules"] = {"task": "replay.check_schedules", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["replay-resume-stalled"] = {"task": "replay.resume_stalled", "schedule": 60.0}
 

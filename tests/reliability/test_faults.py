@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from apps.warehouse import client as warehouse
-from tests.celery_worker import celery_worker
+from tests.celery_worker import celery_worker, redis_server
 from tests.ingest.events import raw_row_count, rollup_calls
 from tests.reliability.conftest import Tally
 from tests.tenancy import Tenant
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.reliability("faults")
@@ -77,47 +71,17 @@ def test_clickhouse_outage_mid_stream_loses_and_duplicates_nothing(
 @pytest.mark.reliability("faults")
 def test_jobs_continue_after_redis_restarts(tmp_path: Path, tally: Tally) -> None:
     """A real Celery worker on its own Redis: Redis is killed and restarted between tasks."""
-    redis_server = shutil.which("redis-server")
-    assert redis_server, "redis-server is needed for this test (apt-get install redis-server)"
-    port = 6390 + os.getpid() % 500
-    url = f"redis://127.0.0.1:{port}/0"
-
-    def start_redis() -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            [
-                redis_server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)
-        return proc
-
-    redis = start_redis()
     from apps.core.tasks import ping
 
-    try:
-        with celery_worker(url) as (client, queue):
-            for round_ in range(3):
-                result = client.send_task(ping.name, args=[f"round-{round_}"], queue=queue)
-                tally.attempts += 1
-                # Poll the stored result: a pub/sub subscription of the *test's* client may be cut
-                # by the restart; the worker, not the client, is what is under test.
-                deadline = time.monotonic() + 90
-                while result.state != "SUCCESS" and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                assert result.state == "SUCCESS" and result.result["value"] == f"round-{round_}"
-                redis.send_signal(signal.SIGKILL)
-                redis.wait(timeout=10)
-                redis = start_redis()
-    finally:
-        redis.send_signal(signal.SIGKILL)
+    with redis_server(tmp_path) as redis, celery_worker(redis.url()) as (client, queue):
+        for round_ in range(3):
+            result = client.send_task(ping.name, args=[f"round-{round_}"], queue=queue)
+            tally.attempts += 1
+            # Poll the stored result: a pub/sub subscription of the *test's* client may be cut
+            # by the restart; the worker, not the client, is what is under test.
+            deadline = time.monotonic() + 90
+            while result.state != "SUCCESS" and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert result.state == "SUCCESS" and result.result["value"] == f"round-{round_}"
+            redis.kill()
+            redis.start()

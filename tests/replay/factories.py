@@ -15,6 +15,7 @@ from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
 from apps.replay.services.connections import connection_save
+from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from tests.tenancy import Tenant
 
 # USD per 1M tokens (input, output)
@@ -136,4 +137,28 @@ def connect(tenant: Tenant, provider: str, api: str, base_url: str, **extra: Any
         base_url=base_url,
         api_key=extra.pop("api_key", f"sk-test-{provider}-0123456789"),
         **extra,
+    )
+
+
+def triage_traffic(tenant: Tenant, n: int) -> dict[str, str]:
+    """`n` distinct "triage" calls of the last `n` hours, ingested; their prompts and answers."""
+    now = datetime.now(UTC)
+    answers = {f"Label ticket {i}": "refund" for i in range(n)}
+    ingest(
+        tenant,
+        [
+            call(p, a, endpoint="triage", ts=now - timedelta(hours=i + 1))
+            for i, (p, a) in enumerate(answers.items())
+        ],
+    )
+    return answers
+
+
+def triage_spec(n: int) -> ReplaySpec:
+    """Replay every one of `n` triage calls on gpt-4o-mini, capped at one dollar."""
+    return ReplaySpec(
+        endpoint="triage",
+        candidates=(CandidateSpec("openai", "gpt-4o-mini"),),
+        sample_size=n,
+        spend_cap_nano=NANO,
     )

@@ -12,35 +12,12 @@ import pytest
 from apps.core import background
 from apps.replay.models import ItemState, JobStatus, ReplayItem, ReplayJob
 from apps.replay.services.jobs import replay_job_cancel, replay_job_create
-from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.replay.tasks import resume_stalled
-from tests.replay.factories import call, connect, ingest
+from tests.replay.factories import connect, triage_spec, triage_traffic
 from tests.replay.fakes import FakeProvider
 from tests.tenancy import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _traffic(tenant: Tenant, n: int) -> dict[str, str]:
-    now = datetime.now(UTC)
-    answers = {f"Label ticket {i}": "refund" for i in range(n)}
-    ingest(
-        tenant,
-        [
-            call(p, a, endpoint="triage", ts=now - timedelta(hours=i + 1))
-            for i, (p, a) in enumerate(answers.items())
-        ],
-    )
-    return answers
-
-
-def _spec(n: int) -> ReplaySpec:
-    return ReplaySpec(
-        endpoint="triage",
-        candidates=(CandidateSpec("openai", "gpt-4o-mini"),),
-        sample_size=n,
-        spend_cap_nano=NANO,
-    )
 
 
 def _wait_for(predicate: Any, seconds: float = 30.0) -> None:
@@ -51,10 +28,10 @@ def _wait_for(predicate: Any, seconds: float = 30.0) -> None:
 
 
 def test_a_queued_replay_runs_on_the_worker_after_commit(tenant: Tenant, catalogue: Any) -> None:
-    answers = _traffic(tenant, 5)
+    answers = triage_traffic(tenant, 5)
     with FakeProvider("openai", responder=lambda p, m, b: answers[p]) as fake:
         connect(tenant, "openai", "openai", fake.base_url)
-        job = replay_job_create(project=tenant.project, actor=tenant.user, spec=_spec(5))
+        job = replay_job_create(project=tenant.project, actor=tenant.user, spec=triage_spec(5))
         assert background.drain(60)
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.done_items == 5 and len(fake.requests) == 5
@@ -62,10 +39,10 @@ def test_a_queued_replay_runs_on_the_worker_after_commit(tenant: Tenant, catalog
 
 
 def test_cancel_stops_a_running_replay_after_its_requests_in_flight(tenant: Tenant, catalogue: Any) -> None:
-    answers = _traffic(tenant, 12)
+    answers = triage_traffic(tenant, 12)
     with FakeProvider("openai", responder=lambda p, m, b: answers[p], delay=0.2) as fake:
         connect(tenant, "openai", "openai", fake.base_url, max_concurrency=1)
-        job = replay_job_create(project=tenant.project, actor=None, spec=_spec(12))
+        job = replay_job_create(project=tenant.project, actor=None, spec=triage_spec(12))
         _wait_for(lambda: ReplayJob.objects.get(pk=job.pk).done_items >= 2)
         replay_job_cancel(job=ReplayJob.objects.get(pk=job.pk), actor=None)
         assert background.drain(60)
@@ -78,10 +55,10 @@ def test_cancel_stops_a_running_replay_after_its_requests_in_flight(tenant: Tena
 
 
 def test_the_beat_resumes_a_job_whose_worker_died(tenant: Tenant, catalogue: Any) -> None:
-    answers = _traffic(tenant, 4)
+    answers = triage_traffic(tenant, 4)
     with FakeProvider("openai", responder=lambda p, m, b: answers[p]) as fake:
         connect(tenant, "openai", "openai", fake.base_url)
-        spec = _spec(4)
+        spec = triage_spec(4)
         from apps.replay.services.jobs import replay_job_create_from_plan
         from apps.replay.services.planning import replay_plan
 

@@ -20,7 +20,7 @@ from apps.core.errors import ApplicationError
 from apps.replay.models import ACTIVE_STATUSES, ItemState, JobStatus, ReplayItem, ReplayJob
 from apps.replay.services import sampling
 from apps.replay.services.planning import Plan, ReplaySpec, replay_plan
-from apps.replay.services.runner import LEASE
+from apps.replay.services.runner import lease
 
 PENDING_GRACE = timedelta(minutes=10)
 
@@ -131,7 +131,7 @@ def replay_job_cancel(*, job: ReplayJob, actor: Person | None) -> ReplayJob:
 
 def is_stalled(job: ReplayJob) -> bool:
     return job.status == JobStatus.RUNNING and (
-        job.heartbeat_at is None or job.heartbeat_at < timezone.now() - LEASE
+        job.heartbeat_at is None or job.heartbeat_at < timezone.now() - lease()
     )
 
 
@@ -159,7 +159,7 @@ def replay_job_resume(*, job: ReplayJob, actor: Person | None) -> ReplayJob:
 
 def replay_resume_stalled() -> int:
     """Queue every job whose worker stopped heart-beating (the beat task calls this each minute)."""
-    cutoff = timezone.now() - LEASE
+    cutoff = timezone.now() - lease()
     stalled = list(
         ReplayJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).values_list(
             "pk", flat=True

@@ -2,7 +2,7 @@
 
 A run is bounded in time (REPLAY_MAX_RUN_S, default 10 minutes): when the time is up, in-flight
 requests finish, and the job goes back on the queue to continue in a new task. A job is claimed
-with a lease: a running job whose heartbeat is older than LEASE belonged to a worker that died and
+with a lease: a running job whose heartbeat is older than the lease (REPLAY_LEASE_S) belonged to a worker that died and
 may be taken over; the fence (attempt number) then shuts the old worker out of the ledger.
 """
 
@@ -32,8 +32,12 @@ from apps.warehouse.client import WarehouseUnavailable
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=90)
 DEFAULT_MAX_RUN_S = 600.0
+
+
+def lease() -> timedelta:
+    """How long a running job's worker may go without a heartbeat before it counts as dead."""
+    return timedelta(seconds=settings.REPLAY_LEASE_S)
 
 
 def max_run_s() -> float:
@@ -47,7 +51,7 @@ def claim(job_id: int) -> ReplayJob | None:
         job = ReplayJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED):
             return None
-        if job.status == JobStatus.RUNNING and job.heartbeat_at and job.heartbeat_at >= now - LEASE:
+        if job.status == JobStatus.RUNNING and job.heartbeat_at and job.heartbeat_at >= now - lease():
             return None  # a duplicate delivery: the job is running elsewhere
         job.status = JobStatus.RUNNING
         job.attempts += 1

@@ -1,7 +1,7 @@
 """Tenant isolation: call any endpoint as another tenant and expect to be refused.
 
 `Tenant` bundles an organisation with its owner, a project and both kinds of key. `CASES` maps
-every URL name in the URL conf to how to call it for tenant A; `tests/test_tenancy.py` runs each
+every URL name in the URL conf to how to call it for tenant A; `tests/reliability/test_isolation.py` runs each
 case with tenant B's user or key and fails when a URL has no case (so new URLs must add one).
 """
 

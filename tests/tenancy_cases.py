@@ -1,6 +1,6 @@
 """Every URL name in the URL conf, and how another tenant is kept out of it.
 
-Add a case here with every new URL: tests/test_tenancy.py fails for a URL that has none.
+Add a case here with every new URL: tests/reliability/test_isolation.py fails for a URL that has none.
 """
 
 from __future__ import annotations

@@ -1,10 +1,15 @@
-"""Before the tests: are PostgreSQL and Redis reachable? One clear line each if not."""
+"""Before the tests: are PostgreSQL and Redis reachable, and the system tools some tests drive
+(chromium, kustomize, Docker Compose v2) installed? One clear line each if not."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
+import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -15,6 +20,26 @@ def reachable(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def compose_v2() -> bool:
+    for command in (["docker", "compose"], ["/usr/local/lib/docker/cli-plugins/docker-compose"]):
+        if shutil.which(command[0]):
+            out = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=30)  # noqa: S603 - fixed commands
+            if out.returncode == 0 and re.search(r"version v?2\.", out.stdout):
+                return True
+    return False
+
+
+def missing_tools() -> list[str]:
+    missing = []
+    if not Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")).exists():
+        missing.append("chromium")
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        missing.append("kustomize")
+    if not compose_v2():
+        missing.append("Docker Compose v2")
+    return missing
 
 
 def main() -> int:
@@ -31,6 +56,9 @@ def main() -> int:
             f"Redis is not reachable at {urlparse(redis).hostname}:{urlparse(redis).port or 6379} "
             '(start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no)'
         )
+    missing = missing_tools()
+    if missing:
+        failures.append(f"{', '.join(missing)} missing (install them: bash tools/install-test-tools.sh)")
     for line in failures:
         print(f"make test: {line}", file=sys.stderr)
     return 1 if failures else 0

@@ -1,9 +1,13 @@
 """What can be validated here without a container engine: the Dockerfile's shape, the compose
-file, the Kubernetes manifests (rendered by kubectl's built-in kustomize), production settings
-with the deployed variables, and the exact gunicorn command serving against real services."""
+file (by Docker Compose v2 itself), the Kubernetes manifests (rendered by kustomize, then checked
+against Kubernetes' own OpenAPI schemas), production settings with the deployed variables, and the
+exact gunicorn command serving against real services.
+
+kustomize and Compose v2 are system tools: `bash tools/install-test-tools.sh` installs them."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from kubernetes_validate import SchemaNotFoundError, ValidationError
+from kubernetes_validate import validate as validate_k8s
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -57,16 +63,105 @@ def test_compose_app_variables_are_documented() -> None:
     assert not undocumented, f"compose sets variables the README does not document: {undocumented}"
 
 
+INSTALL_HINT = "run `bash tools/install-test-tools.sh` (what .ci/run does)"
+# The oldest Kubernetes release the manifests must work on (HPA autoscaling/v2, PDB policy/v1).
+KUBERNETES_VERSION = "1.30"
+# Custom resources of the Altinity clickhouse-operator: Kubernetes' schemas do not cover them; their
+# shape is checked in test_kubernetes_manifests_render_and_are_production_shaped.
+OPERATOR_KINDS = {"ClickHouseInstallation", "ClickHouseKeeperInstallation"}
+
+
+def _compose_command() -> list[str]:
+    """Docker Compose v2: the docker CLI plugin, or the plugin binary on its own (no docker CLI)."""
+    candidates = [["docker", "compose"], ["/usr/local/lib/docker/cli-plugins/docker-compose"]]
+    for command in candidates:
+        if shutil.which(command[0]):
+            out = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=30)
+            if out.returncode == 0 and re.search(r"version v?2\.", out.stdout):
+                return command
+    raise AssertionError(f"Docker Compose v2 is needed to validate deploy/compose.yaml: {INSTALL_HINT}")
+
+
+def _compose_config(compose_file: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`docker compose config` with deploy/.env.example, its required secrets filled in."""
+    env_file = tmp_path / "compose.env"
+    lines = (DEPLOY / ".env.example").read_text().splitlines()
+    filled = [
+        f"{line}placeholder-{i}" if re.fullmatch(r"[A-Z_]+=", line) else line for i, line in enumerate(lines)
+    ]
+    env_file.write_text("\n".join(filled) + "\n")
+    return subprocess.run(
+        [
+            *_compose_command(),
+            "-f",
+            str(compose_file),
+            "--env-file",
+            str(env_file),
+            "config",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
+    )
+
+
+def test_compose_file_is_valid_for_docker_compose(tmp_path: Path) -> None:
+    out = _compose_config(DEPLOY / "compose.yaml", tmp_path)
+    assert out.returncode == 0, out.stderr
+    config = json.loads(out.stdout)
+    assert config["name"] == "switchyard"
+    web = config["services"]["web"]
+    assert web["environment"]["SECRET_KEY"].startswith("placeholder-")
+    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert config["services"]["worker"]["image"] == web["image"]
+
+
+def test_compose_validation_rejects_a_broken_file(tmp_path: Path) -> None:
+    """The check above can fail: the same file with one misspelt key is refused, naming it."""
+    broken = tmp_path / "compose.yaml"
+    broken.write_text((DEPLOY / "compose.yaml").read_text().replace("healthcheck:", "helthcheck:", 1))
+    out = _compose_config(broken, tmp_path)
+    assert out.returncode != 0 and "helthcheck" in out.stderr, out.stderr
+
+
 def _kustomize() -> list[dict]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, (
-        "kubectl is needed to render deploy/k8s (apt-get install kubernetes-client, or any kubectl >= 1.14)"
-    )
-    out = subprocess.run(
-        [kubectl, "kustomize", str(DEPLOY / "k8s")], capture_output=True, text=True, timeout=60
-    )
+    if kustomize := shutil.which("kustomize"):
+        command = [kustomize, "build"]
+    elif kubectl := shutil.which("kubectl"):
+        command = [kubectl, "kustomize"]
+    else:
+        raise AssertionError(f"kustomize is needed to render deploy/k8s: {INSTALL_HINT}")
+    out = subprocess.run([*command, str(DEPLOY / "k8s")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+
+
+def test_kubernetes_manifests_match_the_kubernetes_schemas() -> None:
+    """Every rendered object, strictly (no unknown fields), against Kubernetes' OpenAPI schemas."""
+    checked, problems = 0, []
+    for doc in _kustomize():
+        if doc["kind"] in OPERATOR_KINDS:
+            continue
+        try:
+            validate_k8s(doc, KUBERNETES_VERSION, strict=True)
+            checked += 1
+        except (ValidationError, SchemaNotFoundError) as exc:
+            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc}")
+    assert not problems, problems
+    assert checked >= 12
+
+
+def test_kubernetes_schema_check_rejects_a_misspelt_field() -> None:
+    """The check above can fail: a probe with a misspelt field is refused."""
+    web = next(
+        d for d in _kustomize() if d["kind"] == "Deployment" and d["metadata"]["name"] == "switchyard-web"
+    )
+    web["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGett"] = {"path": "/readyz"}
+    with pytest.raises(ValidationError):
+        validate_k8s(web, KUBERNETES_VERSION, strict=True)
 
 
 def test_kubernetes_manifests_render_and_are_production_shaped() -> None:

@@ -81,3 +81,22 @@ def test_migrate_is_recorded_and_idempotent(capsys: pytest.CaptureFixture[str]) 
 def test_migrations_are_numbered_without_gaps() -> None:
     numbers = [int(m.name[:4]) for m in migrator.discover()]
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def _parses(statement: str) -> bool:
+    """ClickHouse's own parser (formatQuery parses without running): ON CLUSTER DDL cannot run on
+    the embedded server, which has no cluster or Keeper, but its syntax can be checked there."""
+    try:
+        warehouse.system_query("SELECT formatQuery({q:String})", {"q": statement}, feature="test")
+    except warehouse.WarehouseUnavailable:
+        return False
+    return True
+
+
+def test_cluster_ddl_parses_in_clickhouse() -> None:
+    rendered = migrator.render_all(migrator.discover(), database="switchyard", cluster="switchyard")
+    statements = [ddl.migrations_table_ddl(database="switchyard", cluster="switchyard")]
+    statements += [s for batch in rendered.values() for s in batch]
+    assert len(statements) > len(rendered)
+    assert [s[:80] for s in statements if not _parses(s)] == []
+    assert not _parses(statements[-1].replace("ENGINE", "ENGIN", 1))

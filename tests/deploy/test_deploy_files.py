@@ -11,18 +11,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
 from kubernetes_validate import SchemaNotFoundError, ValidationError
 from kubernetes_validate import validate as validate_k8s
+
+from tests.production_server import production_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -214,85 +213,15 @@ def test_production_settings_load_with_the_deployed_configmap() -> None:
     assert out.stdout.split() == ["switchyard", "True", "True", "True", "False"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_gunicorn_command_serves_against_postgres_redis_and_chdb(tmp_path: Path) -> None:
     """The image's CMD, run here on production settings against real PostgreSQL, Redis and chDB."""
-    dbname = f"switchyard_deploy_{os.getpid()}"
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "deploy-test-" + "k" * 40,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{dbname}",
-        "CLICKHOUSE_URL": f"chdb://{tmp_path / 'clickhouse'}",
-        "VAR_DIR": str(tmp_path),
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12",
-        "REDIS_URL": "redis://127.0.0.1:6379/12",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "4",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
-    }
-    (tmp_path / "prom").mkdir()
-    try:
-        for command in (["migrate", "--noinput"], ["migrate_clickhouse"]):
-            done = subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
-            assert done.returncode == 0, done.stderr[-2000:]
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--config",
-                "python:config.gunicorn",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            body = b""
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
-                        body = response.read()
-                        break
-                except OSError:
-                    time.sleep(0.3)
-            assert b'"status": "ok"' in body, body
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                assert response.status == 200
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-                assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with production_server(tmp_path, SECURE_SSL_REDIRECT="false") as (base, _):
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+            assert response.status == 200 and b'"status": "ok"' in response.read()
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
 
 
 @pytest.mark.parametrize("name", ["RUNBOOK.md"])

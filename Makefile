@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck pytest bench clean
+.PHONY: demo test install lint typecheck pytest bench audit clean
 
 $(STAMP): pyproject.toml sdk/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -41,6 +41,10 @@ test: $(STAMP)
 	$(PY) tools/preflight.py
 	$(MAKE) --no-print-directory lint typecheck
 	$(PY) -m pytest -q
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's vulnerability API; see deploy/SECURITY.md).
+audit: $(STAMP)
+	$(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

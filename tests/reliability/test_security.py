@@ -1,12 +1,15 @@
-"""Security: CSRF on forms, API keys stored hashed, provider keys encrypted at rest, and the
+"""Security: CSRF on forms, API keys stored hashed, provider keys encrypted at rest, provider URLs
+kept off the private network, and the
 headers and cookies production actually sends (gunicorn on production settings, not a settings
 read-back). The dependency audit is documented in deploy/SECURITY.md."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -15,9 +18,11 @@ from django.test import Client, override_settings
 
 from apps.core.errors import ApplicationError
 from apps.replay import crypto
+from apps.replay.providers.http import HttpConnectionError, HttpPool
 from apps.replay.services.connections import connection_save
 from tests.production_server import production_server
 from tests.reliability.conftest import Tally
+from tests.replay.fakes import FakeProvider
 from tests.tenancy import Tenant
 
 
@@ -70,6 +75,43 @@ def test_provider_keys_are_encrypted_at_rest_and_rotate(tenant: Tenant, tally: T
     with override_settings(PROVIDER_KEYS_ENCRYPTION_KEY="new-secret"), pytest.raises(ApplicationError):
         tally.attempts += 1
         crypto.unseal(saved.key_ciphertext)
+
+
+@pytest.mark.reliability("security")
+@pytest.mark.django_db
+def test_provider_urls_cannot_reach_the_private_network(tenant: Tenant, tally: Tally, settings: Any) -> None:
+    """Production's default: refused when saved, and again when connecting (the name may resolve
+    elsewhere by then: DNS rebinding)."""
+    settings.PROVIDER_ALLOW_PRIVATE_URLS = False
+    for url in (
+        "http://127.0.0.1:8000/v1",
+        "http://10.1.2.3/v1",
+        "http://169.254.169.254/latest",
+        "http://[::1]/v1",
+    ):
+        tally.attempts += 1
+        with pytest.raises(ApplicationError, match="private and loopback"):
+            connection_save(
+                organization=tenant.organization, actor=None, provider="vllm", api="openai", base_url=url
+            )
+
+    async def send(pool: HttpPool) -> int:
+        try:
+            return (
+                await pool.post("/chat/completions", b"{}", {"content-type": "application/json"}, timeout=10)
+            ).status
+        finally:
+            await pool.aclose()
+
+    with FakeProvider("openai") as fake:
+        url = fake.base_url.replace("127.0.0.1", "localhost")
+        tally.attempts += 1
+        with pytest.raises(HttpConnectionError, match="private or loopback"):
+            asyncio.run(send(HttpPool(url, allow_private=False)))
+        assert fake.requests == []
+        tally.attempts += 1  # the same pool where private addresses are allowed (self-hosted) reaches it
+        asyncio.run(send(HttpPool(url, allow_private=True)))
+        assert len(fake.requests) == 1
 
 
 def _cookies(response: requests.Response) -> dict[str, dict[str, str | bool]]:

@@ -6,18 +6,37 @@ per origin, Content-Length and chunked bodies, TLS with certificate verification
 per exchange. A request that fails on a reused connection before any response byte arrived is
 sent once more on a fresh connection (the server closed the idle connection); nothing else is
 retried here — retry policy lives in the engine.
+
+With `allow_private=False` (production's default, PROVIDER_ALLOW_PRIVATE_URLS) every new connection
+resolves the host itself and refuses loopback, private, link-local and reserved addresses, so a
+provider URL cannot reach the service's own network, even if its name resolves differently after
+it was saved (DNS rebinding).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 USER_AGENT = b"switchyard-replay/1"
 _MAX_BODY = 64 * 1024 * 1024
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 class HttpTimeout(Exception):
@@ -57,7 +76,7 @@ class _Stale(Exception):
 class HttpPool:
     """Keep-alive connections to one origin (scheme, host, port), used from one event loop."""
 
-    def __init__(self, base_url: str, *, max_idle: int = 64):
+    def __init__(self, base_url: str, *, max_idle: int = 64, allow_private: bool = True):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
@@ -73,10 +92,21 @@ class HttpPool:
         self._idle: list[_Conn] = []
         self._max_idle = max_idle
         self._ssl = ssl.create_default_context() if self.tls else None
+        self._allow_private = allow_private
+
+    async def _address(self) -> str:
+        """The address to connect to: the host as given, or one it resolves to that is public."""
+        if self._allow_private:
+            return self.host
+        infos = await asyncio.get_running_loop().getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        addresses = [str(info[4][0]) for info in infos]
+        if not addresses or not all(is_public_address(a) for a in addresses):
+            raise OSError(f"{self.host} resolves to a private or loopback address, refused on this server")
+        return addresses[0]
 
     async def _open(self) -> _Conn:
         reader, writer = await asyncio.open_connection(
-            self.host,
+            await self._address(),
             self.port,
             ssl=self._ssl,
             server_hostname=self.host if self.tls else None,

@@ -77,12 +77,21 @@ class HttpAdapter(Adapter):
     default_base_url = ""
 
     def __init__(
-        self, *, provider: str, base_url: str, api_key: str, timeout_s: float, max_connections: int = 64
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        api_key: str,
+        timeout_s: float,
+        max_connections: int = 64,
+        allow_private: bool = True,
     ):
         self.provider = provider
         self.api_key = api_key
         self.timeout_s = timeout_s
-        self.pool = HttpPool(base_url or self.default_base_url, max_idle=max_connections)
+        self.pool = HttpPool(
+            base_url or self.default_base_url, max_idle=max_connections, allow_private=allow_private
+        )
 
     def headers(self) -> dict[str, str]:
         raise NotImplementedError

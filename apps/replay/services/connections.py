@@ -8,7 +8,6 @@ shown again; leaving it blank on an update keeps the stored one. The `sim` provi
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from apps.replay.models import ProviderApi, ProviderConnection
 from apps.replay.providers.anthropic import AnthropicAdapter
 from apps.replay.providers.base import Adapter
 from apps.replay.providers.gemini import GeminiAdapter
+from apps.replay.providers.http import is_public_address
 from apps.replay.providers.openai_compat import OpenAICompatAdapter
 from apps.replay.providers.sim import SIM, SimAdapter
 
@@ -95,13 +95,11 @@ def _check_base_url(url: str) -> str:
             infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
         except OSError as exc:
             raise ApplicationError(f"base_url: {parts.hostname} does not resolve", field="base_url") from exc
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-                raise ApplicationError(
-                    "base_url: private and loopback addresses are not allowed on this server",
-                    field="base_url",
-                )
+        if not all(is_public_address(str(info[4][0])) for info in infos):
+            raise ApplicationError(
+                "base_url: private and loopback addresses are not allowed on this server",
+                field="base_url",
+            )
     return url.rstrip("/")
 
 
@@ -196,6 +194,7 @@ def build_adapter(route: Route) -> Adapter:
         api_key=route.api_key,
         timeout_s=route.timeout_s,
         max_connections=max(route.concurrency, 4),
+        allow_private=settings.PROVIDER_ALLOW_PRIVATE_URLS,
     )
 
 

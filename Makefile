@@ -34,10 +34,12 @@ typecheck: $(STAMP)
 	cd sdk && ../$(VENV)/bin/mypy --strict
 
 pytest: $(STAMP)
+	@bash tools/install-test-tools.sh || echo "make test: could not install every system tool the tests drive (see above)"
 	$(PY) tools/preflight.py
 	$(PY) -m pytest -q
 
 test: $(STAMP)
+	@bash tools/install-test-tools.sh || echo "make test: could not install every system tool the tests drive (see above)"
 	$(PY) tools/preflight.py
 	$(MAKE) --no-print-directory lint typecheck
 	$(PY) -m pytest -q

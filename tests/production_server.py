@@ -4,7 +4,6 @@ Redis and chDB, in a database of its own: what tests of the deployed behaviour r
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,10 @@ from pathlib import Path
 
 import psycopg
 
+from bench.served import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -38,10 +33,10 @@ def manage(env: dict[str, str], *args: str) -> str:
 def production_server(tmp_path: Path, **overrides: str) -> Iterator[tuple[str, dict[str, str]]]:
     """Migrate a fresh database, collect static files and start gunicorn as the image does; yields
     (base URL, environment)."""
-    dbname = f"switchyard_prod_{os.getpid()}_{_free_port()}"
+    dbname = f"switchyard_prod_{os.getpid()}_{free_port()}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{dbname}"')
-    port = _free_port()
+    port = free_port()
     (tmp_path / "prom").mkdir(exist_ok=True)
     env = {
         **os.environ,

@@ -4,7 +4,7 @@ attempts, failures, events lost, events duplicated."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -15,6 +15,7 @@ class Tally:
     failures: int = 0
     lost: int = 0
     duplicated: int = 0
+    notes: list[str] = field(default_factory=list)  # measured figures, printed under the line
 
 
 SUMMARY: dict[str, Tally] = defaultdict(Tally)
@@ -46,3 +47,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
             f"reliability {kind}: attempts={t.attempts} failures={t.failures} "
             f"events_lost={t.lost} events_duplicated={t.duplicated}"
         )
+        for note in t.notes:
+            terminalreporter.write_line(f"  {kind}: {note}")

@@ -124,6 +124,13 @@ def test_a_worker_killed_mid_replay_is_resumed_without_double_sending_or_spendin
     tally.attempts += SAMPLES
     tally.lost += SAMPLES - (states[ItemState.DONE] + states[ItemState.ERROR] + states[ItemState.INTERRUPTED])
     tally.duplicated += sum(n - 1 for n in prompts.values()) + sum(n - 1 for n in stored.values())
+    tally.notes.append(
+        f"replay worker killed after {sent_by_first} provider requests with {inflight_at_kill} items in flight; "
+        f"resumed on attempt {job.attempts}: {states[ItemState.DONE]} answered, "
+        f"{states[ItemState.INTERRUPTED]} charged at worst case, {len(fake.requests)} requests for "
+        f"{SAMPLES} samples, {len(rows)} result rows, spend {job.spent_nano:,} nano-USD "
+        f"(billing records {recorded.spent_nano_usd:,})"
+    )
 
     # The job finished on its second attempt, every item accounted for.
     assert job.status == JobStatus.DONE and job.attempts == 2, (job.status, job.attempts, job.error)

@@ -22,13 +22,14 @@ def reachable(url: str, default_port: int) -> bool:
         return False
 
 
-def compose_v2() -> bool:
+def compose_command() -> list[str] | None:
+    """Docker Compose v2: the docker CLI plugin, or the plugin binary on its own (no docker CLI)."""
     for command in (["docker", "compose"], ["/usr/local/lib/docker/cli-plugins/docker-compose"]):
         if shutil.which(command[0]):
             out = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=30)  # noqa: S603 - fixed commands
             if out.returncode == 0 and re.search(r"version v?2\.", out.stdout):
-                return True
-    return False
+                return command
+    return None
 
 
 def missing_tools() -> list[str]:
@@ -37,7 +38,7 @@ def missing_tools() -> list[str]:
         missing.append("chromium")
     if not (shutil.which("kustomize") or shutil.which("kubectl")):
         missing.append("kustomize")
-    if not compose_v2():
+    if compose_command() is None:
         missing.append("Docker Compose v2")
     return missing
 

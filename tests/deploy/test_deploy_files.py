@@ -22,6 +22,7 @@ from kubernetes_validate import SchemaNotFoundError, ValidationError
 from kubernetes_validate import validate as validate_k8s
 
 from tests.production_server import production_server
+from tools.preflight import compose_command
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -71,14 +72,9 @@ OPERATOR_KINDS = {"ClickHouseInstallation", "ClickHouseKeeperInstallation"}
 
 
 def _compose_command() -> list[str]:
-    """Docker Compose v2: the docker CLI plugin, or the plugin binary on its own (no docker CLI)."""
-    candidates = [["docker", "compose"], ["/usr/local/lib/docker/cli-plugins/docker-compose"]]
-    for command in candidates:
-        if shutil.which(command[0]):
-            out = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=30)
-            if out.returncode == 0 and re.search(r"version v?2\.", out.stdout):
-                return command
-    raise AssertionError(f"Docker Compose v2 is needed to validate deploy/compose.yaml: {INSTALL_HINT}")
+    command = compose_command()
+    assert command, f"Docker Compose v2 is needed to validate deploy/compose.yaml: {INSTALL_HINT}"
+    return command
 
 
 def _compose_config(compose_file: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:

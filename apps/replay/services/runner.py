@@ -2,8 +2,9 @@
 
 A run is bounded in time (REPLAY_MAX_RUN_S, default 10 minutes): when the time is up, in-flight
 requests finish, and the job goes back on the queue to continue in a new task. A job is claimed
-with a lease: a running job whose heartbeat is older than the lease (REPLAY_LEASE_S) belonged to a worker that died and
-may be taken over; the fence (attempt number) then shuts the old worker out of the ledger.
+with a lease: a running job whose heartbeat is older than the lease (REPLAY_LEASE_S) belonged to
+a worker that died and may be taken over; the fence (attempt number) then shuts the old worker out
+of the ledger.
 """
 
 from __future__ import annotations

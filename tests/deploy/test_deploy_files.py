@@ -146,7 +146,7 @@ def test_kubernetes_manifests_match_the_kubernetes_schemas() -> None:
         except (ValidationError, SchemaNotFoundError) as exc:
             problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc}")
     assert not problems, problems
-    assert checked >= 12
+    assert checked >= 14
 
 
 def test_kubernetes_schema_check_rejects_a_misspelt_field() -> None:

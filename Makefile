@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck pytest bench audit clean
+.PHONY: demo test install tools lint typecheck pytest bench audit clean
 
 $(STAMP): pyproject.toml sdk/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -33,13 +33,15 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy apps config
 	cd sdk && ../$(VENV)/bin/mypy --strict
 
-pytest: $(STAMP)
-	@bash tools/install-test-tools.sh || echo "make test: could not install every system tool the tests drive (see above)"
+# System tools some tests drive (chromium, kustomize, Docker Compose v2); installs only what is missing.
+tools:
+	@bash tools/install-test-tools.sh || echo "make: could not install every system tool the tests drive (see above)"
+
+pytest: $(STAMP) tools
 	$(PY) tools/preflight.py
 	$(PY) -m pytest -q
 
-test: $(STAMP)
-	@bash tools/install-test-tools.sh || echo "make test: could not install every system tool the tests drive (see above)"
+test: $(STAMP) tools
 	$(PY) tools/preflight.py
 	$(MAKE) --no-print-directory lint typecheck
 	$(PY) -m pytest -q

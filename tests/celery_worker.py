@@ -16,6 +16,8 @@ from pathlib import Path
 
 from celery import Celery
 
+from bench.served import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -106,9 +108,7 @@ class RedisServer:
         assert binary, "redis-server is needed for this test (apt-get install redis-server)"
         self._binary = binary
         self._directory = directory
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int = 0) -> str:

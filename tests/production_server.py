@@ -14,19 +14,10 @@ from pathlib import Path
 
 import psycopg
 
-from bench.served import free_port
+from bench.served import free_port, manage
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    """Run one management command with the server's environment; its output."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 @contextmanager

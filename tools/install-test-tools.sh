@@ -5,8 +5,8 @@
 #   docker compose  validates deploy/compose.yaml (v2 spec)  (Debian 13 "trixie" package docker-compose, 2.x)
 # Debian 12 ships neither kustomize nor Compose v2, so both come from trixie's packages: static Go
 # binaries that need only libc >= 2.34. They are unpacked into /usr/local, never installed with
-# dpkg, so the system's own package set is untouched. .ci/run calls this; run it once on a new
-# development machine (as root, or with passwordless sudo).
+# dpkg, so the system's own package set is untouched. `make test` runs this (as root, or with
+# passwordless sudo; without them it can only report what is missing).
 set -uo pipefail
 
 SUDO=""

@@ -63,7 +63,7 @@ def test_compose_app_variables_are_documented() -> None:
     assert not undocumented, f"compose sets variables the README does not document: {undocumented}"
 
 
-INSTALL_HINT = "run `bash tools/install-test-tools.sh` (what .ci/run does)"
+INSTALL_HINT = "run `make tools` (make test does)"
 # The oldest Kubernetes release the manifests must work on (HPA autoscaling/v2, PDB policy/v1).
 KUBERNETES_VERSION = "1.30"
 # Custom resources of the Altinity clickhouse-operator: Kubernetes' schemas do not cover them; their

@@ -27,7 +27,6 @@ from bench.ingest import load as full_speed_load
 from bench.served import served, stored_counts
 from tests.reliability.conftest import Tally
 
-ROOT = Path(__file__).resolve().parents[2]
 RATE = int(os.environ.get("RELIABILITY_LOAD_EPS", "0"))  # 0: 55 % of the rate measured first
 SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "60"))
 SHARE = 0.55
@@ -108,7 +107,7 @@ def test_sustained_ingest_stores_every_acknowledged_event_once(tmp_path: Path, t
     tally.duplicated += total - distinct
     sustained = acked[0] / wall
     tally.notes.append(
-        f"benchmark rate {benchmark_eps:,.0f} events/s (10 s at full speed, 32 connections); "
+        f"benchmark rate {benchmark_eps:,.0f} events/s ({CALIBRATION_SECONDS:.0f} s at full speed, 32 connections); "
         f"sustained {sustained:,.0f} events/s for {wall:.1f} s with {senders} senders "
         f"(target {rate:,}; {sustained / benchmark_eps:.2f} of the benchmark rate); "
         f"retries {retries[0]}; stored {total:,}, distinct {distinct:,}, acknowledged {expected:,}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,10 @@ from tests.reliability.conftest import Tally
 from tests.replay.factories import connect, replay_catalogue, triage_spec, triage_traffic
 from tests.replay.fakes import FakeProvider, prompt_of
 from tests.tenancy import Tenant
+from tests.waiting import wait_for
 
 SAMPLES = 30
 LEASE_S = 4
-
-
-def _wait_for(what: str, predicate: Callable[[], bool], seconds: float = 90.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.1)
 
 
 def _job(job_id: int) -> ReplayJob:
@@ -87,7 +80,7 @@ def test_a_worker_killed_mid_replay_is_resumed_without_double_sending_or_spendin
         env = _worker_env(redis.url())
 
         with worker_process(redis.url(), queues="replay", env=env, log=tmp_path / "worker-1.log") as first:
-            _wait_for("the first worker to settle some items", lambda: _job(job.pk).done_items >= 6)
+            wait_for("the first worker to settle some items", lambda: _job(job.pk).done_items >= 6, 90)
             first.kill()
             first.wait(timeout=10)
         killed = _job(job.pk)
@@ -96,12 +89,13 @@ def test_a_worker_killed_mid_replay_is_resumed_without_double_sending_or_spendin
         assert killed.status == JobStatus.RUNNING and killed.done_items < SAMPLES
 
         with worker_process(redis.url(), queues="replay", env=env, log=tmp_path / "worker-2.log"):
-            _wait_for(
+            wait_for(
                 "the dead worker's lease to run out",
                 lambda: time.time() - _job(job.pk).heartbeat_at.timestamp() > LEASE_S + 0.5,  # type: ignore[union-attr]
+                90,
             )
             resumed = client.send_task("replay.resume_stalled", queue="replay")  # what the beat sends
-            _wait_for("the resumed job to finish", lambda: _job(job.pk).status == JobStatus.DONE, 120)
+            wait_for("the resumed job to finish", lambda: _job(job.pk).status == JobStatus.DONE, 120)
             assert resumed.get(timeout=30) == 1
 
     job.refresh_from_db()

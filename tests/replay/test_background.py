@@ -3,7 +3,6 @@ beat task that resumes a job whose worker died."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,15 +15,9 @@ from apps.replay.tasks import resume_stalled
 from tests.replay.factories import connect, triage_spec, triage_traffic
 from tests.replay.fakes import FakeProvider
 from tests.tenancy import Tenant
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait_for(predicate: Any, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
 
 
 def test_a_queued_replay_runs_on_the_worker_after_commit(tenant: Tenant, catalogue: Any) -> None:
@@ -43,7 +36,7 @@ def test_cancel_stops_a_running_replay_after_its_requests_in_flight(tenant: Tena
     with FakeProvider("openai", responder=lambda p, m, b: answers[p], delay=0.2) as fake:
         connect(tenant, "openai", "openai", fake.base_url, max_concurrency=1)
         job = replay_job_create(project=tenant.project, actor=None, spec=triage_spec(12))
-        _wait_for(lambda: ReplayJob.objects.get(pk=job.pk).done_items >= 2)
+        wait_for("two settled items", lambda: ReplayJob.objects.get(pk=job.pk).done_items >= 2)
         replay_job_cancel(job=ReplayJob.objects.get(pk=job.pk), actor=None)
         assert background.drain(60)
     job.refresh_from_db()

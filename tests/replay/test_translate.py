@@ -72,6 +72,76 @@ def test_gemini_request() -> None:
     assert req.temperature == 0.0 and req.source_format == "gemini"
 
 
+@pytest.mark.parametrize(
+    ("contents", "turns"),
+    [
+        ("2+2?", ["user"]),
+        ({"text": "2+2?"}, ["user"]),
+        (["2+", {"text": "2?"}], ["user"]),
+        (
+            [
+                {"role": "user", "parts": [{"text": "Hi"}]},
+                {"role": "model", "parts": [{"text": "Hello", "thought": False}]},
+                {"role": "user", "parts": [{"text": "2+2?"}]},
+            ],
+            ["user", "assistant", "user"],
+        ),
+    ],
+)
+def test_google_genai_client_arguments(contents: object, turns: list[str]) -> None:
+    """What the SDK captures from `client.models.generate_content(model=, contents=, config=)`."""
+    tool = {
+        "function_declarations": [{"name": "add", "description": "Adds", "parameters": {"type": "OBJECT"}}]
+    }
+    req = parse_request(
+        {
+            "model": "gemini-2.5-flash",
+            "contents": contents,
+            "config": {
+                "system_instruction": "Short.",
+                "max_output_tokens": 64,
+                "temperature": 0.2,
+                "top_p": 0.9,
+                "stop_sequences": ["END"],
+                "response_mime_type": "application/json",
+                "tools": [tool],
+            },
+        }
+    )
+    assert [m.role for m in req.messages] == turns and req.prompt_text().endswith("2+2?")
+    assert (req.system, req.max_tokens, req.temperature, req.top_p, req.stop) == (
+        "Short.",
+        64,
+        0.2,
+        0.9,
+        ("END",),
+    )
+    assert req.json_mode and req.tools[0].name == "add" and req.source_format == "gemini"
+
+
+def test_google_genai_response_dump_with_a_function_call() -> None:
+    dump = {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [
+                        {"text": "thinking", "thought": True},
+                        {"function_call": {"name": "add", "args": {"a": 1}}},
+                    ],
+                    "role": "model",
+                },
+                "finish_reason": "STOP",
+            }
+        ],
+        "model_version": "gemini-2.5-flash-001",
+        "usage_metadata": {"prompt_token_count": 3},
+    }
+    assert parse_answer(dump) == parse_answer(
+        {"candidates": [{"content": {"parts": [{"functionCall": {"name": "add", "args": {"a": 1}}}]}}]}
+    )
+    assert "add" in parse_answer(dump) and "thinking" not in parse_answer(dump)
+
+
 def test_responses_api_request() -> None:
     req = parse_request(
         {"model": "gpt-4.1", "instructions": "Terse.", "input": "Name a colour", "max_output_tokens": 20}

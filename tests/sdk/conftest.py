@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import switchyard
 from switchyard._integrations._registry import unregister_all
 from switchyard._log import reset_log_once
-from sy_fake_providers import AnthropicHandler, OpenAIHandler, ProviderState
+from sy_fake_providers import AnthropicHandler, GeminiHandler, OpenAIHandler, ProviderState
 from sy_fake_switchyard import INGEST_KEY, SDK_KEY, SwitchyardHandler, SwitchyardState
 from sy_http import LocalServer
 
@@ -48,6 +48,11 @@ def _anthropic_server() -> Iterator[Peer]:
     yield from _serve(AnthropicHandler, ProviderState())
 
 
+@pytest.fixture(scope="session")
+def _gemini_server() -> Iterator[Peer]:
+    yield from _serve(GeminiHandler, ProviderState())
+
+
 @pytest.fixture
 def sink(_switchyard_server: Peer) -> SwitchyardState:
     """The Switchyard peer's state (events received, configs served), reset for the test."""
@@ -67,6 +72,13 @@ def openai_peer(_openai_server: Peer) -> ProviderState:
 def anthropic_peer(_anthropic_server: Peer) -> ProviderState:
     _anthropic_server.state.reset()
     state: ProviderState = _anthropic_server.state
+    return state
+
+
+@pytest.fixture
+def gemini_peer(_gemini_server: Peer) -> ProviderState:
+    _gemini_server.state.reset()
+    state: ProviderState = _gemini_server.state
     return state
 
 

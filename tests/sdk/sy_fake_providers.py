@@ -202,3 +202,49 @@ class AnthropicHandler(Handler):
             ("message_stop", {"type": "message_stop"}),
         ]
         self.send_sse(events)
+
+
+class GeminiHandler(Handler):
+    """``POST /v1beta/models/{model}:generateContent`` and ``:streamGenerateContent?alt=sse``.
+
+    Recorded bodies carry the model from the path under ``model`` (Gemini puts it in the URL).
+    """
+
+    def do_POST(self) -> None:
+        body = self.read_json()
+        path = self.path.split("?", 1)[0]
+        model = path.rsplit("/models/", 1)[-1].split(":", 1)[0]
+        status, text = self.app.take(self.path, {**body, "model": model}, self.headers)
+        if status is not None:
+            error = {"code": status, "message": f"scripted {status}", "status": "UNAVAILABLE"}
+            self.send_json(status, {"error": error})
+            return
+        usage = {
+            "promptTokenCount": USAGE["input"],
+            "candidatesTokenCount": USAGE["output"],
+            "cachedContentTokenCount": USAGE["cached"],
+            "thoughtsTokenCount": USAGE["reasoning"],
+            "totalTokenCount": USAGE["input"] + USAGE["output"] + USAGE["reasoning"],
+        }
+        reason = "SAFETY" if text.startswith("REFUSE:") else "STOP"
+        base = {"modelVersion": f"{model}-001", "responseId": "7kxMaJ6tLZ2wz7IPzqOQuAU"}
+
+        def candidate(piece: str, finish: str | None) -> dict[str, Any]:
+            out: dict[str, Any] = {"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0}
+            if finish:
+                out["finishReason"] = finish
+            return out
+
+        if path.endswith(":generateContent"):
+            self.send_json(200, {"candidates": [candidate(text, reason)], "usageMetadata": usage, **base})
+        elif path.endswith(":streamGenerateContent"):
+            pieces = _chunks(text)
+            events: list[tuple[str | None, Any]] = [
+                (None, {"candidates": [candidate(p, reason if i == len(pieces) - 1 else None)],
+                        "usageMetadata": usage if i == len(pieces) - 1 else {"promptTokenCount": USAGE["input"]},
+                        **base})
+                for i, p in enumerate(pieces)
+            ]
+            self.send_sse(events)
+        else:
+            self.send_json(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})

@@ -108,6 +108,10 @@ RETRYABLE_KINDS = frozenset({"rate_limited", "timeout", "server", "connection", 
 FATAL_KINDS = frozenset({"auth", "not_found"})
 
 
+class Unsupported(ValueError):
+    """A captured request that cannot be replayed as it was (images, audio, unknown shape)."""
+
+
 class ProviderError(Exception):
     """A provider call that failed.
 

@@ -2,8 +2,8 @@
 
 The SDK captures a call's request as the keyword arguments the app passed (OpenAI Chat
 Completions, OpenAI Responses, Anthropic Messages) and its response as the provider's reply;
-OTLP and hand-written events may carry Gemini `generateContent` bodies or a bare
-`{"content": "…"}`. `parse_request` reads any of them into a `ChatRequest` (system prompt, turns,
+Gemini calls arrive as `generateContent` bodies (OTLP, hand-written events) or as the `google-genai`
+client's arguments (translate_gemini.py reads both); a bare `{"content": "…"}` is read too. `parse_request` reads any of them into a `ChatRequest` (system prompt, turns,
 tool definitions and calls, JSON mode, limits); `parse_answer` reads the app's answer back out.
 Rendering for each provider lives with its adapter (openai_compat.py, anthropic.py, gemini.py).
 
@@ -17,13 +17,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from apps.replay.providers.base import ChatRequest, Message, ToolCall, ToolSpec, answer_text
+from apps.replay.providers.base import ChatRequest, Message, ToolCall, ToolSpec, Unsupported, answer_text
+from apps.replay.providers.translate_gemini import from_gemini, gemini_answer
 
 _TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
-
-
-class Unsupported(ValueError):
-    """A captured request that cannot be replayed as it was (images, audio, unknown shape)."""
 
 
 def _json_text(value: Any) -> str:
@@ -85,7 +82,7 @@ def parse_request(payload: Any) -> ChatRequest:
     parser = {
         "openai": _from_openai,
         "anthropic": _from_anthropic,
-        "gemini": _from_gemini,
+        "gemini": from_gemini,
         "openai_responses": _from_responses,
     }[fmt]
     request = parser(payload)
@@ -320,66 +317,6 @@ def _from_anthropic(payload: Mapping[str, Any]) -> ChatRequest:
     )
 
 
-def _from_gemini(payload: Mapping[str, Any]) -> ChatRequest:
-    system_spec = payload.get("systemInstruction") or payload.get("system_instruction") or {}
-    system = _gemini_text(system_spec.get("parts") or [], where="systemInstruction")
-    messages: list[Message] = []
-    for i, content in enumerate(payload.get("contents") or []):
-        role = "assistant" if content.get("role") == "model" else "user"
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for j, part in enumerate(content.get("parts") or []):
-            where = f"contents[{i}].parts[{j}]"
-            if "text" in part:
-                if not part.get("thought"):
-                    texts.append(str(part["text"]))
-            elif "functionCall" in part:
-                fc = part["functionCall"]
-                calls.append(
-                    ToolCall(str(fc.get("id", "")), str(fc["name"]), _json_text(fc.get("args") or {}))
-                )
-            elif "functionResponse" in part:
-                fr = part["functionResponse"]
-                messages.append(
-                    Message("tool", _json_text(fr.get("response") or {}), name=str(fr.get("name", "")))
-                )
-            else:
-                raise Unsupported(
-                    f"{where}: a {next(iter(part), '?')!r} part (only text and tools can be replayed)"
-                )
-        if texts or calls:
-            messages.append(Message(role, "".join(texts), tuple(calls)))
-    tools = tuple(
-        ToolSpec(str(d["name"]), str(d.get("description") or ""), dict(d.get("parameters") or {}))
-        for group in payload.get("tools") or []
-        for d in group.get("functionDeclarations") or group.get("function_declarations") or []
-    )
-    config = payload.get("generationConfig") or payload.get("generation_config") or {}
-    mime = config.get("responseMimeType") or config.get("response_mime_type")
-    schema = config.get("responseSchema") or config.get("responseJsonSchema")
-    return ChatRequest(
-        system=system,
-        messages=tuple(messages),
-        tools=tools,
-        json_mode=mime == "application/json",
-        json_schema=dict(schema) if isinstance(schema, Mapping) else None,
-        max_tokens=_max_tokens(config.get("maxOutputTokens"), config.get("max_output_tokens")),
-        temperature=_number(config.get("temperature")),
-        top_p=_number(config.get("topP")),
-        stop=_stop(config.get("stopSequences")),
-        source_format="gemini",
-    )
-
-
-def _gemini_text(parts: list[Any], *, where: str) -> str:
-    out = []
-    for part in parts:
-        if "text" not in part:
-            raise Unsupported(f"{where}: a non-text part")
-        out.append(str(part["text"]))
-    return "".join(out)
-
-
 # --- answers ---------------------------------------------------------------------------------
 
 
@@ -405,16 +342,8 @@ def parse_answer(payload: Any) -> str:
         ]
         text = message.get("content")
         return answer_text(_parts_text(text, where="message") if text else "", calls)
-    if "candidates" in payload:  # Gemini
-        candidates = payload.get("candidates") or []
-        parts = ((candidates[0].get("content") or {}).get("parts") or []) if candidates else []
-        text = "".join(str(p["text"]) for p in parts if "text" in p and not p.get("thought"))
-        calls = [
-            ToolCall("", str(p["functionCall"]["name"]), _json_text(p["functionCall"].get("args") or {}))
-            for p in parts
-            if "functionCall" in p
-        ]
-        return answer_text(text, calls)
+    if "candidates" in payload:  # Gemini (REST or google-genai)
+        return gemini_answer(payload)
     if payload.get("type") == "message" and isinstance(payload.get("content"), list):  # Anthropic
         blocks = payload["content"]
         text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")

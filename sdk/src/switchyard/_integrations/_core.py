@@ -42,6 +42,10 @@ class Adapter:
     def response_fields(self, response: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    def captured_response(self, response: Any) -> Any:
+        """What is captured of a finished call's response (serialised later, off the caller's thread)."""
+        return response
+
     def output_text(self, response: Any) -> str | None:
         """The answer's text, or ``None`` for a non-text answer (tool calls)."""
         raise NotImplementedError
@@ -183,7 +187,7 @@ class Call:
             adapter = self.binding.adapter
             event.update(adapter.response_fields(response))
             if self.capture:
-                set_payload(event, event[PAYLOAD_KEY][0], lambda: response)
+                set_payload(event, event[PAYLOAD_KEY][0], lambda: adapter.captured_response(response))
             self.client.record(event)
             plan = self.plan
             if plan is None or self.index != 0 or not plan.cascade_checks or self.last == 0:
@@ -295,20 +299,21 @@ def _call(fn: Callable[..., Any], kw: dict[str, Any]) -> Any:
     return fn(**kw)
 
 
-def instrument(binding: Binding) -> Callable[..., Any]:
-    """The replacement of a client's ``create`` (or ``parse``) method."""
+def instrument(binding: Binding, *, streaming: bool = False) -> Callable[..., Any]:
+    """The replacement of a client's ``create`` (or ``parse``) method; ``streaming`` for a method
+    that always streams (Gemini's ``generate_content_stream``)."""
     original = binding.original
 
     def create(*args: Any, **kwargs: Any) -> Any:
         options = kwargs.pop("switchyard", None)
-        call = None if args else start_call(binding, kwargs, options, streaming=False)
+        call = None if args else start_call(binding, kwargs, options, streaming=streaming)
         if call is None:
             return original(*args, **kwargs)
         return run_sync(call, _call, call.watch_sync)
 
     async def acreate(*args: Any, **kwargs: Any) -> Any:
         options = kwargs.pop("switchyard", None)
-        call = None if args else start_call(binding, kwargs, options, streaming=False)
+        call = None if args else start_call(binding, kwargs, options, streaming=streaming)
         if call is None:
             return await original(*args, **kwargs)
         return await run_async(call, _call, call.watch_async)

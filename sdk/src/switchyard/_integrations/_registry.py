@@ -1,7 +1,7 @@
 """Clients registered for other providers, so a policy may route a call to them.
 
 A target whose provider differs from the wrapped client's is reachable only through a client
-registered here for the same API family (OpenAI-compatible or Anthropic) and the same sync/async
+registered here for the same API family (OpenAI-compatible, Anthropic or Google Gen AI) and the same sync/async
 kind. Everything else is skipped and the reason is recorded on the event.
 """
 
@@ -20,13 +20,15 @@ _available: dict[tuple[str, str, bool], frozenset[str]] = {}
 
 
 def client_kind(client: Any) -> tuple[str, bool] | None:
-    """``(family, is_async)`` of an OpenAI or Anthropic client, else ``None``."""
+    """``(family, is_async)`` of an OpenAI, Anthropic or Google Gen AI client, else ``None``."""
     family = type(client).__module__.split(".", 1)[0]
     try:
         if family == "openai":
             method = _original(client.chat.completions.create)
         elif family == "anthropic":
             method = _original(client.messages.create)
+        elif family == "google" and type(client).__module__.startswith("google.genai"):
+            method = _original(client.models.generate_content)
         else:
             return None
     except AttributeError:
@@ -44,7 +46,8 @@ def register_client(provider: str, client: Any) -> None:
     The client must speak the same API as the wrapped client a call comes from: an OpenAI-style
     client (``openai.OpenAI(base_url=...)`` for Groq, Together, vLLM, or Anthropic's OpenAI
     compatible endpoint) serves targets of calls made with a wrapped OpenAI client; an
-    ``anthropic.Anthropic`` serves calls made with a wrapped Anthropic client. Register the async
+    ``anthropic.Anthropic`` serves calls made with a wrapped Anthropic client, a ``google.genai.Client``
+    those of a wrapped Gen AI client (its ``.aio`` for async calls). Register the async
     client separately for async calls.
 
     Example::
@@ -54,7 +57,7 @@ def register_client(provider: str, client: Any) -> None:
     """
     kind = client_kind(client)
     if kind is None:
-        log_once(f"register-{provider}", "switchyard: register_client(%r): not an OpenAI/Anthropic client", provider)
+        log_once(f"register-{provider}", "switchyard: register_client(%r): not an OpenAI, Anthropic or Gen AI client", provider)
         return
     with _lock:
         _clients[(provider, kind[0], kind[1])] = client

@@ -6,6 +6,9 @@ body)` decides the answer text (default: "answer from <model>"); usage is report
 provider would, with 4 characters per token. `script` queues behaviours for the next requests:
 "429:<retry-after>", "500", "401", "404", "400", "timeout" (never answers), "malformed" (200 with
 a broken body), "no-usage", or "ok". `delay` makes every answer wait (the benchmark's 100 ms).
+`realistic=True` answers with the full bodies real providers send (tests/fakes/provider_bodies.py:
+created timestamps, long ids, fingerprints, usage details), and the OpenAI wire then also serves
+the Responses API (`POST /v1/responses`).
 
 Run as a module to serve in its own process (bench/replay.py):
     python -m tests.replay.fakes --wire openai --port 0 --delay 0.1
@@ -22,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from tests.fakes.provider_bodies import BODIES
+
 Responder = Callable[[str, str, dict[str, Any]], str]
 UsageFor = Callable[[str, str, dict[str, Any]], tuple[int, int]]
 
@@ -32,6 +37,17 @@ def tokens(text: str) -> int:
 
 def prompt_of(wire: str, body: dict[str, Any]) -> str:
     """The user text of a request, as the replay's translate.prompt_text reads it."""
+    if wire == "responses":
+        items = body.get("input")
+        if isinstance(items, str):
+            return items
+        return "\n".join(
+            i["content"]
+            if isinstance(i.get("content"), str)
+            else "".join(p.get("text", "") for p in i["content"])
+            for i in items or []
+            if i.get("role") == "user"
+        )
     if wire == "gemini":
         return "\n".join(
             "".join(p.get("text", "") for p in c.get("parts", []))
@@ -65,9 +81,11 @@ class FakeProvider:
         usage_for: UsageFor | None = None,
         delay: float = 0.0,
         port: int = 0,
+        realistic: bool = False,
     ):
         assert wire in ("openai", "anthropic", "gemini")
         self.wire = wire
+        self.realistic = realistic
         self.responder = responder or _default
         self.usage_for = usage_for  # (prompt, answer, body) → (prompt tokens, answer tokens)
         self.delay = delay
@@ -169,16 +187,26 @@ class FakeProvider:
             return 200, {}, b'{"choices": [ {"message": '
         if self.delay:
             await asyncio.sleep(self.delay)
-        prompt = prompt_of(self.wire, body)
+        wire = "responses" if path.endswith("/responses") else self.wire
+        prompt = prompt_of(wire, body)
         text = self.responder(prompt, model, body)
         usage = step != "no-usage"
-        return 200, {}, self._reply(model, prompt, body, text, usage)
+        return 200, {}, self._reply(wire, model, prompt, body, text, usage)
 
-    def _reply(self, model: str, prompt: str, body: dict[str, Any], text: str, usage: bool) -> dict[str, Any]:
+    def _reply(
+        self, wire: str, model: str, prompt: str, body: dict[str, Any], text: str, usage: bool
+    ) -> dict[str, Any]:
         if self.usage_for is not None:
             p, c = self.usage_for(prompt, text, body)
         else:
             p, c = tokens(json.dumps(body.get("messages") or body.get("contents") or prompt)), tokens(text)
+        if self.realistic:
+            shape = {"openai": "openai_chat", "responses": "openai_responses"}.get(wire, wire)
+            out = BODIES[shape](model, text, p, c)
+            if not usage:
+                out.pop("usage", None)
+                out.pop("usageMetadata", None)
+            return out
         if self.wire == "openai":
             out: dict[str, Any] = {
                 "id": "chatcmpl-fake",

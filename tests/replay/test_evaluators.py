@@ -11,7 +11,6 @@ import pytest
 from apps.core.errors import ApplicationError
 from apps.replay import stats
 from apps.replay.evaluators.base import EvalInput
-from apps.replay.evaluators.checks import failed_checks
 from apps.replay.evaluators.exact import ExactMatch
 from apps.replay.evaluators.feedback import FeedbackAgreement
 from apps.replay.evaluators.jsonval import JsonAgreement
@@ -147,13 +146,6 @@ def test_the_simulated_judge_scores_identical_answers_as_a_tie() -> None:
 def test_default_evaluator_is_inferred_from_the_answers(answers: list[str], kind: str) -> None:
     inferred, why = infer_evaluator([(REQ, a) for a in answers])
     assert inferred == kind and why
-
-
-def test_cascade_checks_mirror_the_sdk() -> None:
-    assert failed_checks("", False) == ("empty", "invalid_json")
-    assert failed_checks("I'm sorry, but I can't help with that.", False) == ("refusal", "invalid_json")
-    assert failed_checks('{"ok": true}', False) == ()
-    assert failed_checks(None, False) == ()
 
 
 def test_sample_size_from_confidence_and_margin() -> None:

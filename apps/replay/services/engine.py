@@ -367,7 +367,10 @@ class Engine:
         spend.charged += charged
         answer = completion.answer()
         checks = failed_checks(
-            answer if completion.text or not completion.tool_calls else None, completion.refused, item.request
+            answer if completion.text or not completion.tool_calls else None,
+            completion.refused,
+            item.request,
+            baseline=item.sample.baseline,
         )
         verdicts = await self._evaluate(item, answer, spend)
         return self._result(

@@ -19,6 +19,7 @@ which option came closest.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -253,12 +254,23 @@ def _option(
 
 def cascade_checks(evidence: EndpointEvidence) -> tuple[str, ...]:
     """Checks the SDK can run. Invalid JSON only where answers are meant to be JSON: the evaluator
-    compares JSON, or most candidate answers parse as JSON (replay reports the check for every
-    answer that does not)."""
+    compares JSON, or most candidate answers are JSON. (Replay tags `invalid_json` only where JSON
+    was meant, so the tags cannot tell a prose endpoint from a JSON one; the answers can.)"""
     answers = [c for s in evidence.samples for c in s.candidates.values() if c.ok]
-    not_json = sum("invalid_json" in c.failed_checks for c in answers)
-    wants_json = evidence.evaluator == "json" or (bool(answers) and not_json < len(answers) / 2)
+    json_answers = sum(_is_json(c.output) for c in answers)
+    wants_json = evidence.evaluator == "json" or (bool(answers) and json_answers > len(answers) / 2)
     return tuple(c for c in SDK_CHECKS if c in DEFAULT_CHECKS or (c == "invalid_json" and wants_json))
+
+
+def _is_json(text: str) -> bool:
+    stripped = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    if not stripped.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
 
 
 def _learned(

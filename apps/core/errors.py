@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApplicationError(Exception):
     """A refusal a person can act on.
 
     `code` is stable and machine-readable; `message` says what to change; `status` is the HTTP
-    status the API answers with.
+    status the API answers with; `detail` carries structured facts behind the message (a replay
+    refusal's exclusions by reason) for pages and the API to show, so nobody parses the text.
     """
 
-    def __init__(self, message: str, *, code: str = "invalid", status: int = 400, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        status: int = 400,
+        field: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
         self.field = field
+        self.detail = detail
 
 
 class NotFound(ApplicationError):

@@ -56,7 +56,9 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, field=exc.field), status=exc.status)
+        return Response(
+            error_body(exc.code, exc.message, field=exc.field, detail=exc.detail), status=exc.status
+        )
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

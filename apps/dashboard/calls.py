@@ -22,6 +22,7 @@ from typing import Any
 
 from apps.core.errors import NotFound
 from apps.dashboard.filters import CallFilters, Cursor
+from apps.replay.exclusions import EXPLORER_CLAUSES as EXCLUSION_CLAUSES
 from apps.warehouse.client import ProjectScope, load_sql
 
 PAGE_SIZE = 50
@@ -31,7 +32,8 @@ GROWTH = 8
 MAX_UUID = uuid.UUID(int=2**128 - 1)
 FINAL_SETTINGS = {"do_not_merge_across_partitions_select_final": 1}
 
-# The only clauses a filter can add to calls_page.sql; each binds its value.
+# The only clauses a filter can add to calls_page.sql (with apps.replay.exclusions.EXPLORER_CLAUSES
+# for `replay_exclusion`); each binds its value.
 FILTER_CLAUSES: dict[str, str] = {
     "endpoint": "AND endpoint = {endpoint:String}",
     "model": "AND model = {model:String}",
@@ -80,8 +82,12 @@ def calls_sql(filters: CallFilters) -> tuple[str, dict[str, Any]]:
         "max_cost": filters.max_cost_nano,
     }
     used = {name: value for name, value in values.items() if value not in ("", None)}
-    clauses = "\n  ".join(FILTER_CLAUSES[name] for name in used)
-    return load_sql(__file__, "calls_page").replace("__FILTERS__", clauses), used
+    clauses = [FILTER_CLAUSES[name] for name in used]
+    if filters.replay_exclusion:
+        clauses.append(EXCLUSION_CLAUSES[filters.replay_exclusion])
+        provider, _, model = filters.baseline.partition("/")
+        used |= {"baseline_provider": provider, "baseline_model": model}
+    return load_sql(__file__, "calls_page").replace("__FILTERS__", "\n  ".join(clauses)), used
 
 
 @dataclass(frozen=True)

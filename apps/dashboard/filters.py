@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.http import QueryDict
 
 from apps.core.errors import ApplicationError
+from apps.replay.exclusions import EXPLORER_CLAUSES
 
 PRESETS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -218,6 +219,8 @@ class CallFilters:
     conversation_id: str = ""
     min_cost_nano: int | None = None
     max_cost_nano: int | None = None
+    replay_exclusion: str = ""  # a reason of apps.replay.exclusions, with the baseline it is relative to
+    baseline: str = ""  # "provider/model"
     after: Cursor | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -231,6 +234,8 @@ class CallFilters:
             ("tag", self.tag),
             ("user", self.user_id),
             ("conversation", self.conversation_id),
+            ("replay_exclusion", self.replay_exclusion),
+            ("baseline", self.baseline),
         ):
             if value:
                 out[name] = value
@@ -265,6 +270,25 @@ def _usd_to_nano(params: QueryDict | dict[str, str], name: str) -> int | None:
     return int((value * 1_000_000_000).to_integral_value())
 
 
+def _replay_exclusion(params: QueryDict | dict[str, str], endpoint: str) -> tuple[str, str]:
+    """`replay_exclusion` (why a replay left calls out) and the `baseline` it is relative to."""
+    reason = _text(params, "replay_exclusion")
+    if not reason:
+        return "", ""
+    if reason not in EXPLORER_CLAUSES:
+        raise ApplicationError(
+            f"Unknown replay exclusion {reason[:40]!r}: use one of {', '.join(EXPLORER_CLAUSES)}",
+            field="replay_exclusion",
+        )
+    baseline = _text(params, "baseline")
+    if not endpoint or baseline.count("/") < 1 or baseline.startswith("/") or baseline.endswith("/"):
+        raise ApplicationError(
+            "A replay exclusion needs the endpoint and its baseline model (baseline=provider/model)",
+            field="baseline",
+        )
+    return reason, baseline
+
+
 def parse_call_filters(
     params: QueryDict | dict[str, str],
     *,
@@ -291,6 +315,7 @@ def parse_call_filters(
     extra = {name: (params.get(name) or "").strip() for name in ("min_cost", "max_cost") if params.get(name)}
     if min_cost is not None and max_cost is not None and min_cost > max_cost:
         raise ApplicationError("The cost range is reversed: 'min cost' is above 'max cost'", field="max_cost")
+    exclusion, baseline = _replay_exclusion(params, endpoint)
     after_text = (params.get("after") or "").strip()
     return CallFilters(
         range=rng,
@@ -302,6 +327,8 @@ def parse_call_filters(
         conversation_id=_text(params, "conversation"),
         min_cost_nano=min_cost,
         max_cost_nano=max_cost,
+        replay_exclusion=exclusion,
+        baseline=baseline,
         after=Cursor.decode(after_text) if after_text else None,
         extra=extra,
     )

@@ -37,6 +37,7 @@ from apps.dashboard.filters import (
     parse_range,
 )
 from apps.dashboard.selectors import Dimension, dimensions, endpoint_names, has_calls, model_names
+from apps.replay.selectors import EXCLUSION_LABELS
 
 COMMON_ZONES = (
     "UTC",
@@ -191,6 +192,7 @@ def calls(request: HttpRequest, project_id: int) -> HttpResponse:
         "endpoints": endpoint_names(dims),
         "models": model_names(dims),
         "statuses": STATUSES,
+        "exclusion_label": EXCLUSION_LABELS.get(filters.replay_exclusion, ""),
     }
     return _render(request, "dashboard/calls.html", context)
 

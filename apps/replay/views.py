@@ -16,11 +16,11 @@ from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.pages import page_errors
+from apps.replay.exclusions import exclusions, refusal_exclusions
 from apps.replay.forms import ReplayStartForm, model_options
 from apps.replay.models import JobStatus
 from apps.replay.selectors import (
     SAMPLE_ORDER,
-    describe_exclusions,
     endpoints_of_project,
     job_get_for_project,
     job_progress,
@@ -82,6 +82,7 @@ def new(request: HttpRequest, project_id: int) -> HttpResponse:
         options=model_options(organization_id=project.organization_id),
     )
     plan = None
+    refused = []
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         try:
@@ -92,11 +93,25 @@ def new(request: HttpRequest, project_id: int) -> HttpResponse:
             plan = replay_job_preview(project=project, actor=request.user, spec=spec)
         except ApplicationError as exc:
             form_error(form, exc)
+            refused = refusal_exclusions(project_id=project.pk, detail=exc.detail)
+    left_out = []
+    if plan is not None:
+        pop = plan.population
+        left_out = exclusions(
+            project_id=project.pk,
+            endpoint=plan.spec.endpoint,
+            baseline=f"{pop.baseline_provider}/{pop.baseline_model}",
+            excluded=plan.excluded,
+            since=pop.since,
+            until=pop.until,
+            examples=plan.exclusion_examples,
+        )
     context = {
         "project": project,
         "form": form,
         "plan": plan,
-        "exclusions": describe_exclusions(plan.excluded) if plan else [],
+        "exclusions": left_out,
+        "refused": refused,
         "has_endpoints": bool(endpoints),
     }
     return render(request, "replay/new.html", context)
@@ -123,7 +138,14 @@ def job_detail(request: HttpRequest, project_id: int, job_id: int) -> HttpRespon
         "project": project,
         "job": job,
         "results": list(job.results.order_by("pk")),
-        "exclusions": describe_exclusions(job.excluded or {}),
+        "exclusions": exclusions(
+            project_id=project.pk,
+            endpoint=job.endpoint,
+            baseline=f"{job.baseline_provider}/{job.baseline_model}",
+            excluded=job.excluded or {},
+            since=job.window_start,
+            until=job.window_end,
+        ),
         "progress": job_progress(job),
         "stalled": is_stalled(job),
         "samples": samples[:SAMPLES_PER_PAGE],

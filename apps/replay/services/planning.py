@@ -107,6 +107,7 @@ class Plan:
     monthly_calls: int
     seed: int
     baseline_costs: dict[Any, int]
+    exclusion_examples: dict[str, str] = field(default_factory=dict)  # reason → an event id
 
     @property
     def expected_nano(self) -> int:
@@ -227,11 +228,20 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
     if unusable:
         excluded["unsupported"] = len(unusable)
     order = [d.event_id for d in drawn if d.event_id in samples]
+    examples = {"unsupported": str(next(iter(unusable)))} if unusable else {}
     if not order:
         raise ApplicationError(
             f"None of the sampled calls of {spec.endpoint!r} can be replayed ({next(iter(unusable.values()))})",
             code="nothing_to_replay",
             field="endpoint",
+            detail=sampling.refusal_detail(
+                endpoint=spec.endpoint,
+                baseline=f"{pop.baseline_provider}/{pop.baseline_model}",
+                excluded=excluded,
+                since=pop.since,
+                until=pop.until,
+                examples=examples,
+            ),
         )
     reason = "chosen by you"
     if kind == "auto":
@@ -304,6 +314,7 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
         samples=samples,
         order=order,
         excluded=excluded,
+        exclusion_examples=examples,
         evaluator=kind,
         evaluator_config=config,
         evaluator_reason=reason,

@@ -92,6 +92,26 @@ def endpoint_models(
     return [(str(p), str(m), int(c)) for p, m, c in rows]
 
 
+def refusal_detail(
+    *,
+    endpoint: str,
+    baseline: str,
+    excluded: dict[str, int],
+    since: datetime,
+    until: datetime,
+    examples: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What a `nothing_to_replay` refusal carries: every reason calls were left out, with counts."""
+    return {
+        "endpoint": endpoint,
+        "baseline": baseline,
+        "excluded": {k: v for k, v in excluded.items() if v},
+        "since": since,
+        "until": until,
+        "examples": examples or {},
+    }
+
+
 def population(
     *, project_id: int, endpoint: str, need_feedback: bool = False, until: datetime | None = None
 ) -> Population:
@@ -128,7 +148,7 @@ def population(
         hint = (
             "turn on payload capture under Ingest settings"
             if excluded.get("no_payload")
-            else "see the exclusions"
+            else "every call was left out, for the reasons listed"
         )
         if need_feedback:
             hint = "the feedback evaluator needs calls with user feedback (POST /v1/feedback)"
@@ -136,6 +156,13 @@ def population(
             f"No call of endpoint {endpoint!r} ({provider}/{model}) in the last {WINDOW.days} days can be replayed: {hint}",
             code="nothing_to_replay",
             field="endpoint",
+            detail=refusal_detail(
+                endpoint=endpoint,
+                baseline=f"{provider}/{model}",
+                excluded=excluded,
+                since=since,
+                until=end,
+            ),
         )
     cuts = [float(x) for x in eligible["length_cuts"]]
     return Population(

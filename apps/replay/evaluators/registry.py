@@ -1,32 +1,39 @@
-"""The evaluators by name, what each needs, and the default inferred from an endpoint's traffic."""
+"""The evaluators by name, what each needs, and the default inferred from an endpoint's traffic.
+
+For an offline command (no Django database, no network): `infer_evaluator(samples)` → (kind, why)
+from (request, the app's answer) pairs, and `score_answer(kind, request, baseline, candidate)` →
+quality in [0, 1] or None, for every kind in OFFLINE_KINDS. `build_evaluator(kind, config)` gives
+the evaluator itself; its `score(EvalInput)` returns the verdicts, the first the primary one.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from apps.core.errors import ApplicationError
-from apps.replay.evaluators.base import Evaluator, EvaluatorUnavailable
+from apps.replay.evaluators.base import EvalInput, Evaluator, EvaluatorUnavailable
+from apps.replay.evaluators.choice import ChoiceMatch
 from apps.replay.evaluators.exact import ExactMatch
 from apps.replay.evaluators.feedback import FeedbackAgreement
-from apps.replay.evaluators.jsonval import JsonAgreement, parse_json
+from apps.replay.evaluators.infer import infer_evaluator
+from apps.replay.evaluators.jsonval import JsonAgreement
 from apps.replay.evaluators.judge import PairwiseJudge
-from apps.replay.evaluators.numeric import NumericMatch, final_number
+from apps.replay.evaluators.numeric import NumericMatch
 from apps.replay.evaluators.similarity import EmbeddingSimilarity, LexicalSimilarity
 from apps.replay.providers.base import ChatRequest
 
 KINDS: dict[str, str] = {
     "exact": "Exact / normalised match",
     "json": "JSON validity, schema and field agreement",
-    "numeric": "Numeric answer match",
+    "numeric": "Final number (####, 'the answer is', \\boxed{}, last number)",
+    "choice": "Multiple-choice option (letter or option text)",
     "similarity": "Text similarity",
     "judge": "LLM judge (pairwise, both orders)",
     "feedback": "User feedback",
 }
 QUALITY_REFERENCE = {"judge": 0.5}
-INFER_SHARE = 0.8
-_NUMBER_ONLY = re.compile(r"^[^\w]*[-+]?\$?\d[\d,]*(?:\.\d+)?%?[^\w]*$")
+OFFLINE_KINDS = ("exact", "json", "numeric", "choice", "similarity")
 
 
 def quality_reference(kind: str) -> float:
@@ -45,6 +52,8 @@ def build_evaluator(kind: str, config: dict[str, Any]) -> Evaluator:
         )
     if kind == "numeric":
         return NumericMatch(tolerance=float(config.get("tolerance", 1e-6)))
+    if kind == "choice":
+        return ChoiceMatch()
     if kind == "similarity":
         if config.get("metric") == "embedding":
             try:
@@ -64,44 +73,29 @@ def build_evaluator(kind: str, config: dict[str, Any]) -> Evaluator:
     raise ApplicationError(f"evaluator: must be one of {', '.join(KINDS)}, got {kind!r}", field="evaluator")
 
 
-def infer_evaluator(samples: Sequence[tuple[ChatRequest, str]]) -> tuple[str, str]:
-    """(kind, why) from sampled (request, the app's answer) pairs.
-
-    JSON outputs → JSON checks; numbers → numeric match; short labels → exact match; prose → judge.
-    """
-    if not samples:
-        return "judge", "no samples to look at: the LLM judge handles any answer"
-    n = len(samples)
-
-    def share(test: Any) -> float:
-        return sum(1 for s in samples if test(*s)) / n
-
-    def is_json(request: ChatRequest, answer: str) -> bool:
-        if request.json_mode or request.json_schema:
-            return True
-        try:
-            return isinstance(parse_json(answer), dict | list)
-        except ValueError:
-            return False
-
-    json_share = share(is_json)
-    if json_share >= INFER_SHARE:
-        return "json", f"{json_share:.0%} of the app's answers are JSON: JSON validity and field agreement"
-    numeric = share(
-        lambda r, a: (
-            bool(_NUMBER_ONLY.match(a.strip())) or (len(a.split()) <= 6 and final_number(a) is not None)
-        )
-    )
-    if numeric >= INFER_SHARE:
-        return "numeric", f"{numeric:.0%} of the app's answers are numbers: numeric match"
-    short = [a.strip() for _, a in samples if a.strip() and len(a.split()) <= 4 and len(a) <= 40]
-    distinct = len({s.casefold() for s in short})
-    if len(short) / n >= INFER_SHARE and distinct <= max(20, len(short) // 2):
-        return (
-            "exact",
-            f"{len(short) / n:.0%} of the app's answers are short labels ({distinct} distinct): exact match",
-        )
-    return "judge", "the app's answers are free text: a pairwise LLM judge compares them"
+def score_answer(
+    kind: str,
+    request: ChatRequest,
+    baseline: str,
+    candidate: str,
+    config: Mapping[str, Any] | None = None,
+) -> float | None:
+    """The quality in [0, 1] of `candidate` against the app's `baseline` answer to `request`, as a
+    replay with evaluator `kind` would score it (None: cannot be scored, e.g. the app's answer has
+    no number). Pure and offline; ValueError for the kinds that need a model or user feedback."""
+    if kind not in OFFLINE_KINDS:
+        raise ValueError(f"{kind} cannot score offline: it needs a model or user feedback")
+    if (config or {}).get("metric") == "embedding":
+        raise ValueError("similarity with embeddings cannot score offline here: it needs the model")
+    evaluator = build_evaluator(kind, dict(config or {}))
+    return evaluator.score(EvalInput(request, baseline, candidate))[0].score
 
 
-__all__ = ["KINDS", "build_evaluator", "infer_evaluator", "quality_reference"]
+__all__ = [
+    "KINDS",
+    "OFFLINE_KINDS",
+    "build_evaluator",
+    "infer_evaluator",
+    "quality_reference",
+    "score_answer",
+]

@@ -1,0 +1,206 @@
+"""Worked maths and multiple-choice answers in the styles models write them, with ground truth.
+
+Written for these tests (no other project's evaluation data): GSM8K-style word problems whose
+answers end in `####`, "The answer is", `\\boxed{}`, "Answer:", "= X" or just a last sentence, and
+MMLU-style questions answered with "B", "(B)", "B) text", "**B**", "Answer: B", the option's
+text, or reasoning that ends in a letter. Every app (baseline) answer is right; each candidate's
+`score` is 1 when a person reading it finds the same final answer as the gold one, else 0.
+`rows()` returns them in routing-eval v1 format (`../shared/data/routing-eval/README.md`), so
+`manage.py evaluate_routing` can read them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (question, gold, the app's answer, [(candidate answer, score), ...])
+MATHS: list[tuple[str, str, str, list[tuple[str, int]]]] = [
+    ("A bakery sells muffins for $3 each. On Monday it sold 45 muffins and on Tuesday 38. How much money did it make over the two days?", "249",
+     "Over the two days it sold 45 + 38 = <<45+38=83>>83 muffins.\nAt $3 each that is 83 * 3 = $<<83*3=249>>249.\n#### 249",
+     [("Monday: 45 × $3 = $135. Tuesday: 38 × $3 = $114. Total: $135 + $114 = $249. The answer is $249.", 1),
+      ("45 + 38 = 73 muffins, and 73 × 3 = 219. So the bakery made $219.", 0)]),
+    ("Tom reads 12 pages a day. His book has 300 pages and he has already read 84. How many more days does he need to finish it?", "18",
+     "Pages left: 300 - 84 = 216.\nDays: 216 / 12 = 18.\nThe answer is 18.",
+     [("He still has $300 - 84 = 216$ pages. At 12 pages a day that takes $216 \\div 12 = 18$ days.\n\n\\boxed{18}", 1),
+      ("300 - 84 = 216 pages left. 216 / 12 = 17 days.\n#### 17", 0)]),
+    ("A shirt costs $40. It is on sale for 25% off. What is the sale price in dollars?", "30",
+     "25% of $40 is 0.25 × 40 = $10.\nThe sale price is 40 − 10 = $30.\n\nAnswer: 30",
+     [("The discount is $10, so the shirt costs **$30.00**.", 1),
+      ("Sale price = 40 × 0.75 = 30", 1)]),
+    ("Maria has 3 boxes of 24 crayons. She gives 17 crayons to her brother. How many crayons does she have left?", "55",
+     "3 boxes × 24 crayons = 72 crayons.\n72 − 17 = 55.\n#### 55",
+     [("She starts with 3 * 24 = 72 crayons and gives away 17, leaving 72 - 17 = 55 crayons.", 1),
+      ("3 × 24 = 72. 72 − 17 = 65. Maria has 65 crayons left.", 0)]),
+    ("A train travels at 80 km per hour. How far does it travel in 2 hours and 15 minutes?", "180",
+     "2 hours 15 minutes is 2.25 hours.\nDistance = 80 × 2.25 = 180 km.\n\nThe answer is 180.",
+     [("In 2 hours it covers 160 km and in the extra 15 minutes (a quarter hour) another 20 km, so 180 km in total.", 1),
+      ("Final answer: 180 km", 1)]),
+    ("Lena saved $1,250 in January and $875 in February. How much did she save in total?", "2125",
+     "1,250 + 875 = 2,125\n#### 2125",
+     [("Lena saved $1,250 + $875 = $2,125 in total.", 1),
+      ("The answer is 2,025.", 0)]),
+    ("A recipe needs 3/4 cup of sugar per batch. How many cups of sugar are needed for 6 batches?", "4.5",
+     "6 × 3/4 = 18/4 = 4.5 cups.\nThe answer is 4.5.",
+     [("You need $6 \\times \\frac{3}{4} = \\frac{9}{2}$ cups.\n\n\\boxed{\\frac{9}{2}}", 1),
+      ("Multiply: 6 × 3/4 = 4 1/2 cups of sugar.", 1)]),
+    ("There are 28 students in a class. 4/7 of them are girls. How many boys are in the class?", "12",
+     "Girls: 28 × 4/7 = 16.\nBoys: 28 − 16 = 12.\n#### 12",
+     [("4/7 of 28 is 16 girls, so there are 12 boys. Answer: 12", 1),
+      ("28 × 4/7 = 16 girls.\nSo there are 16 girls in the class.", 0)]),
+    ("A car uses 6 litres of fuel per 100 km. How many litres does it need for a 450 km trip?", "27",
+     "450 km is 4.5 times 100 km, so it needs 4.5 × 6 = 27 litres.\nThe answer is 27.",
+     [("Fuel = 450 / 100 × 6 = 27 L", 1),
+      # A person reads 27; the last number in the text is 450 (a known miss of "the last number").
+      ("It needs 27.0 litres of fuel for the 450 km trip.", 1)]),
+    ("Sam is 4 times as old as his daughter. In 5 years he will be 3 times as old as her. How old is Sam now?", "40",
+     "Let d be the daughter's age. Then 4d + 5 = 3(d + 5), so 4d + 5 = 3d + 15 and d = 10.\nSam is 4 × 10 = 40.\n\n**Answer: 40**",
+     [("Let the daughter be x. 4x + 5 = 3(x + 5) → x = 10. Sam's age = 4x = 40.", 1),
+      ("4x + 5 = 3(x + 5) gives x = 10, so the daughter is 10.\n#### 10", 0)]),
+    ("A store had 120 apples. It sold 35% of them in the morning. How many apples are left?", "78",
+     "35% of 120 = 42 apples sold.\n120 − 42 = 78 apples left.\n#### 78",
+     [("Sold: 0.35 × 120 = 42. Left: 120 - 42 = 78.\n\nThe final answer is $\\boxed{78}$.", 1),
+      ("The store sold 42 apples, which is 35% of 120.", 0)]),
+    ("Each ticket costs $12.50. How much do 8 tickets cost?", "100",
+     "8 × $12.50 = $100.00\n#### 100",
+     [("8 tickets cost $100.", 1),
+      ("The total comes to $100.00.", 1)]),
+    ("A rectangle is 15 m long and 8 m wide. What is its perimeter in metres?", "46",
+     "Perimeter = 2 × (15 + 8) = 2 × 23 = 46 m.\nThe answer is 46.",
+     [("P = 2(l + w) = 2(15 + 8) = 46", 1),
+      ("Area = 15 × 8 = 120 square metres.\n#### 120", 0)]),
+    ("Jenny earns $18 per hour and works 7.5 hours a day, 5 days a week. What does she earn in a week?", "675",
+     "Daily: 18 × 7.5 = $135.\nWeekly: 135 × 5 = $675.\n#### 675",
+     [("She earns 18 * 7.5 = 135 dollars a day, so 135 * 5 = 675 dollars a week. The answer is 675.", 1),
+      ("Per day: $135. Per week (5 days): $675.", 1)]),
+    ("A tank holds 2,400 litres. It is filled at 160 litres per minute. How many minutes does it take to fill the empty tank?", "15",
+     "2,400 / 160 = 15 minutes.\n#### 15",
+     [("It takes 15 minutes.", 1),
+      ("2,400 ÷ 160 = 150, so it takes 150 minutes.", 0)]),
+    ("Ahmed bought 3 notebooks at $2.75 each and a pen for $1.20. He paid with a $20 bill. How much change did he get?", "10.55",
+     "Notebooks: 3 × 2.75 = $8.25.\nTotal: 8.25 + 1.20 = $9.45.\nChange: 20 − 9.45 = $10.55.\n#### 10.55",
+     [("Answer: $10.55", 1),
+      ("He spent $9.45, so his change is $10.65.", 0)]),
+    ("A school has 450 students. The ratio of boys to girls is 4:5. How many girls are there?", "250",
+     "There are 4 + 5 = 9 parts, each 450 / 9 = 50 students.\nGirls: 5 × 50 = 250.\nThe answer is 250.",
+     [("Girls = 5/9 × 450 = 250 girls", 1),
+      ("Boys = 4/9 × 450 = 200.\n#### 200", 0)]),
+    ("A phone's price went from $500 to $420. By what percent did the price drop?", "16",
+     "The drop is 500 − 420 = $80.\n80 / 500 = 0.16 = 16%.\n#### 16",
+     [("The price dropped by 16%.", 1),
+      ("Decrease = 80/420 ≈ 19.05%. The answer is 19.05%.", 0)]),
+    ("Kim runs 5 km on each weekday and 12 km on each weekend day. How far does she run in 2 weeks?", "98",
+     "Weekdays: 5 × 5 = 25 km. Weekend: 2 × 12 = 24 km. One week: 49 km.\nTwo weeks: 2 × 49 = 98 km.\n#### 98",
+     [("In one week she runs 25 + 24 = 49 km, so in 2 weeks she runs 98 km.", 1),
+      ("Each week: 5 + 12 = 17 km. Two weeks: 34 km.\nThe answer is 34.", 0)]),
+    ("A pizza is cut into 12 slices. Ana eats 3 slices and Ben eats 4. What fraction of the pizza is left?", "5/12",
+     "They eat 3 + 4 = 7 slices, so 12 − 7 = 5 slices are left.\nThat is 5/12 of the pizza.\n\nThe answer is 5/12.",
+     [("7 of the 12 slices are eaten, leaving $\\dfrac{5}{12}$.\n\n\\boxed{\\dfrac{5}{12}}", 1),
+      ("5 slices are eaten out of 12, so 7/12 of the pizza is left.", 0)]),
+    ("Water costs $0.004 per litre. A family uses 9,500 litres a month. What is their monthly water bill in dollars?", "38",
+     "9,500 × 0.004 = 38\n#### 38",
+     [("Bill = 9500 × $0.004 = $38.00 per month.", 1),
+      ("The monthly bill is $380.", 0)]),
+    ("A bus leaves at 8:45 and arrives at 11:20. How many minutes is the trip?", "155",
+     "From 8:45 to 11:20 is 2 hours 35 minutes = 155 minutes.\n#### 155",
+     [("2 h 35 min, i.e. 155 minutes.", 1),
+      ("The trip takes 165 minutes.", 0)]),
+    ("A gardener plants 7 rows of 13 tulips and 5 rows of 9 daffodils. How many flowers does she plant?", "136",
+     "Tulips: 7 × 13 = 91. Daffodils: 5 × 9 = 45. Total: 91 + 45 = 136.\n#### 136",
+     [("7*13 + 5*9 = 91 + 45 = 136 flowers.", 1),
+      # A person reads 136; the last number is 45 (another known miss).
+      ("She plants 136 flowers in total (91 tulips and 45 daffodils).", 1)]),
+    ("A laptop costs $1,200 and loses 15% of its value each year. What is it worth after 2 years?", "867",
+     "After year 1: 1,200 × 0.85 = $1,020.\nAfter year 2: 1,020 × 0.85 = $867.\n#### 867",
+     [("1200 × 0.85² = 1200 × 0.7225 = 867. **Answer: $867**", 1),
+      ("15% of 1,200 is 180, twice is 360, so it is worth $840.", 0)]),
+    ("The temperature was 7°C at noon and fell 12 degrees by midnight. What was the temperature at midnight?", "-5",
+     "7 − 12 = −5\n#### -5",
+     [("It was −5 °C at midnight.", 1),
+      ("The temperature at midnight was 5°C.", 0)]),
+]  # fmt: skip
+
+# (question with its options, gold letter, the app's answer, [(candidate answer, score), ...])
+CHOICE: list[tuple[str, str, str, list[tuple[str, int]]]] = [
+    ("What is the chemical symbol for sodium?\nA. S\nB. Na\nC. So\nD. Sd\nAnswer:", "B", "B",
+     [("(B)", 1), ("A", 0)]),
+    ("Which planet is closest to the Sun?\nA. Venus\nB. Earth\nC. Mercury\nD. Mars\nAnswer:", "C", "C. Mercury",
+     [("Mercury", 1), ("The answer is A.", 0)]),
+    ("Solve for x: 2x + 6 = 14.\nA. 3\nB. 4\nC. 5\nD. 10\nAnswer:", "B", "B",
+     [("2x = 8, so x = 4. The answer is (B).", 1), ("x = 4", 1)]),
+    ("Who wrote 'Pride and Prejudice'?\n(A) Charlotte Brontë\n(B) Jane Austen\n(C) Mary Shelley\n(D) George Eliot", "B",
+     "(B) Jane Austen",
+     [("**B**", 1), ("A) Charlotte Brontë", 0)]),
+    ("Which of these is a prime number?\nA. 21\nB. 27\nC. 29\nD. 33\nAnswer:", "C", "C",
+     [("29 is prime (21 = 3·7, 27 = 3³, 33 = 3·11).\nAnswer: C", 1), ("D", 0)]),
+    ("What is the main function of red blood cells?\nA. Fight infection\nB. Carry oxygen\nC. Clot blood\nD. Produce hormones\nAnswer:", "B",
+     "B. Carry oxygen",
+     [("The correct answer is B: red blood cells carry oxygen from the lungs to the tissues.", 1), ("carry oxygen", 1)]),
+    ("In which year did World War II end?\nA. 1943\nB. 1944\nC. 1945\nD. 1946\nAnswer:", "C", "C",
+     [("1945", 1), ("B", 0)]),
+    ("A company's revenue rose from $200m to $250m. What is the percentage increase?\nA. 20%\nB. 25%\nC. 50%\nD. 125%\nAnswer:", "B",
+     "The increase is 50/200 = 25%, so the answer is B.",
+     [("25%", 1), ("50 / 250 = 20%. Answer: A", 0)]),
+    ("Which data structure uses first-in, first-out order?\nA. Stack\nB. Queue\nC. Tree\nD. Graph\nAnswer:", "B", "B",
+     [("\\boxed{B}", 1), ("A. Stack", 0)]),
+    ("What is the derivative of x^3?\nA. x^2\nB. 3x\nC. 3x^2\nD. x^4/4\nAnswer:", "C", "C",
+     [("Using the power rule, d/dx x^3 = 3x^2. So the answer is C.", 1),
+      ("By the power rule the derivative is 3x^2, option (C).", 1)]),
+    ("Which organelle is known as the powerhouse of the cell?\nA. Nucleus\nB. Ribosome\nC. Mitochondrion\nD. Golgi apparatus\nAnswer:", "C",
+     "C. Mitochondrion",
+     [("C", 1), ("Nucleus", 0)]),
+    ("How many justices sit on the U.S. Supreme Court?\nA. 7\nB. 9\nC. 11\nD. 13\nAnswer:", "B", "B",
+     [("There are nine justices, so B.", 1), ("D", 0)]),
+    ("What is the capital of Australia?\nA. Sydney\nB. Melbourne\nC. Canberra\nD. Perth\nAnswer:", "C", "C",
+     [("Canberra (C)", 1), ("Sydney", 0)]),
+    ("Which gas makes up most of Earth's atmosphere?\nA. Oxygen\nB. Carbon dioxide\nC. Nitrogen\nD. Argon\nAnswer:", "C",
+     "The answer is C. Nitrogen makes up about 78% of the atmosphere.",
+     [("Nitrogen (about 78%). Answer: C", 1), ("Oxygen is the most abundant, so A.", 0)]),
+    ("If a triangle has angles of 50° and 60°, what is the third angle?\nA. 60°\nB. 70°\nC. 80°\nD. 90°\nAnswer:", "B", "B",
+     [("180 − 50 − 60 = 70°, which is option B.", 1), ("C) 80°", 0)]),
+    ("Which of the following is NOT a programming language?\nA. Python\nB. Rust\nC. HTML\nD. Go\nAnswer:", "C", "C",
+     [("HTML is a markup language, not a programming language.\n\nFinal answer: C", 1), ("D. Go", 0)]),
+    ("What is 15% of 80?\nA. 8\nB. 10\nC. 12\nD. 15\nAnswer:", "C", "C",
+     [("0.15 × 80 = 12 → C", 1), ("12", 1)]),
+    ("Who painted the Mona Lisa?\nA. Michelangelo\nB. Leonardo da Vinci\nC. Raphael\nD. Donatello\nAnswer:", "B",
+     "B. Leonardo da Vinci",
+     [("Leonardo da Vinci", 1), ("The Mona Lisa was painted by Raphael, so the answer is C.", 0)]),
+    ("The law of supply states that, other things equal, as price rises the quantity supplied:\nA. falls\nB. rises\nC. stays the same\nD. becomes zero\nAnswer:", "B",
+     "B",
+     [("b", 1), ("A. falls", 0)]),
+    ("Which number is the largest?\nA. 0.5\nB. 0.45\nC. 0.505\nD. 0.49\nAnswer:", "C", "C",
+     [("0.505 is the largest, so the answer is C.", 1), ("A", 0)]),
+    ("Which of these animals is a mammal?\nA. Shark\nB. Dolphin\nC. Trout\nD. Octopus\nAnswer:", "B", "Answer: B",
+     [("Dolphins are mammals: they breathe air and nurse their young. The answer is (B) Dolphin.", 1), ("Shark", 0)]),
+    ("What is the time complexity of binary search on a sorted array?\nA. O(1)\nB. O(log n)\nC. O(n)\nD. O(n log n)\nAnswer:", "B",
+     "B",
+     [("O(log n)", 1), ("C. O(n)", 0)]),
+    ("Which amendment to the U.S. Constitution abolished slavery?\nA. First\nB. Tenth\nC. Thirteenth\nD. Nineteenth\nAnswer:", "C",
+     "C",
+     [("The 13th Amendment (1865) — C.", 1), ("D", 0)]),
+    ("Which of the following best describes a democracy?\nA. Rule by one\nB. Rule by a few\nC. Rule by the people\nD. Rule by the military\nAnswer:", "C",
+     "C",
+     [("I'd go with C.", 1),
+      # A person reads "the people" as C; nothing in it names a letter or an option's exact text.
+      ("Democracy means the people rule themselves.", 1)]),
+]  # fmt: skip
+
+
+def rows(kind: str) -> list[dict[str, Any]]:
+    """The fixture set `kind` ("maths" or "choice") as routing-eval v1 rows."""
+    data = MATHS if kind == "maths" else CHOICE
+    out = []
+    for i, (question, _gold, app, candidates) in enumerate(data):
+        out.append(
+            {
+                "id": f"{kind}-{i:03d}",
+                "endpoint": kind,
+                "group": f"{kind}-{i:03d}",
+                "messages": [{"role": "user", "content": question}],
+                "baseline": {"model": "big", "output": app, "score": 1.0},
+                "candidates": {
+                    f"small-{j}": {"output": text, "score": float(score)}
+                    for j, (text, score) in enumerate(candidates)
+                },
+            }
+        )
+    return out

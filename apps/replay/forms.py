@@ -48,6 +48,19 @@ def parse_option(value: str) -> CandidateSpec:
     return CandidateSpec(provider, model, simulated=kind == "sim")
 
 
+def evaluator_initial(*, kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The start form's evaluator fields as an earlier choice (kind and stored config) set them."""
+    out: dict[str, Any] = {"evaluator": kind}
+    if kind == "similarity":
+        out["similarity_metric"] = config.get("metric") or "lexical"
+    if kind == "json" and isinstance(config.get("schema"), dict):
+        out["json_schema"] = json.dumps(config["schema"], indent=2)
+    judge = config.get("judge")
+    if kind == "judge" and isinstance(judge, dict) and judge.get("provider") and judge.get("model"):
+        out["judge"] = f"{'sim' if judge.get('simulated') else 'real'}:{judge['provider']}/{judge['model']}"
+    return out
+
+
 class ReplayStartForm(forms.Form):
     endpoint = forms.ChoiceField()
     candidates = forms.MultipleChoiceField(

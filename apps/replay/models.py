@@ -60,6 +60,9 @@ class JobStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
+# `ReplayJob.evaluator_reason` of a job whose evaluator a person chose; any other reason says why
+# the traffic's shapes chose it (apps.replay.evaluators.infer).
+PERSON_CHOICE = "chosen by you"
 
 
 class ReplayJob(TimeStampedModel):

@@ -21,7 +21,7 @@ from apps.accounts.selectors import projects_for_user
 from apps.core.errors import NotFound
 from apps.replay.evaluators.registry import quality_reference
 from apps.replay.evidence import CandidateSample, CandidateSummary, EndpointEvidence, Interval, SampleEvidence
-from apps.replay.models import CandidateResult, ItemState, JobStatus, ReplayJob
+from apps.replay.models import PERSON_CHOICE, CandidateResult, ItemState, JobStatus, ReplayJob
 from apps.replay.sql import sql
 from apps.warehouse.client import ProjectScope, allowed_identifier
 
@@ -307,3 +307,25 @@ def latest_replay(*, project_id: int, endpoint: str) -> ReplayJob | None:
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class EvaluatorChoice:
+    """The evaluator a person last chose for an endpoint, as the next replay's default."""
+
+    kind: str
+    config: dict[str, Any]
+    job_id: int
+
+
+def endpoint_evaluator_choice(*, project_id: int, endpoint: str) -> EvaluatorChoice | None:
+    """The evaluator chosen by a person on the endpoint's newest replay; None when the traffic
+    chose it there (the next replay then chooses from the traffic too)."""
+    job = (
+        ReplayJob.objects.filter(project_id=project_id, endpoint=endpoint)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if job is None or job.evaluator_reason != PERSON_CHOICE:
+        return None
+    return EvaluatorChoice(job.evaluator, dict(job.evaluator_config or {}), job.pk)

@@ -17,10 +17,11 @@ from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.pages import page_errors
 from apps.replay.exclusions import exclusions, refusal_exclusions
-from apps.replay.forms import ReplayStartForm, model_options
+from apps.replay.forms import ReplayStartForm, evaluator_initial, model_options
 from apps.replay.models import JobStatus
 from apps.replay.selectors import (
     SAMPLE_ORDER,
+    endpoint_evaluator_choice,
     endpoints_of_project,
     job_get_for_project,
     job_progress,
@@ -74,7 +75,11 @@ def jobs(request: HttpRequest, project_id: int) -> HttpResponse:
 def new(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(request, project_id)
     endpoints = endpoints_of_project(project_id=project.pk)
-    initial = {"endpoint": request.GET.get("endpoint", "")}
+    endpoint = request.GET.get("endpoint", "")
+    initial: dict[str, Any] = {"endpoint": endpoint}
+    chosen = endpoint_evaluator_choice(project_id=project.pk, endpoint=endpoint) if endpoint else None
+    if chosen is not None:  # the evaluator a person chose for this endpoint sticks
+        initial.update(evaluator_initial(kind=chosen.kind, config=chosen.config))
     form = ReplayStartForm(
         request.POST or None,
         initial=initial,
@@ -113,6 +118,8 @@ def new(request: HttpRequest, project_id: int) -> HttpResponse:
         "exclusions": left_out,
         "refused": refused,
         "has_endpoints": bool(endpoints),
+        "chosen": chosen,
+        "chosen_endpoint": endpoint,
     }
     return render(request, "replay/new.html", context)
 

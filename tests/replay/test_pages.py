@@ -185,3 +185,19 @@ def test_the_endpoint_card_shows_the_newest_replay_for_other_pages(tenant: Tenan
         },
     )
     assert "openai/gpt-4o-mini" in card and "simulated" in card and "Quality retention" in card
+
+
+def test_the_next_replay_of_an_endpoint_starts_from_the_evaluator_chosen_for_it(
+    tenant: Tenant, catalogue: Any
+) -> None:
+    _help_traffic(tenant)
+    client = tenant.web()
+    new = reverse("replay:new", args=[tenant.project.pk])
+    assert 'value="auto" selected' in client.get(f"{new}?endpoint=help").content.decode()
+    client.post(new, {**_start_form(evaluator="similarity"), "action": "start"})
+    job = ReplayJob.objects.get()
+    page = client.get(f"{new}?endpoint=help").content.decode()
+    assert 'value="similarity" selected' in page and f"replay #{job.pk}" in page
+    # Choosing "from the traffic" again is a choice too: the next one starts from it.
+    client.post(new, {**_start_form(evaluator="auto"), "action": "start"})
+    assert 'value="auto" selected' in client.get(f"{new}?endpoint=help").content.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
-from apps.replay.models import JobStatus, ReplayJob, ReplaySchedule
+from apps.replay.models import PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.replay.services.runner import replay_job_run
@@ -108,3 +109,33 @@ def test_scheduled_replays_stay_within_the_monthly_budget(tenant: Tenant, catalo
     )
     assert replay_schedules_check() == []
     assert "budget is used up" in _note(tenant)
+
+
+def test_a_scheduled_replay_keeps_the_evaluator_a_person_chose_and_infers_it_again_otherwise(
+    tenant: Tenant, catalogue: Any
+) -> None:
+    inferred = _replayed(tenant)
+    assert inferred.evaluator == "exact" and inferred.evaluator_reason != PERSON_CHOICE
+    spec = ReplaySpec(endpoint="triage", candidates=(CandidateSpec("openai", "gpt-4o-mini", simulated=True),),
+                      evaluator="similarity", evaluator_config={"metric": "lexical"}, sample_size=6, spend_cap_nano=NANO)  # fmt: skip
+    ingest(
+        tenant, [call("Label other", "refund", endpoint="other", ts=datetime.now(UTC) - timedelta(hours=1))]
+    )
+    chosen = replay_job_run(
+        job_id=replay_job_create(project=tenant.project, actor=None, spec=replace(spec, endpoint="other")).pk
+    )
+    assert chosen is not None and chosen.evaluator_reason == PERSON_CHOICE
+    _enable(tenant, on_new_model=False, on_price_change=False)
+    for job in (inferred, chosen):
+        ReplayJob.objects.filter(pk=job.pk).update(
+            fingerprint={**job.fingerprint, "mean_input_tokens_7d": 9999}
+        )
+    started = {j.endpoint: j for j in replay_schedules_check()}
+    # The traffic chose "exact": the next replay looks at the traffic again and says why.
+    assert started["triage"].evaluator == "exact" and "short labels" in started["triage"].evaluator_reason
+    # A person chose lexical similarity for "other": it sticks.
+    assert (started["other"].evaluator, started["other"].evaluator_config) == (
+        "similarity",
+        {"metric": "lexical"},
+    )
+    assert started["other"].evaluator_reason == PERSON_CHOICE

@@ -21,6 +21,7 @@ from apps.pricing.book import PriceBook
 from apps.pricing.selectors import price_book_load
 from apps.replay import stats
 from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
+from apps.replay.models import PERSON_CHOICE
 from apps.replay.providers.base import ChatRequest
 from apps.replay.services import sampling
 from apps.replay.services.connections import Route, connection_providers, reasoning_outside_max, route_for
@@ -243,7 +244,7 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
                 examples=examples,
             ),
         )
-    reason = "chosen by you"
+    reason = PERSON_CHOICE
     if kind == "auto":
         kind, reason = infer_evaluator([(samples[e].request, samples[e].baseline) for e in order])
     config = dict(spec.evaluator_config)

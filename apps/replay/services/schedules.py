@@ -2,7 +2,8 @@
 
 Per project, a `ReplaySchedule` turns the triggers on, sets a monthly replay budget and a cap per
 job. Every hour (beat task `replay.check_schedules`) each endpoint whose newest finished replay is
-older than a trigger gets a new job with the same candidates, evaluator and confidence:
+older than a trigger gets a new job with the same candidates and confidence, and the same evaluator
+when a person chose it (else the evaluator is inferred again from the new sample):
 
 - price change: a price (catalogue or the organisation's own) of the baseline or a candidate was
   added or changed after that replay;
@@ -32,7 +33,7 @@ from apps.accounts.services import require_role
 from apps.core.errors import ApplicationError
 from apps.pricing.models import LlmModel, Price
 from apps.pricing.selectors import price_book_load
-from apps.replay.models import ACTIVE_STATUSES, JobStatus, ReplayJob, ReplaySchedule
+from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
 from apps.replay.services import sampling
 from apps.replay.services.connections import connection_providers
 from apps.replay.services.jobs import replay_job_create
@@ -202,7 +203,8 @@ def _spec_from(job: ReplayJob, trigger: Trigger, cap: int) -> ReplaySpec:
     return ReplaySpec(
         endpoint=job.endpoint,
         candidates=tuple(candidates[:8]),
-        evaluator=job.evaluator,
+        # A person's choice sticks; one the traffic made is made again from the new sample.
+        evaluator=job.evaluator if job.evaluator_reason == PERSON_CHOICE else "auto",
         evaluator_config=config,
         judge=judge,
         confidence=job.confidence,

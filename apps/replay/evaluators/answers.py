@@ -21,7 +21,7 @@ from fractions import Fraction
 
 _NUMBER = re.compile(
     r"(?<![\w.,/])(?P<sign>[-+\u2212])?(?P<cur>[$\u20ac\u00a3])?(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)"
-    r"(?:\.(?P<dec>\d+))?(?:\s(?P<num>\d+)/(?P<den>[1-9]\d*)(?![\d/])|/(?P<over>[1-9]\d*)(?![\d/]))?"
+    r"(?:\.(?P<dec>\d+))?(?: (?P<num>\d+)/(?P<den>[1-9]\d*)(?![\d/])|/(?P<over>[1-9]\d*)(?![\d/]))?"
 )
 _FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
@@ -182,8 +182,9 @@ def read_choice(text: str, options: dict[str, str] | None = None) -> Reading | N
     patterns = (
         (rf"^\W*([{letters}{letters.lower()}])\W*$", "the whole answer", 0),
         (rf"^\W*\(?([{letters}])\s*[).:](?:\s|$)", "a leading letter", 0),
+        (rf"^\W*\(?([{letters}])\)?\s+(?:is|would\s+be)\s", "a leading letter", 0),
         (rf"\\boxed\s*\{{\s*\(?([{letters}])\)?\s*\}}", "\\boxed{}", -1),
-        (rf"(?i:\b(?:answer|option|choice)\s*(?:is|would\s+be|=)?\s*:?)\s*\(?([{letters}])\)?(?![\w'])",
+        (rf"(?i:\b(?:answer|option|choice|choose|pick|select|go\s+with)\s*(?:is|would\s+be|=)?\s*:?)\s*\(?([{letters}])\)?(?![\w'])",
          "'the answer is'", -1),
     )  # fmt: skip
     for pattern, how, which in patterns:

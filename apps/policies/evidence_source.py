@@ -4,7 +4,7 @@ apps/replay/evidence.py (the recommender reads nothing else from replay)."""
 from __future__ import annotations
 
 from apps.replay import selectors as replay
-from apps.replay.evidence import EndpointEvidence
+from apps.routing.evidence import EndpointEvidence
 
 
 def endpoint_evidence(*, project_id: int, endpoint: str) -> EndpointEvidence | None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from django import forms
 
-from apps.policies.estimate import SDK_CHECKS
 from apps.policies.models import KillKind, PolicySettings
 from apps.policies.services.project_settings import FIELDS as SETTINGS_FIELDS
+from apps.routing.estimate import SDK_CHECKS
 
 STICKY = [("event", "each call (event)"), ("conversation_id", "conversation"), ("user_id", "user")]
 

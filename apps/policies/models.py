@@ -92,7 +92,8 @@ class Recommendation(TimeStampedModel):
     evidence_finished_at = models.DateTimeField()
     evaluator = models.CharField(max_length=32)
     samples = models.PositiveIntegerField()
-    simulated = models.BooleanField(default=False)
+    simulated = models.BooleanField(default=False)  # anything in the evidence was simulated
+    simulated_parts = models.JSONField(default=list, blank=True)  # "candidates", "judge"
     monthly_calls = models.BigIntegerField(default=0)
     baseline_provider = models.CharField(max_length=256)
     baseline_model = models.CharField(max_length=256)
@@ -110,6 +111,9 @@ class Recommendation(TimeStampedModel):
     proposal = models.JSONField(default=dict)  # the chosen Option as a dict (learned model included)
     options = models.JSONField(default=list)  # every evaluated option, for the frontier
     excluded = models.JSONField(default=dict)
+    samples_needed = models.PositiveIntegerField(
+        null=True, blank=True, help_text="replayed samples at which the nearest option would clear the bar"
+    )
     fingerprint = models.CharField(max_length=64)
     # the decision
     decided_by = models.ForeignKey(

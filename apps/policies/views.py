@@ -65,8 +65,11 @@ def inbox(request: HttpRequest, project_id: int) -> HttpResponse:
 def _policy_text(spec: dict[str, Any]) -> list[str]:
     shown = dict(spec)
     if "learned" in shown:
-        model = shown["learned"]
-        shown["learned"] = {**model, "weights": f"<{len(model.get('weights', {}))} weights>"}
+        model = dict(shown["learned"])
+        members = model.pop("members", None) or [model]
+        weights = sum(len(m.get("weights", {})) for m in members)
+        model.pop("weights", None)
+        shown["learned"] = {**model, "members": f"<{len(members)} members, {weights} weights>"}
     if "rollout" in shown:
         shown["rollout"] = {**shown["rollout"], "salt": "…"}
     return (

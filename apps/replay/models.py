@@ -93,6 +93,9 @@ class ReplayJob(TimeStampedModel):
     seed = models.BigIntegerField(default=0)
     monthly_calls = models.BigIntegerField(default=0)
     fingerprint = models.JSONField(default=dict, blank=True, help_text="traffic profile when sampled")
+    estimate = models.JSONField(
+        default=dict, blank=True, help_text="every routing option with its intervals (apps.routing.estimate)"
+    )
 
     spend_cap_nano = models.BigIntegerField()
     spent_nano = models.BigIntegerField(default=0)

@@ -20,9 +20,15 @@ from apps.accounts.models import Person, Project
 from apps.accounts.selectors import projects_for_user
 from apps.core.errors import NotFound
 from apps.replay.evaluators.registry import quality_reference
-from apps.replay.evidence import CandidateSample, CandidateSummary, EndpointEvidence, Interval, SampleEvidence
 from apps.replay.models import PERSON_CHOICE, CandidateResult, ItemState, JobStatus, ReplayJob
 from apps.replay.sql import sql
+from apps.routing.evidence import (
+    CandidateSample,
+    CandidateSummary,
+    EndpointEvidence,
+    Interval,
+    SampleEvidence,
+)
 from apps.warehouse.client import ProjectScope, allowed_identifier
 
 FEATURE = "replay.selectors"
@@ -90,12 +96,20 @@ def _samples(job: ReplayJob) -> list[SampleEvidence]:
         cost,
         latency,
         quality,
+        conversation,
     ) in rows:
         key = str(sample_id)
         if (key, candidate) not in settled:
             continue
         entry = by_sample.setdefault(
-            key, {"prompt": prompt, "cost": base_cost, "latency": base_latency, "candidates": {}}
+            key,
+            {
+                "prompt": prompt,
+                "cost": base_cost,
+                "latency": base_latency,
+                "group": conversation,
+                "candidates": {},
+            },
         )
         if ok and quality is None:
             continue  # answered but not scored
@@ -114,21 +128,20 @@ def _samples(job: ReplayJob) -> list[SampleEvidence]:
             baseline_cost_nano=int(entry["cost"]),
             baseline_latency_ms=int(entry["latency"]),
             candidates=entry["candidates"],
+            group=f"conversation:{entry['group']}" if entry["group"] else "",
         )
         for key, entry in by_sample.items()
     ]
 
 
-def endpoint_evidence(*, project_id: int, endpoint: str) -> EndpointEvidence | None:
-    """The newest finished replay of an endpoint, or None when it has none."""
-    job = _latest_done(project_id, endpoint)
-    if job is None or job.finished_at is None:
-        return None
+def job_evidence(job: ReplayJob) -> EndpointEvidence:
+    """A finished job's evidence: every settled sample with each candidate's result."""
+    judge = job.evaluator_config.get("judge") or {}
     return EndpointEvidence(
-        project_id=project_id,
-        endpoint=endpoint,
+        project_id=job.project_id,
+        endpoint=job.endpoint,
         job_id=job.pk,
-        finished_at=_utc(job.finished_at),
+        finished_at=_utc(job.finished_at or job.updated_at),
         baseline_provider=job.baseline_provider,
         baseline_model=job.baseline_model,
         evaluator=job.evaluator,
@@ -137,7 +150,17 @@ def endpoint_evidence(*, project_id: int, endpoint: str) -> EndpointEvidence | N
         simulated=job.simulated,
         candidates=[_summary(r) for r in job.results.order_by("pk")],
         samples=_samples(job),
+        judge_simulated=job.evaluator == "judge" and bool(judge.get("simulated")),
+        estimate=job.estimate or None,
     )
+
+
+def endpoint_evidence(*, project_id: int, endpoint: str) -> EndpointEvidence | None:
+    """The newest finished replay of an endpoint, or None when it has none."""
+    job = _latest_done(project_id, endpoint)
+    if job is None or job.finished_at is None:
+        return None
+    return job_evidence(job)
 
 
 # --- pages -------------------------------------------------------------------------------------

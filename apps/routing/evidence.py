@@ -1,15 +1,21 @@
-"""The contract between replay (which produces evidence) and the recommender (which reads it).
+"""The contract between replay (which produces evidence) and the estimates made from it.
 
 Replay jobs (apps.replay) turn a sample of an endpoint's calls into per-sample verdicts and a
 per-candidate summary; `apps.replay.selectors.endpoint_evidence(project_id=…, endpoint=…)`
-returns the newest finished evidence as these plain dataclasses. The recommender
-(apps.policies) reads nothing else from replay.
+returns the newest finished evidence as these plain dataclasses. The estimator
+(apps.routing.estimate) and the recommender (apps.policies) read nothing else from replay;
+`manage.py evaluate_routing` builds the same evidence from labelled data.
 
 Quality: every evaluator scores a candidate's answer on one sample as `quality` in [0, 1]
 against the app's own (baseline) answer; `quality_reference` is what the baseline itself scores
 (1.0 for match/JSON/numeric/similarity evaluators, 0.5 for a pairwise judge, where quality is
-P(candidate beats baseline)). Quality retention = mean(quality) / quality_reference, so 1.0
-means "as good as what the app got".
+P(candidate beats baseline)). Where the baseline's own quality is known per sample (labelled
+data), `SampleEvidence.baseline_quality` carries it. Quality retention of a policy = Σ quality
+of the answers it serves ÷ Σ baseline quality over the same samples, so 1.0 means "as good as
+what the app got".
+
+Samples that share a `group` (the turns of one conversation: turn 2 contains turn 1) are never
+split between training and held-out folds or resampled apart.
 
 Money is integer nano-USD (1e-9 USD) throughout, as stored by ingest and pricing.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,12 @@ class SampleEvidence:
     baseline_cost_nano: int
     baseline_latency_ms: int
     candidates: dict[str, CandidateSample]  # keyed by "provider/model"
+    group: str = ""  # conversation (or any unit kept whole); "" = the sample is its own group
+    baseline_quality: float | None = None  # known per sample (labelled data); None = the reference
+
+    @property
+    def group_key(self) -> str:
+        return self.group or f"sample:{self.sample_id}"
 
 
 @dataclass(frozen=True)
@@ -85,3 +98,10 @@ class EndpointEvidence:
     simulated: bool  # True when candidates ran on the `sim` provider
     candidates: list[CandidateSummary] = field(default_factory=list)
     samples: list[SampleEvidence] = field(default_factory=list)
+    judge_simulated: bool = False  # True when a pairwise judge ran on the `sim` provider
+    estimate: dict[str, Any] | None = None  # the estimate made when the job finished (Estimate.as_json)
+
+    @property
+    def simulated_parts(self) -> tuple[str, ...]:
+        """What in this evidence is simulated ("candidates", "judge"): any of it makes advice simulated."""
+        return tuple(p for p, on in (("candidates", self.simulated), ("judge", self.judge_simulated)) if on)

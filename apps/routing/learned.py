@@ -1,19 +1,22 @@
-"""The `learned` router: hashed n-gram features, a linear model trained with numpy, and the exact
+"""The `learned` router: hashed n-gram features, linear models trained with numpy, and the exact
 `hashed_linear` format the SDK evaluates locally (docs/protocol.md, LEARNED_MODEL).
 
 Features are the protocol's: the regex tokens of the lower-cased prompt, every n-gram for n in
 `ngrams` hashed with `zlib.crc32(f"{n}:{gram}") % n_buckets` and counted once, plus
 `ln(1+chars)` and `ln(1+words)`. The model predicts the value of sending a prompt to the
 candidate: the log of the money routing it saves plus 0.3 × the logit of the candidate's quality
-on it (:func:`router_labels`); a high score routes the prompt to the candidate. On real data
-(tests/policies/test_learned_real.py) the saving is the more predictable half: prompts that draw
-long answers from the baseline are where routing pays. Training is ridge regression solved by
-conjugate gradients over a sparse matrix held as index arrays (`np.bincount` does both
-products), so a few hundred samples train in milliseconds.
+on it (:func:`router_labels`); a high score routes the prompt to the candidate. Training is ridge
+regression solved by conjugate gradients over a sparse matrix held as index arrays
+(`np.bincount` does both products), so a few hundred samples train in milliseconds.
 
-Shipped models keep the `MAX_WEIGHTS` largest weights, rounded to `DECIMALS` places; every score
-the server uses to choose or evaluate a threshold is computed from that exported form with
-:func:`score`, exactly as the SDK computes it (shared vectors: sdk/testdata/learned_vectors.json).
+What ships is what was evaluated. The samples are split into `FOLDS` folds that keep each group
+(conversation) whole; one *member* model is trained without each fold and scores that fold
+(cross-fitting), and the threshold is read off those out-of-fold scores. The shipped router
+(version 2) carries every member: a new prompt is scored by member `crc32(prompt) % members`,
+which has never seen it, exactly as each evaluated sample was scored by a member that had not.
+Each member keeps its `MAX_WEIGHTS` largest weights, rounded to `DECIMALS` places, and every score
+the server uses is computed from that exported form with :class:`Scorer`, exactly as the SDK
+computes it (shared vectors: sdk/testdata/learned_vectors.json).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy as np
 N_BUCKETS = 65_536
 NGRAMS = (1, 2)
 TOKEN_PATTERN = "[a-z0-9]+"  # noqa: S105 - a regex, not a secret
-MAX_WEIGHTS = 1024
+MAX_WEIGHTS = 768
 DECIMALS = 6
 L2 = 0.05
 QUALITY_WEIGHT = 0.3
@@ -80,27 +83,56 @@ def spec_of(model: Mapping[str, Any]) -> HashSpec:
     )
 
 
+@dataclass(frozen=True)
+class _Member:
+    weights: dict[int, float]
+    bias: float
+    log_chars: float
+    log_words: float
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any]) -> _Member:
+        lengths = raw.get("length_weights", {})
+        return cls(
+            weights={int(k): float(v) for k, v in raw.get("weights", {}).items()},
+            bias=float(raw.get("bias", 0.0)),
+            log_chars=float(lengths.get("log_chars", 0.0)),
+            log_words=float(lengths.get("log_words", 0.0)),
+        )
+
+    def score(self, indices: Sequence[int], log_chars: float, log_words: float) -> float:
+        get = self.weights.get
+        total = self.bias + math.fsum([get(i, 0.0) for i in indices])
+        return total + self.log_chars * log_chars + self.log_words * log_words
+
+
+def member_index(text: str, members: int) -> int:
+    """Which member of a version-2 router scores `text`: crc32 of its UTF-8 bytes, modulo."""
+    return zlib.crc32(text.encode("utf-8")) % members if members > 1 else 0
+
+
 class Scorer:
-    """Scores prompts with an exported model, exactly as the SDK does."""
+    """Scores prompts with an exported model (version 1: one model; 2: members), as the SDK does."""
 
     def __init__(self, model: Mapping[str, Any]):
         self.spec = spec_of(model)
-        self.weights = {int(k): float(v) for k, v in model.get("weights", {}).items()}
-        self.bias = float(model.get("bias", 0.0))
-        lengths = model.get("length_weights", {})
-        self.log_chars = float(lengths.get("log_chars", 0.0))
-        self.log_words = float(lengths.get("log_words", 0.0))
+        raw_members = model.get("members")
+        self.members = (
+            [_Member.read(m) for m in raw_members] if isinstance(raw_members, list) and raw_members
+            else [_Member.read(model)]
+        )  # fmt: skip
         self.threshold = float(model.get("threshold", 0.0))
 
     def score(self, text: str) -> float:
         indices, n_tokens = features(text, self.spec)
-        return self.score_features(indices, math.log1p(len(text)), math.log1p(n_tokens))
+        member = self.members[member_index(text, len(self.members))]
+        return member.score(indices, math.log1p(len(text)), math.log1p(n_tokens))
 
-    def score_features(self, indices: Sequence[int], log_chars: float, log_words: float) -> float:
-        """The same score from precomputed features (indices, ln(1+chars), ln(1+words))."""
-        get = self.weights.get
-        total = self.bias + math.fsum([get(i, 0.0) for i in indices])
-        return total + self.log_chars * log_chars + self.log_words * log_words
+    def score_features(
+        self, indices: Sequence[int], log_chars: float, log_words: float, *, member: int = 0
+    ) -> float:
+        """The score from precomputed features (indices, ln(1+chars), ln(1+words)) by one member."""
+        return self.members[member].score(indices, log_chars, log_words)
 
     def routes_to_target(self, text: str) -> bool:
         return self.score(text) >= self.threshold
@@ -234,6 +266,29 @@ def fit(
     )
 
 
+def _member_json(model: LinearFit, max_weights: int) -> dict[str, Any]:
+    ranked = sorted(model.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max_weights]
+    weights = {str(k): round(v, DECIMALS) for k, v in sorted(ranked)}
+    return {
+        "weights": {k: v for k, v in weights.items() if v != 0.0},
+        "bias": round(model.bias, DECIMALS),
+        "length_weights": {
+            "log_chars": round(model.log_chars, DECIMALS),
+            "log_words": round(model.log_words, DECIMALS),
+        },
+    }
+
+
+def _spec_json(spec: HashSpec) -> dict[str, Any]:
+    return {
+        "type": "hashed_linear",
+        "n_buckets": spec.n_buckets,
+        "ngrams": list(spec.ngrams),
+        "lowercase": spec.lowercase,
+        "token_pattern": spec.token_pattern,
+    }
+
+
 def export(
     model: LinearFit,
     *,
@@ -241,22 +296,23 @@ def export(
     spec: HashSpec = DEFAULT_SPEC,
     max_weights: int = MAX_WEIGHTS,
 ) -> dict[str, Any]:
-    """The protocol's LEARNED_MODEL object: the largest weights, rounded, sorted by index."""
-    ranked = sorted(model.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max_weights]
-    weights = {str(k): round(v, DECIMALS) for k, v in sorted(ranked)}
+    """The protocol's version-1 LEARNED_MODEL object: one model, its largest weights, rounded."""
     return {
-        "type": "hashed_linear",
+        **_spec_json(spec),
         "version": 1,
-        "n_buckets": spec.n_buckets,
-        "ngrams": list(spec.ngrams),
-        "lowercase": spec.lowercase,
-        "token_pattern": spec.token_pattern,
-        "weights": {k: v for k, v in weights.items() if v != 0.0},
-        "bias": round(model.bias, DECIMALS),
-        "length_weights": {
-            "log_chars": round(model.log_chars, DECIMALS),
-            "log_words": round(model.log_words, DECIMALS),
-        },
+        **_member_json(model, max_weights),
+        "threshold": round(threshold, DECIMALS),
+    }
+
+
+def export_members(
+    members: Sequence[Mapping[str, Any]], *, threshold: float, spec: HashSpec = DEFAULT_SPEC
+) -> dict[str, Any]:
+    """The protocol's version-2 LEARNED_MODEL object: cross-fitted members and one threshold."""
+    return {
+        **_spec_json(spec),
+        "version": 2,
+        "members": [dict(m) for m in members],
         "threshold": round(threshold, DECIMALS),
     }
 
@@ -273,43 +329,76 @@ def router_labels(quality: FloatArray, savings: FloatArray) -> FloatArray:
     return np.asarray(np.log(np.maximum(s, floor)) + QUALITY_WEIGHT * np.log(q / (1 - q)), dtype=np.float64)
 
 
-def fold_ids(sample_ids: Sequence[str], folds: int = FOLDS) -> IntArray:
-    """Deterministic folds from the sample ids, balanced by rank of their hash."""
-    keys = np.asarray([zlib.crc32(s.encode()) for s in sample_ids], dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    out = np.empty(len(sample_ids), dtype=np.int64)
-    out[order] = np.arange(len(sample_ids)) % folds
-    return out
+def fold_ids(group_keys: Sequence[str], folds: int = FOLDS) -> IntArray:
+    """Deterministic folds that keep every group whole, balanced by rank of the groups' hashes."""
+    groups = sorted(set(group_keys), key=lambda g: (zlib.crc32(g.encode("utf-8")), g))
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    return np.asarray([fold_of[g] for g in group_keys], dtype=np.int64)
 
 
-def scores(model: Mapping[str, Any], feats: Featurized, rows: Sequence[int] | IntArray) -> FloatArray:
-    """Exact protocol scores of featurized prompts (the model must use the same hashing)."""
+def scores(
+    model: Mapping[str, Any], feats: Featurized, rows: Sequence[int] | IntArray, *, member: int = 0
+) -> FloatArray:
+    """Exact protocol scores of featurized prompts by one member (the model must hash the same)."""
     scorer = Scorer(model)
     if scorer.spec != feats.spec:
         raise ValueError("the model hashes features differently from these prompts")
     out = np.empty(len(rows))
     for j, i in enumerate(rows):
         indices = feats.buckets[feats.indptr[i] : feats.indptr[i + 1]].tolist()
-        out[j] = scorer.score_features(indices, float(feats.log_chars[i]), float(feats.log_words[i]))
+        out[j] = scorer.score_features(
+            indices, float(feats.log_chars[i]), float(feats.log_words[i]), member=member
+        )
     return out
+
+
+@dataclass(frozen=True)
+class CrossFit:
+    """Out-of-fold scores of the training samples and the member models that made them."""
+
+    scores: FloatArray  # each sample scored by the member trained without its fold
+    members: list[dict[str, Any]]  # member k was trained without fold k
+
+    def router(self, threshold: float, spec: HashSpec = DEFAULT_SPEC) -> dict[str, Any]:
+        """The shipped router: these members, this threshold (protocol version 2)."""
+        return export_members(self.members, threshold=threshold, spec=spec)
+
+
+def cross_fit(feats: Featurized, labels: FloatArray, folds: IntArray) -> CrossFit:
+    """Train one member per fold without it and score that fold with its exported form."""
+    out = np.zeros(feats.rows)
+    everything = np.arange(feats.rows, dtype=np.int64)
+    members: list[dict[str, Any]] = []
+    for fold in range(int(folds.max()) + 1 if len(folds) else 0):
+        held = everything[folds == fold]
+        train = everything[folds != fold]
+        if len(train) == 0:
+            continue
+        member = _member_json(fit(feats, train, labels[train]), MAX_WEIGHTS)
+        single = {**_spec_json(feats.spec), "version": 1, **member, "threshold": 0.0}
+        out[held] = scores(single, feats, held)
+        members.append(member)
+    return CrossFit(scores=out, members=members)
 
 
 def cross_fit_scores(feats: Featurized, labels: FloatArray, folds: IntArray) -> FloatArray:
-    """Out-of-fold scores: each sample scored by the exported model trained without its fold."""
-    out = np.zeros(feats.rows)
-    everything = np.arange(feats.rows, dtype=np.int64)
-    for fold in np.unique(folds):
-        held = everything[folds == fold]
-        train = everything[folds != fold]
-        model = export(fit(feats, train, labels[train]), threshold=0.0, spec=feats.spec)
-        out[held] = scores(model, feats, held)
-    return out
+    """Out-of-fold scores: each sample scored by the exported member trained without its fold."""
+    return cross_fit(feats, labels, folds).scores
 
 
-def train_router(feats: Featurized, labels: FloatArray, *, threshold: float) -> dict[str, Any]:
-    """The shipped model: trained on every sample, with the threshold chosen on held-out scores."""
-    everything = np.arange(feats.rows, dtype=np.int64)
-    return export(fit(feats, everything, labels), threshold=threshold, spec=feats.spec)
+def subset(feats: Featurized, rows: IntArray) -> Featurized:
+    """The featurized prompts of some rows, in that order."""
+    if len(rows) == feats.rows and bool(np.all(rows == np.arange(feats.rows))):
+        return feats
+    _, buckets = feats.gather(rows)
+    lengths = feats.indptr[rows + 1] - feats.indptr[rows]
+    return Featurized(
+        spec=feats.spec,
+        indptr=np.concatenate(([0], np.cumsum(lengths))).astype(np.int64),
+        buckets=buckets,
+        log_chars=feats.log_chars[rows],
+        log_words=feats.log_words[rows],
+    )
 
 
 def prompt_text(messages: Sequence[Mapping[str, Any]]) -> str:

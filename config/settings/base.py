@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.pricing",
     "apps.ingest",
     "apps.dashboard",
+    "apps.routing",
     "apps.replay",
     "apps.billing",
     "apps.policies",

@@ -65,10 +65,17 @@ def features(model: dict, text: str) -> tuple[list[int], int]:
     return sorted(found), len(tokens)
 
 
+def member_index(model: dict, text: str) -> int:
+    """Version 2: the member that scores the text is crc32(UTF-8 text) % len(members)."""
+    members = model.get("members")
+    return zlib.crc32(text.encode("utf-8")) % len(members) if members else 0
+
+
 def score(model: dict, text: str) -> float:
     idx, n_tokens = features(model, text)
-    total = model["bias"] + math.fsum(model["weights"].get(str(i), 0.0) for i in idx)
-    lw = model["length_weights"]
+    member = model["members"][member_index(model, text)] if model.get("members") else model
+    total = member["bias"] + math.fsum(member["weights"].get(str(i), 0.0) for i in idx)
+    lw = member["length_weights"]
     return total + lw["log_chars"] * math.log(1 + len(text)) + lw["log_words"] * math.log(1 + n_tokens)
 
 
@@ -114,18 +121,33 @@ def learned() -> dict[str, object]:
                  "length_weights": {"log_chars": 0.05, "log_words": -0.02}, "threshold": 0.0}
         every = sorted({i for p in PROMPTS for i in features(model, p)[0]})
         model["weights"] = {str(i): round(rng.uniform(-1.0, 1.0), 4) for i in every if rng.random() < 0.7}
-        scores = sorted(score(model, p) for p in PROMPTS)
-        model["threshold"] = round((scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2, 6)
-        cases = []
-        for p in PROMPTS:
-            idx, n_tokens = features(model, p)
-            s = score(model, p)
-            assert abs(s - model["threshold"]) > 1e-6, "a vector sits on the decision boundary"
-            cases.append({"text": p, "n_tokens": n_tokens, "features": idx, "score": round(s, 12),
-                          "route_to_target": s >= model["threshold"]})
-        models.append({"model": model, "cases": cases})
+        models.append(_cases(model))
+    # Version 2: cross-fitted members, one threshold; each prompt is scored by one member.
+    spec = {"n_buckets": 4096, "ngrams": [1, 2], "lowercase": True, "token_pattern": "[a-z0-9]+"}
+    model = {"type": "hashed_linear", "version": 2, **spec, "members": [], "threshold": 0.0}
+    every = sorted({i for p in PROMPTS for i in features(model, p)[0]})
+    for k in range(3):
+        model["members"].append({
+            "weights": {str(i): round(rng.uniform(-1.0, 1.0), 4) for i in every if rng.random() < 0.6},
+            "bias": round(-0.2 + 0.3 * k, 4),
+            "length_weights": {"log_chars": round(0.03 * k, 4), "log_words": -0.01},
+        })
+    models.append(_cases(model))
     return {"spec": "docs/protocol.md#learned_model-a-linear-router-over-hashed-n-grams",
             "tolerance": 1e-9, "models": models, "prompt_text": MESSAGES}
+
+
+def _cases(model: dict) -> dict[str, object]:
+    scores = sorted(score(model, p) for p in PROMPTS)
+    model["threshold"] = round((scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2, 6)
+    cases = []
+    for p in PROMPTS:
+        idx, n_tokens = features(model, p)
+        s = score(model, p)
+        assert abs(s - model["threshold"]) > 1e-6, "a vector sits on the decision boundary"
+        cases.append({"text": p, "n_tokens": n_tokens, "features": idx, "member": member_index(model, p),
+                      "score": round(s, 12), "route_to_target": s >= model["threshold"]})
+    return {"model": model, "cases": cases}
 
 
 if __name__ == "__main__":

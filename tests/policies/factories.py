@@ -12,7 +12,7 @@ from django.test import Client
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
-from apps.replay.evidence import CandidateSample, EndpointEvidence, SampleEvidence
+from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
 
 # USD per 1M tokens (input, output)
 PRICES = {
@@ -50,7 +50,7 @@ def synthetic_evidence(
     project_id: int,
     endpoint: str = "support-reply",
     job_id: int = 1,
-    n: int = 80,
+    n: int = 200,
     candidates: dict[str, dict[str, Any]] | None = None,
     evaluator: str = "exact",
     monthly_calls: int = 300_000,

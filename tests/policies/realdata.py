@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from apps.replay.evidence import CandidateSample, EndpointEvidence, SampleEvidence
+from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "routing-eval" / "alpaca_eval_pairs.jsonl"
 BASELINE = "gpt-4-1106-preview"

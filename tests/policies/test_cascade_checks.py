@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from apps.policies import estimate
+from apps.routing import estimate
 from tests.policies.factories import MINI, synthetic_evidence
 
 WITH_JSON = ("empty", "refusal", "invalid_json")

@@ -79,7 +79,7 @@ def test_etag_304_and_versions_that_only_go_up(tenant: Tenant, catalogue: dict[s
 def test_the_sdk_routes_a_learned_policy_as_the_server_scores_it(
     tenant: Tenant, catalogue: dict[str, Any]
 ) -> None:
-    from apps.policies import learned
+    from apps.routing import learned
 
     spec = {MINI: {"quality": lambda i: 1.0 if i % 2 else 0.0}}
     evidence = synthetic_evidence(project_id=tenant.project.pk, n=120, candidates=spec)

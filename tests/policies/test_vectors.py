@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.policies import bucketing, learned
+from apps.policies import bucketing
+from apps.routing import learned
 
 TESTDATA = Path(__file__).resolve().parents[2] / "sdk" / "testdata"
 
@@ -38,10 +39,12 @@ def test_learned_features_and_scores_match_the_vectors() -> None:
         for case in entry["cases"]:
             features, n_tokens = learned.features(case["text"], scorer.spec)
             assert (features, n_tokens) == (case["features"], case["n_tokens"]), case["text"]
+            assert learned.member_index(case["text"], len(scorer.members)) == case["member"]
             assert scorer.score(case["text"]) == pytest.approx(case["score"], abs=tolerance)
             assert scorer.routes_to_target(case["text"]) is case["route_to_target"]
             checked += 1
     assert checked >= 20
+    assert any(entry["model"]["version"] == 2 for entry in vectors["models"])
 
 
 def test_prompt_text_matches_the_vectors() -> None:
@@ -57,9 +60,22 @@ def test_featurized_scores_equal_text_scores_for_a_trained_model() -> None:
     labels = learned.router_labels(
         quality=[0.9 if i % 2 else 0.1 for i in range(40)], savings=[1000.0 + i for i in range(40)]
     )
-    model = learned.train_router(feats, labels, threshold=0.0)
+    groups = [f"g{i // 2}" for i in range(40)]  # pairs of prompts, kept in one fold
+    folds = learned.fold_ids(groups)
+    assert all(folds[i] == folds[i + 1] for i in range(0, 40, 2))
+    fit = learned.cross_fit(feats, labels, folds)
+    model = fit.router(threshold=0.0)
     scorer = learned.Scorer(model)
-    rows = list(range(40))
-    assert list(learned.scores(model, feats, rows)) == [scorer.score(t) for t in texts]
-    # the router learned the difference between the two kinds of prompt
-    assert min(scorer.score(t) for t in texts[1::2]) > max(scorer.score(t) for t in texts[0::2])
+    # each sample's out-of-fold score is its own member's exact protocol score
+    for i in range(len(texts)):
+        assert fit.scores[i] == scorer.score_features(
+            feats.buckets[feats.indptr[i] : feats.indptr[i + 1]].tolist(),
+            float(feats.log_chars[i]),
+            float(feats.log_words[i]),
+            member=int(folds[i]),
+        )
+    # the shipped router scores a new prompt with member crc32(prompt) % members, as the SDK does
+    member = learned.member_index(texts[3], len(fit.members))
+    assert scorer.score(texts[3]) == learned.scores(model, feats, [3], member=member)[0]
+    # every member learned the difference between the two kinds of prompt
+    assert min(fit.scores[1::2]) > max(fit.scores[0::2])

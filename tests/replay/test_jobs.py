@@ -15,6 +15,7 @@ from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.replay.services.results import RESULT_COLUMNS
 from apps.replay.services.runner import replay_job_run
+from apps.routing.estimate import Estimate, screen_half
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope
 from tests.replay.factories import call, connect, ingest
@@ -60,6 +61,12 @@ def _spec(**kw: Any) -> ReplaySpec:
     return ReplaySpec(**base)
 
 
+def screen_half_of(sample_id: str, rows: list[dict[str, Any]]) -> bool:
+    """Whether a sample (its own group: no conversation) is in the estimate's screening half."""
+    keys = list(dict.fromkeys(f"sample:{r['sample_id']}" for r in rows))
+    return bool(screen_half(keys)[keys.index(f"sample:{sample_id}")])
+
+
 def _results(job: ReplayJob) -> list[dict[str, Any]]:
     sql = "SELECT * FROM replay_results FINAL WHERE project_id = {project_id:UInt64} AND job_id = {j:UInt64} ORDER BY seq"
     return ProjectScope(job.project_id).query(sql, {"j": job.pk}, feature="test").dicts()
@@ -91,12 +98,21 @@ def test_a_replay_runs_scores_and_summarises(tenant: Tenant, catalogue: Any) -> 
     )
     result = CandidateResult.objects.get(job=finished)
     assert (result.samples, result.errors, result.error_rate) == (24, 0, 0.0)
-    share = sum(r["quality"] for r in rows) / 24
-    assert result.retention == pytest.approx(share) and result.retention_low < share < result.retention_high
+    assert result.quality_mean == pytest.approx(sum(r["quality"] for r in rows) / 24)
+    # The row repeats the estimate's override option: measured on the confirming half of the
+    # samples (the half that does not pick options), the same figures every page shows.
+    estimate = Estimate.from_json(finished.estimate)
+    override = next(o for o in estimate.options if o.strategy == "override")
+    confirming = [r for r in rows if not screen_half_of(str(r["sample_id"]), rows)]
+    assert override.samples == len(confirming) == 12
+    assert result.retention == pytest.approx(sum(r["quality"] for r in confirming) / 12) == override.retention
+    assert (result.retention_low, result.retention_high) == (override.retention_low, override.retention_high)
+    assert result.retention_low < result.retention < result.retention_high
     assert result.baseline_cost_per_call_nano > result.cost_per_call_nano > 0
-    assert result.monthly_savings_nano == pytest.approx(
-        40 * (result.baseline_cost_per_call_nano - result.cost_per_call_nano), rel=0.01
-    )  # 40 calls in the last 30 days
+    assert result.monthly_savings_nano == override.monthly_savings_nano
+    assert override.savings_per_call_nano * 40 == pytest.approx(
+        result.monthly_savings_nano, abs=1
+    )  # 40 calls in 30 days
     assert result.savings_low_nano <= result.monthly_savings_nano <= result.savings_high_nano
 
 

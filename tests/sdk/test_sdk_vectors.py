@@ -69,7 +69,7 @@ def test_rollout_membership_matches_every_vector() -> None:
         assert in_rollout == v["in_rollout"], v
 
 
-@pytest.mark.parametrize("index", [0, 1, 2])
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
 def test_learned_scores_match_every_vector(index: int) -> None:
     data = load("learned_vectors.json")
     entry = data["models"][index]
@@ -88,6 +88,7 @@ def test_learned_scores_match_every_vector(index: int) -> None:
         found, n_tokens = model.features(case["text"])
         assert sorted(found) == case["features"], case["text"]
         assert n_tokens == case["n_tokens"]
+        assert model.member_for(case["text"]) is model.members[case["member"]]
         assert abs(model.score(case["text"]) - case["score"]) <= data["tolerance"]
         assert model.routes_to_target(case["text"]) is case["route_to_target"]
         decided = decide(config, event_id="x", prompt=lambda text=case["text"]: text)

@@ -1,10 +1,15 @@
 """The recommender: replay evidence in, one Recommendation per endpoint out.
 
+The options and their intervals are the estimate the replay made when it finished
+(apps.routing.estimate, stored on the job; made here for older jobs), so every page shows one
+interval per option; the endpoint's quality bar chooses among them (apps.routing.choose).
 Candidates on the kill switch or without a price are left out (and the reason says so). The same
 evidence under the same conditions (quality bar, kill switch, prices) gives the same
 recommendation, so refreshing is idempotent; new evidence, a new bar or a kill-switch change makes
 a new one and supersedes the open one. When nothing clears the bar the recommendation is "no
-change" with the reason, or "stop routing" when a policy is in force.
+change" with the reason ("not enough evidence yet: N more samples needed" when more replay would
+settle it), or "stop routing" when a policy is in force. Anything simulated in the evidence
+(candidates or judge) is recorded on the recommendation and said in its summary.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from django.utils import timezone
 from apps.accounts.models import Person, Project
 from apps.core.errors import ApplicationError
 from apps.policies import evidence_source
-from apps.policies.estimate import Estimate, Option, estimate
 from apps.policies.models import (
     EndpointSettings,
     PolicyVersion,
@@ -31,7 +35,9 @@ from apps.policies.selectors import current_version, kill_state, quality_bar
 from apps.policies.services.audit import audit_record
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
-from apps.replay.evidence import EndpointEvidence
+from apps.routing.choose import Choice, choose, qualifies
+from apps.routing.estimate import Estimate, Option, estimate
+from apps.routing.evidence import EndpointEvidence
 
 
 def _candidate_keys(evidence: EndpointEvidence) -> list[str]:
@@ -79,21 +85,34 @@ def _same_policy(option: Option, version: PolicyVersion | None, evidence: Endpoi
     return version.target == option.target and (option.strategy != Strategy.CASCADE or same_checks)
 
 
-def _fields(est: Estimate) -> dict[str, Any]:
-    o = est.chosen
-    options = [{**x.as_dict(), "learned": bool(x.learned)} for x in est.options]
+def evidence_estimate(evidence: EndpointEvidence) -> Estimate:
+    """The estimate stored with the evidence's job, or made now (same evidence, same seed, same result)."""
+    if evidence.estimate:
+        return Estimate.from_json(evidence.estimate)
+    return estimate(evidence, seed=evidence.job_id % 100_000)
+
+
+def _fields(est: Estimate, decision: Choice, excluded: dict[str, str], bar: float) -> dict[str, Any]:
+    o = decision.chosen
+    options = [
+        {**x.as_dict(), "clears_bar": qualifies(x, bar)} for x in est.options if x.target not in excluded
+    ]
     common: dict[str, Any] = {
         "options": options,
-        "excluded": est.excluded,
+        "excluded": {**est.excluded, **excluded},
         "baseline_cost_per_call_nano": est.baseline_cost_per_call_nano,
+        "samples_needed": decision.samples_needed,
     }
     if o is None:
         return {**common, "strategy": Strategy.NONE, "target": "", "proposal": {}}
+    proposal = {**o.as_dict(), "clears_bar": True}
+    if o.strategy == Strategy.LEARNED:
+        proposal["learned"] = est.router_for(o)
     return {
         **common,
         "strategy": o.strategy,
         "target": o.target,
-        "proposal": o.as_dict(),
+        "proposal": proposal,
         "retention": o.retention,
         "retention_low": o.retention_low,
         "retention_high": o.retention_high,
@@ -122,18 +141,19 @@ def recommendation_refresh(*, project: Project, evidence: EndpointEvidence) -> R
     )
     if latest is not None and latest.fingerprint == fingerprint:
         return latest
-    est = estimate(evidence, bar=bar, excluded=excluded, seed=evidence.job_id % 100_000)
+    est = evidence_estimate(evidence)
+    decision = choose(est, bar=bar, excluded=excluded)
     active = current is not None and current.strategy != Strategy.NONE
-    if est.chosen is None:
+    if decision.chosen is None:
         status = RecommendationStatus.OPEN if active else RecommendationStatus.INFO
-        summary = ("Stop routing: " if active else "No change: ") + est.reason
-    elif _same_policy(est.chosen, current, evidence):
+        summary = ("Stop routing: " if active else "No change: ") + decision.reason
+    elif _same_policy(decision.chosen, current, evidence):
         assert current is not None
         status = RecommendationStatus.INFO
-        summary = f"The policy in force (v{current.version}) is still the best option. {est.reason}"
+        summary = f"The policy in force (v{current.version}) is still the best option. {decision.reason}"
     else:
         status = RecommendationStatus.OPEN
-        summary = est.reason
+        summary = decision.reason
     with transaction.atomic():
         rec = Recommendation.objects.create(
             project=project,
@@ -144,13 +164,14 @@ def recommendation_refresh(*, project: Project, evidence: EndpointEvidence) -> R
             evidence_finished_at=evidence.finished_at,
             evaluator=evidence.evaluator,
             samples=est.samples,
-            simulated=evidence.simulated,
+            simulated=bool(evidence.simulated_parts),
+            simulated_parts=list(evidence.simulated_parts),
             monthly_calls=evidence.monthly_calls,
             baseline_provider=evidence.baseline_provider,
             baseline_model=evidence.baseline_model,
             quality_bar=bar,
             fingerprint=fingerprint,
-            **_fields(est),
+            **_fields(est, decision, excluded, bar),
         )
         Recommendation.objects.filter(
             project=project, endpoint=endpoint, status=RecommendationStatus.OPEN

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from apps.policies.estimate import usd as _usd
+from apps.routing.estimate import usd as _usd
 
 register = template.Library()
 

@@ -440,6 +440,7 @@ class Engine:
             "seq": item.seq,
             "stratum": sample.stratum,
             "call_ts": sample.ts,
+            "conversation_id": sample.conversation_id,
             "simulated": int(item.simulated),
             "prompt_text": sample.request.prompt_text(),
             "baseline_output": sample.baseline,

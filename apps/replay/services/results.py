@@ -15,6 +15,7 @@ RESULT_COLUMNS = (
     "seq",
     "stratum",
     "call_ts",
+    "conversation_id",
     "simulated",
     "prompt_text",
     "baseline_output",

@@ -68,6 +68,7 @@ class Sample:
     latency_ms: int
     feedback: float | None = None
     feedback_comment: str = ""
+    conversation_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -330,6 +331,7 @@ def load(
                 usage=_usage(row),
                 baseline_cost_nano=int(cost) if cost is not None else None,
                 latency_ms=int(row["latency_ms"]),
+                conversation_id=str(row["conversation_id"] or ""),
             )
         if with_feedback:
             feedback = scope.query(sql("sample_feedback"), {"ids": batch}, feature=FEATURE)

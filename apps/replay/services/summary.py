@@ -1,16 +1,17 @@
-"""A job's per-candidate summary: quality retention, cost, projected savings, latency, errors.
+"""A job's estimate and per-candidate summary: retention, cost, projected savings, latency, errors.
 
-Read from the job's `replay_results`, counting only items the job settled as answered or failed
-(a row left by a worker that was fenced out is ignored). Definitions:
+When a job ends, its evidence (apps.replay.selectors.job_evidence) goes through the routing
+estimator (apps.routing.estimate): every option — each candidate's override, cascade and learned
+routers — with its 95 % intervals, stored on the job and read by every page and by the
+recommender, so an option shows one interval wherever it appears. Each candidate's row here
+repeats its *override* option (quality retention and monthly savings with their intervals), beside
+what only replay knows, counted over the items the job settled as answered or failed (a row left
+by a worker that was fenced out is ignored):
 
-- quality retention = mean quality over the answered, scored samples ÷ the evaluator's reference
-  (what the app's own answer scores), with a 95 % Wilson interval (apps.replay.stats);
 - cost per call = mean cost of the candidate's answers at today's prices; the baseline's is the
   mean of the app's own calls re-priced today, over the same samples;
-- monthly savings = calls in the last 30 days × the mean per-call saving, with a 95 % bootstrap
-  interval. A failed candidate call counts as no saving (the SDK falls back to the app's model);
 - latency p50/p95 of the candidate's answers against the app's own on the same samples;
-- error rate = failed candidate calls ÷ calls sent. Retention is measured on answered samples.
+- error rate = failed candidate calls ÷ calls sent.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from django.db import transaction
 from apps.replay import stats
 from apps.replay.evaluators.registry import quality_reference
 from apps.replay.models import CandidateResult, ItemState, ReplayJob
+from apps.replay.selectors import job_evidence
 from apps.replay.sql import sql
+from apps.routing.estimate import Estimate, Option, estimate
 from apps.warehouse.client import ProjectScope
 
 FEATURE = "replay.summary"
-INTERVAL_CONFIDENCE = 0.95
 
 
 @dataclass
@@ -73,52 +75,76 @@ def _collect(job: ReplayJob) -> dict[str, _Rows]:
     return out
 
 
+def job_estimate(job: ReplayJob) -> Estimate:
+    """Estimate every routing option from the job's evidence and store it on the job."""
+    found = estimate(job_evidence(job), seed=job.seed % 100_000)
+    job.estimate = found.as_json()
+    job.save(update_fields=["estimate", "updated_at"])
+    return found
+
+
 def summarize(job: ReplayJob) -> list[CandidateResult]:
-    """(Re)write the job's CandidateResult rows from its stored results."""
+    """(Re)write the job's estimate and CandidateResult rows from its stored results."""
     reference = quality_reference(job.evaluator)
-    population = job.population
-    results = []
-    for index, rows in enumerate(_collect(job).values()):  # in the job's candidate order
-        spec = job.candidates[index]
-        n = len(rows.qualities)
-        mean_quality = sum(rows.qualities) / n if n else 0.0
-        low, high = (
-            stats.wilson(mean_quality, n, confidence=INTERVAL_CONFIDENCE, population=population)
-            if n
-            else (0.0, 1.0)
+    collected = _collect(job)
+    # the estimate reads the per-candidate rows too (summaries beside samples); write them first
+    _write(job, [_row(job, index, rows, reference, None) for index, rows in enumerate(collected.values())])
+    found = job_estimate(job)
+    overrides = {o.target: o for o in found.options if o.strategy == "override"}
+    results = [
+        _row(job, index, rows, reference, overrides.get(key))
+        for index, (key, rows) in enumerate(collected.items())
+    ]
+    _write(job, results)
+    return results
+
+
+def _row(
+    job: ReplayJob, index: int, rows: _Rows, reference: float, override: Option | None
+) -> CandidateResult:
+    """One candidate's row: its override option's estimate, else the plain means with no interval."""
+    spec = job.candidates[index]
+    n = len(rows.qualities)
+    mean_quality = sum(rows.qualities) / n if n else 0.0
+    saving = sum(rows.savings) / len(rows.savings) if rows.savings else 0.0
+    retention = (mean_quality / reference, mean_quality / reference, mean_quality / reference)
+    savings = (saving * job.monthly_calls,) * 3
+    if override is not None:
+        retention = (override.retention, override.retention_low, override.retention_high)
+        savings = (
+            override.monthly_savings_nano,
+            override.monthly_savings_low_nano,
+            override.monthly_savings_high_nano,
         )
-        saving, saving_low, saving_high = stats.bootstrap_mean(
-            rows.savings, confidence=INTERVAL_CONFIDENCE, population=population, seed=job.seed + index
-        )
-        sent = rows.answered + rows.errors
-        results.append(
-            CandidateResult(
-                job=job,
-                provider=spec["provider"],
-                model=spec["model"],
-                simulated=bool(spec.get("simulated")),
-                samples=n,
-                errors=rows.errors,
-                unscored=rows.unscored,
-                quality_mean=mean_quality,
-                retention=mean_quality / reference,
-                retention_low=low / reference,
-                retention_high=high / reference,
-                cost_per_call_nano=round(sum(rows.costs) / len(rows.costs)) if rows.costs else 0,
-                baseline_cost_per_call_nano=round(sum(rows.baseline_costs) / len(rows.baseline_costs))
-                if rows.baseline_costs
-                else 0,
-                monthly_savings_nano=round(saving * job.monthly_calls),
-                savings_low_nano=round(saving_low * job.monthly_calls),
-                savings_high_nano=round(saving_high * job.monthly_calls),
-                latency_p50_ms=stats.percentile(rows.latencies, 50),
-                latency_p95_ms=stats.percentile(rows.latencies, 95),
-                baseline_latency_p50_ms=stats.percentile(rows.baseline_latencies, 50),
-                baseline_latency_p95_ms=stats.percentile(rows.baseline_latencies, 95),
-                error_rate=rows.errors / sent if sent else 0.0,
-            )
-        )
+    sent = rows.answered + rows.errors
+    return CandidateResult(
+        job=job,
+        provider=spec["provider"],
+        model=spec["model"],
+        simulated=bool(spec.get("simulated")),
+        samples=n,
+        errors=rows.errors,
+        unscored=rows.unscored,
+        quality_mean=mean_quality,
+        retention=retention[0],
+        retention_low=retention[1],
+        retention_high=retention[2],
+        cost_per_call_nano=round(sum(rows.costs) / len(rows.costs)) if rows.costs else 0,
+        baseline_cost_per_call_nano=round(sum(rows.baseline_costs) / len(rows.baseline_costs))
+        if rows.baseline_costs
+        else 0,
+        monthly_savings_nano=round(savings[0]),
+        savings_low_nano=round(savings[1]),
+        savings_high_nano=round(savings[2]),
+        latency_p50_ms=stats.percentile(rows.latencies, 50),
+        latency_p95_ms=stats.percentile(rows.latencies, 95),
+        baseline_latency_p50_ms=stats.percentile(rows.baseline_latencies, 50),
+        baseline_latency_p95_ms=stats.percentile(rows.baseline_latencies, 95),
+        error_rate=rows.errors / sent if sent else 0.0,
+    )
+
+
+def _write(job: ReplayJob, results: list[CandidateResult]) -> None:
     with transaction.atomic():
         CandidateResult.objects.filter(job=job).delete()
         CandidateResult.objects.bulk_create(results)
-    return results

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InvalidConfigError
-from ._learned import LearnedModel
+from ._learned import LearnedModel, Member
 
 STRATEGIES = frozenset({"override", "split", "cascade", "learned"})
 STICKY_ON = frozenset({"conversation_id", "user_id", "event"})
@@ -152,7 +152,7 @@ def _policy(raw: Mapping[str, Any], path: str) -> CompiledPolicy:
 
 
 def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel:
-    if raw.get("type") != "hashed_linear" or raw.get("version") != 1:
+    if raw.get("type") != "hashed_linear" or raw.get("version") not in (1, 2):
         raise InvalidConfigError(f"{path}: unsupported model {raw.get('type')!r} v{raw.get('version')!r}")
     n_buckets = _int(raw.get("n_buckets"), f"{path}.n_buckets")
     if n_buckets <= 0:
@@ -166,25 +166,38 @@ def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel:
             raise InvalidConfigError(f"{path}.token_pattern: capturing groups are not allowed")
     except re.error as exc:
         raise InvalidConfigError(f"{path}.token_pattern: {exc}") from exc
+    lowercase = raw.get("lowercase", True)
+    if not isinstance(lowercase, bool):
+        raise InvalidConfigError(f"{path}.lowercase: must be a boolean")
+    if raw.get("version") == 2:
+        items = _list(raw.get("members"), f"{path}.members")
+        if not items:
+            raise InvalidConfigError(f"{path}.members: at least one member is required")
+        members = [_member(_obj(m, f"{path}.members[{i}]"), f"{path}.members[{i}]", n_buckets) for i, m in enumerate(items)]
+    else:
+        members = [_member(raw, path, n_buckets)]
+    return LearnedModel.build(
+        n_buckets=n_buckets,
+        ngrams=sorted(set(ngrams)),
+        lowercase=lowercase,
+        token_pattern=pattern,
+        members=members,
+        threshold=_num(raw.get("threshold"), f"{path}.threshold"),
+    )
+
+
+def _member(raw: Mapping[str, Any], path: str, n_buckets: int) -> Member:
     weights: dict[int, float] = {}
     for key, value in _obj(raw.get("weights", {}), f"{path}.weights").items():
         if not key.isdigit() or int(key) >= n_buckets:
             raise InvalidConfigError(f"{path}.weights: bad feature index {key!r}")
         weights[int(key)] = _num(value, f"{path}.weights[{key}]")
     lengths = _obj(raw.get("length_weights", {}), f"{path}.length_weights")
-    lowercase = raw.get("lowercase", True)
-    if not isinstance(lowercase, bool):
-        raise InvalidConfigError(f"{path}.lowercase: must be a boolean")
-    return LearnedModel.build(
-        n_buckets=n_buckets,
-        ngrams=sorted(set(ngrams)),
-        lowercase=lowercase,
-        token_pattern=pattern,
+    return Member(
         weights=weights,
         bias=_num(raw.get("bias", 0.0), f"{path}.bias"),
         log_chars=_num(lengths.get("log_chars", 0.0), f"{path}.length_weights.log_chars"),
         log_words=_num(lengths.get("log_words", 0.0), f"{path}.length_weights.log_words"),
-        threshold=_num(raw.get("threshold"), f"{path}.threshold"),
     )
 
 

@@ -1,7 +1,8 @@
 """The ``learned`` router: a linear score over hashed n-grams (docs/protocol.md, LEARNED_MODEL).
 
 It decides in microseconds with no network: one regex pass, one CRC32 per distinct n-gram and a
-dict lookup per feature.
+dict lookup per feature. A version-2 model carries several cross-fitted *members*; a prompt is
+scored by member ``crc32(prompt) % len(members)``, exactly as the server evaluated it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from itertools import pairwise
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """One linear model: weights per feature index, a bias and two length weights."""
+
+    weights: dict[int, float]
+    bias: float
+    log_chars: float
+    log_words: float
+
+
+@dataclass(frozen=True, slots=True)
 class LearnedModel:
     """A compiled ``hashed_linear`` model; :meth:`score` is the whole decision."""
 
@@ -22,10 +33,7 @@ class LearnedModel:
     ngrams: tuple[int, ...]
     lowercase: bool
     pattern: re.Pattern[str]
-    weights: dict[int, float]
-    bias: float
-    log_chars: float
-    log_words: float
+    members: tuple[Member, ...]
     threshold: float
     prefixes: tuple[tuple[int, int], ...]  # (n, crc32(f"{n}:")) so a gram's hash continues from it
 
@@ -37,10 +45,7 @@ class LearnedModel:
         ngrams: Iterable[int],
         lowercase: bool,
         token_pattern: str,
-        weights: dict[int, float],
-        bias: float,
-        log_chars: float,
-        log_words: float,
+        members: Iterable[Member],
         threshold: float,
     ) -> LearnedModel:
         ns = tuple(ngrams)
@@ -49,13 +54,15 @@ class LearnedModel:
             ngrams=ns,
             lowercase=lowercase,
             pattern=re.compile(token_pattern),
-            weights=weights,
-            bias=bias,
-            log_chars=log_chars,
-            log_words=log_words,
+            members=tuple(members),
             threshold=threshold,
             prefixes=tuple((n, zlib.crc32(f"{n}:".encode())) for n in ns),
         )
+
+    def member_for(self, text: str) -> Member:
+        """The member that scores ``text``: ``crc32(utf-8 text) % members`` (the only one in v1)."""
+        members = self.members
+        return members[zlib.crc32(text.encode()) % len(members)] if len(members) > 1 else members[0]
 
     def features(self, text: str) -> tuple[set[int], int]:
         """The set of hashed feature indices of ``text`` and its token count."""
@@ -78,9 +85,10 @@ class LearnedModel:
     def score(self, text: str) -> float:
         """``bias + Σ weights + log_chars·ln(1+chars) + log_words·ln(1+words)``."""
         indices, n_tokens = self.features(text)
-        get = self.weights.get
-        total = self.bias + math.fsum([get(i, 0.0) for i in indices])
-        return total + self.log_chars * math.log1p(len(text)) + self.log_words * math.log1p(n_tokens)
+        member = self.member_for(text)
+        get = member.weights.get
+        total = member.bias + math.fsum([get(i, 0.0) for i in indices])
+        return total + member.log_chars * math.log1p(len(text)) + member.log_words * math.log1p(n_tokens)
 
     def routes_to_target(self, text: str) -> bool:
         """Whether the prompt goes to the target (``score >= threshold``)."""

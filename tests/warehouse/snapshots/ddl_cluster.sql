@@ -211,3 +211,9 @@ TTL toDateTime(created_at) + toIntervalDay(400);
 
 CREATE TABLE IF NOT EXISTS replay_results ON CLUSTER 'switchyard_cluster' AS replay_results_local
 ENGINE = Distributed('switchyard_cluster', 'switchyard', 'replay_results_local', cityHash64(project_id, job_id));
+
+-- 0004_replay_conversation
+
+ALTER TABLE replay_results_local ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS conversation_id String DEFAULT '' AFTER call_ts;
+
+ALTER TABLE replay_results ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS conversation_id String DEFAULT '' AFTER call_ts;

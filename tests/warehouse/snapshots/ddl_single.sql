@@ -194,3 +194,7 @@ CREATE TABLE IF NOT EXISTS replay_results
 ENGINE = ReplacingMergeTree(created_at)
 ORDER BY (project_id, job_id, sample_id, candidate)
 TTL toDateTime(created_at) + toIntervalDay(400);
+
+-- 0004_replay_conversation
+
+ALTER TABLE replay_results ADD COLUMN IF NOT EXISTS conversation_id String DEFAULT '' AFTER call_ts;

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.accounts.models import Project
 from apps.policies import signing
-from apps.policies.estimate import usd
 from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendations_refresh_project
+from apps.routing.estimate import usd
 
 PUBLIC_KEYS_FILE = "demo-config-public-keys.txt"
 

@@ -1,0 +1,562 @@
+"""What each routing option would do to an endpoint, estimated sample by sample from evidence.
+
+For every candidate the evidence has answers from, these options are evaluated:
+
+- `override`: every call goes to the candidate. A provider error falls back to the baseline (the
+  SDK does so), costing both calls and keeping the baseline's quality.
+- `cascade`: the candidate answers first; when a check the SDK runs fires on its answer (empty,
+  a whole-answer refusal, invalid JSON where answers are JSON) or the provider fails, the call
+  escalates to the baseline: cost = candidate + baseline, quality = the baseline's.
+- `learned`: a per-prompt router (apps.routing.learned), cross-fitted over folds that keep
+  conversations whole, routing a fixed share of prompts (10 %, 20 %, … 90 %). The router that
+  ships carries the very members that scored the samples, and the threshold that routes that
+  share, so what ships is what was evaluated.
+
+Retention = Σ quality served ÷ Σ the baseline's quality; savings = the baseline's cost − the
+option's, per call, and × the endpoint's monthly calls.
+
+**Picked on one half, measured on the other.** The groups (conversations) are split in two by a
+hash of their key. The *screening* half's figures are what the recommendation rule uses to pick
+an option (apps.routing.choose); every interval shown — on the replay page, the recommendation,
+the dashboard — comes from the *confirming* half, which had no say in the pick. Choosing the best
+of many options by the same data that bounds it is what makes "keeps ≥ 95 %" fail out of sample
+(the winner is the one whose noise was kindest); here the winner's interval is measured on
+samples whose noise played no part in choosing it. Intervals are 95 % cluster-bootstrap
+prediction intervals for the next month's calls (apps.routing.bounds). The options do not depend
+on the quality bar, which only chooses among them, so one option shows one interval everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from apps.routing import bounds, learned
+from apps.routing.evidence import EndpointEvidence
+
+MIN_SAMPLES = 20  # per candidate, to evaluate it at all
+LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
+SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
+SDK_CHECKS = ("empty", "refusal", "invalid_json")
+DEFAULT_CHECKS = ("empty", "refusal")
+SIMPLICITY = {"override": 0, "cascade": 1, "learned": 2}
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class Option:
+    strategy: str
+    provider: str
+    model: str
+    samples: int
+    groups: int
+    retention: float
+    retention_low: float
+    retention_high: float
+    cost_per_call_nano: float
+    savings_per_call_nano: float
+    savings_per_call_low_nano: float
+    savings_per_call_high_nano: float
+    monthly_savings_nano: int
+    monthly_savings_low_nano: int
+    monthly_savings_high_nano: int
+    latency_p50_change_ms: float
+    latency_p95_change_ms: float
+    candidate_share: float  # share of calls the candidate's answer is kept for
+    retention_sd: float = 0.0  # per-sample spread behind the interval (for "samples needed")
+    screen_retention_low: float = 0.0  # the screening half's bound (what picks the option)
+    screen_savings_low_nano: float = 0.0
+    screen_savings_nano: float = 0.0
+    checks: tuple[str, ...] = ()
+    share: float | None = None  # learned: the share of prompts it was set to route
+    threshold: float | None = None  # learned: the score threshold that routes that share
+    on_frontier: bool = False
+
+    @property
+    def target(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+    @property
+    def key(self) -> str:
+        suffix = f"@{round((self.share or 0) * 100)}" if self.strategy == "learned" else ""
+        return f"{self.strategy}:{self.target}{suffix}"
+
+    @property
+    def label(self) -> str:
+        if self.strategy == "learned":
+            return f"learned router, {self.candidate_share:.0%} of calls → {self.target}"
+        if self.strategy == "cascade":
+            return f"cascade {self.target} → baseline on {' / '.join(self.checks)}"
+        return f"override → {self.target}"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["checks"] = list(self.checks)
+        out["key"] = self.key
+        out["label"] = self.label
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Option:
+        names = set(cls.__dataclass_fields__)
+        data = {k: v for k, v in raw.items() if k in names}
+        data["checks"] = tuple(data.get("checks") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    samples: int
+    groups: int
+    baseline_cost_per_call_nano: float
+    monthly_calls: int
+    options: list[Option] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)  # "provider/model" → why not evaluated
+    routers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # candidate → learned members
+    critical: dict[str, float] = field(default_factory=dict)  # the max-t critical values
+    simulated: tuple[str, ...] = ()  # what in the evidence is simulated ("candidates", "judge")
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+    def router_for(self, option: Option) -> dict[str, Any] | None:
+        """The learned router that ships for a learned option (its members, its threshold)."""
+        members = self.routers.get(option.target)
+        if option.strategy != "learned" or not members or option.threshold is None:
+            return None
+        return learned.export_members(members, threshold=option.threshold)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "groups": self.groups,
+            "baseline_cost_per_call_nano": self.baseline_cost_per_call_nano,
+            "monthly_calls": self.monthly_calls,
+            "options": [o.as_dict() for o in self.options],
+            "excluded": dict(self.excluded),
+            "routers": self.routers,
+            "critical": self.critical,
+            "simulated": list(self.simulated),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Estimate:
+        return cls(
+            samples=int(raw["samples"]),
+            groups=int(raw["groups"]),
+            baseline_cost_per_call_nano=float(raw["baseline_cost_per_call_nano"]),
+            monthly_calls=int(raw["monthly_calls"]),
+            options=[Option.from_dict(o) for o in raw.get("options", [])],
+            excluded=dict(raw.get("excluded", {})),
+            routers={k: list(v) for k, v in raw.get("routers", {}).items()},
+            critical={k: float(v) for k, v in raw.get("critical", {}).items()},
+            simulated=tuple(raw.get("simulated", ())),
+        )
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    provider: str
+    model: str
+    rows: IntArray  # which samples have this candidate
+    quality: FloatArray
+    cost: FloatArray
+    latency: FloatArray
+    provider_error: BoolArray
+    failed: list[frozenset[str]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+@dataclass(frozen=True)
+class _Served:
+    """What the app would get on each of a candidate's samples under one option."""
+
+    quality: FloatArray
+    cost: FloatArray
+    latency: FloatArray
+    kept: BoolArray  # the candidate's answer is what the app gets
+
+
+@dataclass
+class _Draft:
+    strategy: str
+    candidate: _Candidate
+    served: _Served
+    checks: tuple[str, ...] = ()
+    share: float | None = None
+    threshold: float | None = None
+
+
+def _candidates(evidence: EndpointEvidence, excluded: dict[str, str]) -> list[_Candidate]:
+    keys: list[str] = []
+    for sample in evidence.samples:
+        keys.extend(k for k in sample.candidates if k not in keys)
+    for summary in evidence.candidates:
+        if summary.key not in keys:
+            keys.append(summary.key)
+    out = []
+    for key in keys:
+        provider, _, model = key.partition("/")
+        rows, quality, cost, latency, errors, failed = [], [], [], [], [], []
+        unpriced = False
+        for i, sample in enumerate(evidence.samples):
+            found = sample.candidates.get(key)
+            if found is None:
+                continue
+            if found.ok and found.cost_nano is None:
+                unpriced = True
+            rows.append(i)
+            quality.append(min(max(found.quality, 0.0), 1.0))
+            cost.append(float(found.cost_nano or 0))
+            latency.append(float(found.latency_ms))
+            errors.append(not found.ok and found.cost_nano is None)
+            failed.append(frozenset(found.failed_checks))
+        if unpriced:
+            excluded[key] = "the replay could not price its answers"
+        elif len(rows) < MIN_SAMPLES:
+            excluded[key] = f"only {len(rows)} replayed samples (at least {MIN_SAMPLES} needed)"
+        else:
+            out.append(
+                _Candidate(
+                    provider=provider,
+                    model=model,
+                    rows=np.asarray(rows, dtype=np.int64),
+                    quality=np.asarray(quality),
+                    cost=np.asarray(cost),
+                    latency=np.asarray(latency),
+                    provider_error=np.asarray(errors, dtype=np.bool_),
+                    failed=failed,
+                )
+            )
+    return out
+
+
+def cascade_checks(evidence: EndpointEvidence) -> tuple[str, ...]:
+    """Checks the SDK can run. Invalid JSON only where answers are meant to be JSON: the evaluator
+    compares JSON, or most candidate answers are JSON. (Replay tags `invalid_json` only where JSON
+    was meant, so the tags cannot tell a prose endpoint from a JSON one; the answers can.)"""
+    answers = [c for s in evidence.samples for c in s.candidates.values() if c.ok]
+    json_answers = sum(_is_json(c.output) for c in answers)
+    wants_json = evidence.evaluator == "json" or (bool(answers) and json_answers > len(answers) / 2)
+    return tuple(c for c in SDK_CHECKS if c in DEFAULT_CHECKS or (c == "invalid_json" and wants_json))
+
+
+def _is_json(text: str) -> bool:
+    stripped = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    if not stripped.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
+
+
+class _Base:
+    def __init__(self, evidence: EndpointEvidence):
+        samples = evidence.samples
+        ref = evidence.quality_reference
+        self.cost = np.asarray([float(s.baseline_cost_nano) for s in samples])
+        self.latency = np.asarray([float(s.baseline_latency_ms) for s in samples])
+        self.quality = np.asarray(
+            [ref if s.baseline_quality is None else float(s.baseline_quality) for s in samples]
+        )
+        self.group, self.groups = bounds.group_index([s.group_key for s in samples])
+        self.keys = list(dict.fromkeys(s.group_key for s in samples))
+        self.unit = float(self.quality.max()) if len(self.quality) else 1.0
+
+
+def _routed(c: _Candidate, base: _Base, escalate: BoolArray) -> _Served:
+    """The candidate answers; where `escalate` (or the provider failed) the baseline answers too."""
+    rows = c.rows
+    esc = escalate | c.provider_error
+    return _Served(
+        quality=np.where(esc, base.quality[rows], c.quality),
+        cost=c.cost + np.where(esc, base.cost[rows], 0.0),
+        latency=c.latency + np.where(esc, base.latency[rows], 0.0),
+        kept=~esc,
+    )
+
+
+def _mix(routed: _Served, c: _Candidate, base: _Base, send: BoolArray) -> _Served:
+    rows = c.rows
+    return _Served(
+        quality=np.where(send, routed.quality, base.quality[rows]),
+        cost=np.where(send, routed.cost, base.cost[rows]),
+        latency=np.where(send, routed.latency, base.latency[rows]),
+        kept=send & routed.kept,
+    )
+
+
+def share_threshold(ranked: FloatArray, share: float) -> float | None:
+    """A score threshold that routes about `share` of these (descending) scores: the midpoint of the
+    widest gap between neighbouring scores within ±`GAP_WINDOW` of that rank, so the cut falls
+    where the scores part (a cut inside a cluster of near-equal scores would route new prompts of
+    that cluster by noise), or None when no cut routes some but not all."""
+    n = len(ranked)
+    k = round(share * n)
+    if k <= 0 or k >= n:
+        return None
+    w = max(1, round(GAP_WINDOW * n))
+    lo, hi = max(1, k - w), min(n - 1, k + w)
+    gaps = ranked[lo - 1 : hi] - ranked[lo : hi + 1]  # gaps[j - lo] = ranked[j - 1] − ranked[j]
+    if float(gaps.max()) <= 0:
+        return None
+    widest = np.flatnonzero(gaps == gaps.max()) + lo
+    j = int(widest[np.argmin(np.abs(widest - k))])
+    return float((ranked[j - 1] + ranked[j]) / 2)
+
+
+def _learned(
+    c: _Candidate,
+    override: _Served,
+    base: _Base,
+    feats: learned.Featurized,
+    group_keys: list[str],
+    screen: BoolArray,
+) -> tuple[list[_Draft], list[dict[str, Any]]]:
+    """Learned options at each share of `SHARES`, and the cross-fitted members that ship. Each
+    share's threshold is read off the screening half's out-of-fold scores."""
+    savings = base.cost[c.rows] - override.cost
+    labels = learned.router_labels(override.quality, savings)
+    fit = learned.cross_fit(learned.subset(feats, c.rows), labels, learned.fold_ids(group_keys))
+    picked = screen[c.rows]
+    ranked = np.sort(fit.scores[picked] if picked.any() else fit.scores)[::-1]
+    drafts: list[_Draft] = []
+    seen: set[int] = set()
+    for share in SHARES:
+        threshold = share_threshold(ranked, share)
+        if threshold is None:
+            continue
+        send = fit.scores >= threshold
+        routed = int(send.sum())
+        if routed in seen or routed in (0, len(send)):
+            continue
+        seen.add(routed)
+        drafts.append(
+            _Draft("learned", c, _mix(override, c, base, send), share=share, threshold=round(threshold, 6))
+        )
+    return drafts, fit.members
+
+
+def _drafts(
+    evidence: EndpointEvidence, base: _Base, candidates: list[_Candidate], screen: BoolArray
+) -> tuple[list[_Draft], dict[str, list[dict[str, Any]]]]:
+    checks = cascade_checks(evidence)
+    drafts: list[_Draft] = []
+    routers: dict[str, list[dict[str, Any]]] = {}
+    feats: learned.Featurized | None = None
+    for c in candidates:
+        none = np.zeros(len(c.rows), dtype=np.bool_)
+        override = _routed(c, base, none)
+        drafts.append(_Draft("override", c, override))
+        fires = np.asarray([bool(f & set(checks)) for f in c.failed], dtype=np.bool_)
+        if fires.any() and not fires.all():
+            drafts.append(_Draft("cascade", c, _routed(c, base, fires), checks=checks))
+        group_keys = [evidence.samples[i].group_key for i in c.rows]
+        if len(set(group_keys)) >= LEARNED_MIN_GROUPS:
+            if feats is None:
+                feats = learned.featurize([s.prompt_text for s in evidence.samples])
+            found, members = _learned(c, override, base, feats, group_keys, screen)
+            if found:
+                drafts.extend(found)
+                routers[c.key] = members
+    return drafts, routers
+
+
+def _columns(drafts: list[_Draft], base: _Base) -> dict[str, np.ndarray[Any, Any]]:
+    """Per-group sums (groups × options) of quality served, baseline quality, savings and calls."""
+    g, n_groups = base.group, base.groups
+    shape = (n_groups, len(drafts))
+    names = ("quality", "reference", "savings", "calls", "kept", "loss", "gain")
+    cols = {name: np.zeros(shape) for name in names}
+    for j, d in enumerate(drafts):
+        rows = d.candidate.rows
+        idx = g[rows]
+        change = d.served.quality - base.quality[rows]
+        cols["quality"][:, j] = bounds.sums_by_group(d.served.quality, idx, n_groups)
+        cols["reference"][:, j] = bounds.sums_by_group(base.quality[rows], idx, n_groups)
+        cols["kept"][:, j] = bounds.sums_by_group(d.served.kept.astype(np.float64), idx, n_groups)
+        cols["loss"][:, j] = bounds.sums_by_group(np.maximum(-change, 0.0), idx, n_groups)
+        cols["gain"][:, j] = bounds.sums_by_group(np.maximum(change, 0.0), idx, n_groups)
+        cols["savings"][:, j] = bounds.sums_by_group(base.cost[rows] - d.served.cost, idx, n_groups)
+        cols["calls"][:, j] = np.bincount(idx, minlength=n_groups)
+    return cols
+
+
+def _frontier(options: list[Option], baseline_cost: float) -> list[Option]:
+    points = [(o.cost_per_call_nano, o.retention) for o in options] + [(baseline_cost, 1.0)]
+    out = []
+    for o in options:
+        dominated = any(
+            cost <= o.cost_per_call_nano
+            and retention >= o.retention
+            and (cost, retention) != (o.cost_per_call_nano, o.retention)
+            for cost, retention in points
+        )
+        out.append(replace(o, on_frontier=not dominated))
+    return out
+
+
+def _percentile_change(served: FloatArray, baseline: FloatArray, q: float) -> float:
+    return float(np.percentile(served, q) - np.percentile(baseline, q))
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """Per-option retention and per-call savings with their interval half-widths, on some groups."""
+
+    retention: FloatArray
+    retention_low: FloatArray  # the lower of the bootstrap's and the rare-loss bound
+    retention_half: FloatArray
+    retention_sd: FloatArray  # per-sample spread (se × √samples)
+    savings: FloatArray
+    savings_half: FloatArray
+    samples: FloatArray
+    groups: FloatArray
+    critical: dict[str, float]
+
+
+def _stats(cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: int, seed: int) -> _Stats:
+    """Each option's 95 % interval over the groups in `keep`: a cluster bootstrap, widened for small
+    samples and to predict what `month` calls will realise (apps.routing.bounds)."""
+    part = {name: values[keep] for name, values in cols.items()}
+    counts = bounds.resample_counts(int(keep.sum()), seed=seed)
+    samples = part["calls"].sum(axis=0)
+    groups = (part["calls"] > 0).sum(axis=0)
+    # One sample losing all of its quality moves retention by unit ÷ Σ reference: the least
+    # uncertainty a retention can have, however alike the resamples are.
+    floor = unit / np.maximum(part["reference"].sum(axis=0), 1e-12)
+    retention = bounds.ratio_band(part["quality"], part["reference"], counts, se_floor=floor)
+    savings = bounds.ratio_band(part["savings"], part["calls"], counts)
+    factor = np.asarray(
+        [
+            bounds.small_sample_factor(int(g)) * bounds.prediction_factor(int(n), month)
+            for g, n in zip(groups, samples, strict=True)
+        ]
+    )
+    half = retention.half_width(factor)
+    rare = bounds.rare_loss_low(
+        loss=part["loss"].sum(axis=0),
+        gain=part["gain"].sum(axis=0),
+        kept=part["kept"].sum(axis=0),
+        reference=part["reference"].sum(axis=0),
+        unit=unit,
+        factor=factor,
+    )
+    return _Stats(
+        retention=retention.estimate,
+        retention_low=np.minimum(retention.estimate - half, rare),
+        retention_half=half,
+        retention_sd=retention.se * np.sqrt(np.maximum(samples, 1)),
+        savings=savings.estimate,
+        savings_half=savings.half_width(factor),
+        samples=samples,
+        groups=groups,
+        critical={"retention": retention.critical, "savings": savings.critical},
+    )
+
+
+def screen_half(group_keys: list[str]) -> BoolArray:
+    """Which groups pick the option (the screening half); the others confirm it. Deterministic,
+    balanced: groups ranked by a hash of their key, every other one."""
+    order = sorted(range(len(group_keys)), key=lambda i: (zlib.crc32(f"screen:{group_keys[i]}".encode()), i))
+    out = np.zeros(len(group_keys), dtype=np.bool_)
+    out[order[::2]] = True
+    return out
+
+
+def estimate(
+    evidence: EndpointEvidence, *, excluded: dict[str, str] | None = None, seed: int = 0
+) -> Estimate:
+    """Every option for the endpoint with 95 % prediction intervals (no choice made)."""
+    dropped = dict(excluded or {})
+    n = len(evidence.samples)
+    base = _Base(evidence)
+    baseline_cost = float(base.cost.mean()) if n else 0.0
+    simulated = evidence.simulated_parts
+    if n == 0:
+        return Estimate(0, 0, 0.0, evidence.monthly_calls, excluded=dropped, simulated=simulated)
+    candidates = _candidates(evidence, dropped)
+    candidates = [c for c in candidates if c.key not in (excluded or {})]
+    screen = screen_half(base.keys)
+    drafts, routers = _drafts(evidence, base, candidates, screen[base.group])
+    if not drafts:
+        return Estimate(
+            n, base.groups, baseline_cost, evidence.monthly_calls, excluded=dropped, simulated=simulated
+        )
+    cols = _columns(drafts, base)
+    month = evidence.monthly_calls
+    pick = _stats(cols, screen, unit=base.unit, month=month, seed=seed)
+    shown = _stats(cols, ~screen, unit=base.unit, month=month, seed=seed + 1)
+    options = []
+    for j, d in enumerate(drafts):
+        rows = d.candidate.rows
+        r, s = float(shown.retention[j]), float(shown.savings[j])
+        if not (np.isfinite(r) and np.isfinite(pick.retention[j])):
+            dropped.setdefault(
+                d.candidate.key, "the app's own answers score 0 on these samples, so retention is undefined"
+            )
+            continue
+        r_half, s_half = float(shown.retention_half[j]), float(shown.savings_half[j])
+        options.append(
+            Option(
+                strategy=d.strategy,
+                provider=d.candidate.provider,
+                model=d.candidate.model,
+                samples=int(shown.samples[j]),
+                groups=int(shown.groups[j]),
+                retention=r,
+                retention_low=min(float(shown.retention_low[j]), 1.0),  # never promise more than the app's
+                retention_high=r + r_half,
+                cost_per_call_nano=float(d.served.cost.mean()),
+                savings_per_call_nano=s,
+                savings_per_call_low_nano=s - s_half,
+                savings_per_call_high_nano=s + s_half,
+                monthly_savings_nano=round(s * month),
+                monthly_savings_low_nano=round((s - s_half) * month),
+                monthly_savings_high_nano=round((s + s_half) * month),
+                latency_p50_change_ms=_percentile_change(d.served.latency, base.latency[rows], 50),
+                latency_p95_change_ms=_percentile_change(d.served.latency, base.latency[rows], 95),
+                candidate_share=float(d.served.kept.mean()),
+                retention_sd=float(shown.retention_sd[j]),
+                screen_retention_low=float(pick.retention_low[j]),
+                screen_savings_low_nano=float(pick.savings[j] - pick.savings_half[j]),
+                screen_savings_nano=float(pick.savings[j]),
+                checks=d.checks,
+                share=d.share,
+                threshold=d.threshold,
+            )
+        )
+    return Estimate(
+        samples=n,
+        groups=base.groups,
+        baseline_cost_per_call_nano=baseline_cost,
+        monthly_calls=month,
+        options=_frontier(options, baseline_cost),
+        excluded=dropped,
+        routers=routers,
+        critical=shown.critical,
+        simulated=simulated,
+    )
+
+
+def usd(nano: float) -> str:
+    value = nano / 1e9
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    if value >= 100:
+        return f"{sign}${value:,.0f}"
+    if value >= 1:
+        return f"{sign}${value:,.2f}"
+    return f"{sign}${value:.4f}"

@@ -38,6 +38,11 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 
+def z_of(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at `confidence`."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
 def group_index(keys: list[str]) -> tuple[IntArray, int]:
     """(group id per sample, number of groups) in first-seen order."""
     ids: dict[str, int] = {}

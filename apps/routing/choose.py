@@ -52,7 +52,7 @@ def samples_needed(o: Option, est: Estimate, *, bar: float) -> int | None:
 
 
 def qualifies(o: Option, bar: float) -> bool:
-    return o.retention_low >= bar and o.savings_per_call_low_nano > 0
+    return o.confirm_retention_low >= bar and o.retention_low >= bar and o.savings_per_call_low_nano > 0
 
 
 def choose(est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = None) -> Choice:

@@ -41,6 +41,7 @@ from apps.routing.evidence import EndpointEvidence
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
 SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+CONFIRM_CONFIDENCE = 0.99  # the confirming half must clear the bar at this two-sided level
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
 SDK_CHECKS = ("empty", "refusal", "invalid_json")
 DEFAULT_CHECKS = ("empty", "refusal")
@@ -73,6 +74,7 @@ class Option:
     candidate_share: float  # share of calls the candidate's answer is kept for
     retention_sd: float = 0.0  # per-sample spread behind the interval (for "samples needed")
     screen_retention_low: float = 0.0  # the screening half's bound (what picks the option)
+    confirm_retention_low: float = 0.0  # the confirming half's bound at CONFIRM_CONFIDENCE
     screen_savings_low_nano: float = 0.0
     screen_savings_nano: float = 0.0
     checks: tuple[str, ...] = ()
@@ -419,6 +421,7 @@ class _Stats:
 
     retention: FloatArray
     retention_low: FloatArray  # the lower of the bootstrap's and the rare-loss bound
+    retention_low_strict: FloatArray  # the same at CONFIRM_CONFIDENCE
     retention_half: FloatArray
     retention_sd: FloatArray  # per-sample spread (se × √samples)
     savings: FloatArray
@@ -447,17 +450,17 @@ def _stats(cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: 
         ]
     )
     half = retention.half_width(factor)
-    rare = bounds.rare_loss_low(
-        loss=part["loss"].sum(axis=0),
-        gain=part["gain"].sum(axis=0),
-        kept=part["kept"].sum(axis=0),
-        reference=part["reference"].sum(axis=0),
-        unit=unit,
-        factor=factor,
-    )
+    sums = {name: part[name].sum(axis=0) for name in ("loss", "gain", "kept", "reference")}
+
+    def low(confidence: float) -> FloatArray:
+        scale = bounds.z_of(confidence) / bounds.z_of(bounds.CONFIDENCE)
+        rare = bounds.rare_loss_low(**sums, unit=unit, factor=factor, confidence=confidence)
+        return np.asarray(np.minimum(retention.estimate - half * scale, rare), dtype=np.float64)
+
     return _Stats(
         retention=retention.estimate,
-        retention_low=np.minimum(retention.estimate - half, rare),
+        retention_low=low(bounds.CONFIDENCE),
+        retention_low_strict=low(CONFIRM_CONFIDENCE),
         retention_half=half,
         retention_sd=retention.se * np.sqrt(np.maximum(samples, 1)),
         savings=savings.estimate,
@@ -532,6 +535,7 @@ def estimate(
                 candidate_share=float(d.served.kept.mean()),
                 retention_sd=float(shown.retention_sd[j]),
                 screen_retention_low=float(pick.retention_low[j]),
+                confirm_retention_low=float(shown.retention_low_strict[j]),
                 screen_savings_low_nano=float(pick.savings[j] - pick.savings_half[j]),
                 screen_savings_nano=float(pick.savings[j]),
                 checks=d.checks,

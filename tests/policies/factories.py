@@ -50,7 +50,7 @@ def synthetic_evidence(
     project_id: int,
     endpoint: str = "support-reply",
     job_id: int = 1,
-    n: int = 200,
+    n: int = 400,
     candidates: dict[str, dict[str, Any]] | None = None,
     evaluator: str = "exact",
     monthly_calls: int = 300_000,

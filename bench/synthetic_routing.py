@@ -120,7 +120,7 @@ def choice(rng: np.random.Generator, per_endpoint: int = 300) -> Iterator[dict[s
             p_cheap = min(1.0, p_base * ratio * (1.08 if easy else 0.92))
             base_right, cheap_right = rng.random() < p_base, rng.random() < p_cheap
 
-            def pick(right: bool) -> str:
+            def pick(right: bool, truth: int = truth) -> str:
                 return letters[truth] if right else letters[(truth + 1 + int(rng.integers(3))) % 4]
 
             styles = ["{}", "({})", "The answer is {}.", "Answer: {}", "**{}**"]

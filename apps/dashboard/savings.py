@@ -1,15 +1,22 @@
 """What routing saved in a range and what open recommendations could save, for the overview, and
 an endpoint's newest replay, cost–quality frontier and policy history, for its page. All of it
-comes from apps.policies' and apps.replay's selectors; nothing here estimates anything itself."""
+comes from apps.policies' and apps.replay's selectors; nothing here estimates anything itself.
+
+Potential savings are real money only: a recommendation made from simulated evidence (candidates
+or judge on the `sim` provider) is listed apart, labelled, and never summed with them; and no
+endpoint's potential is counted above what it cost over the last 30 days (the volume its
+recommendation's monthly figures are for), so the total can never exceed the endpoints' spend."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from apps.accounts.models import Project
 from apps.dashboard import charts
 from apps.dashboard.filters import TimeRange
+from apps.dashboard.selectors import endpoint_spend
 from apps.policies.savings import RealisedSavings, realised_savings, realised_savings_for_endpoint
 from apps.policies.selectors import (
     Frontier,
@@ -20,11 +27,60 @@ from apps.policies.selectors import (
 )
 from apps.replay.selectors import latest_replay
 
+SPEND_WINDOW = timedelta(days=30)  # the volume a recommendation's monthly savings are projected at
+
+
+@dataclass(frozen=True)
+class PotentialSavings:
+    """An open recommendation's monthly savings, capped at what its endpoint cost over 30 days."""
+
+    recommendation_id: int
+    endpoint: str
+    strategy: str
+    target: str
+    retention: float
+    url: str
+    simulated_parts: tuple[str, ...]  # empty: real evidence
+    estimated_nano: int  # the recommendation's own figure, before the cap
+    endpoint_spend_nano: int
+    monthly_savings_nano: int
+    monthly_savings_low_nano: int
+    monthly_savings_high_nano: int
+
+    @property
+    def capped(self) -> bool:
+        return self.estimated_nano > self.endpoint_spend_nano
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.simulated_parts)
+
+
+def _potential(rec: OpenRecommendationSavings, spend_nano: int) -> PotentialSavings:
+    def cap(nano: int) -> int:
+        return max(0, min(nano, spend_nano))
+
+    return PotentialSavings(
+        recommendation_id=rec.recommendation_id,
+        endpoint=rec.endpoint,
+        strategy=rec.strategy,
+        target=rec.target,
+        retention=rec.retention,
+        url=rec.url,
+        simulated_parts=rec.simulated_parts or (("candidates",) if rec.simulated else ()),
+        estimated_nano=rec.monthly_savings_nano,
+        endpoint_spend_nano=spend_nano,
+        monthly_savings_nano=cap(rec.monthly_savings_nano),
+        monthly_savings_low_nano=cap(rec.monthly_savings_low_nano),
+        monthly_savings_high_nano=cap(rec.monthly_savings_high_nano),
+    )
+
 
 @dataclass(frozen=True)
 class SavingsSummary:
     realised: list[RealisedSavings]  # endpoints with a routing policy, in the range
-    potential: list[OpenRecommendationSavings]  # open recommendations, largest first
+    potential: list[PotentialSavings]  # open recommendations from real evidence, largest first
+    simulated_potential: list[PotentialSavings]  # from simulated evidence: shown apart, never summed
 
     @property
     def saved_nano(self) -> int:
@@ -55,17 +111,23 @@ class SavingsSummary:
         return sum(p.monthly_savings_high_nano for p in self.potential)
 
     @property
-    def simulated(self) -> bool:
-        return any(p.simulated for p in self.potential)
+    def simulated_potential_nano(self) -> int:
+        return sum(p.monthly_savings_nano for p in self.simulated_potential)
 
 
 def savings_summary(*, project: Project, rng: TimeRange) -> SavingsSummary:
     realised = realised_savings(
         project_id=project.pk, organization_id=project.organization_id, since=rng.start, until=rng.end
     )
+    spend = endpoint_spend(project_id=project.pk, since=rng.now - SPEND_WINDOW)
+    rows = [
+        _potential(r, spend.get(r.endpoint, 0)) for r in open_recommendation_savings(project_id=project.pk)
+    ]
+    rows.sort(key=lambda p: -p.monthly_savings_nano)
     return SavingsSummary(
         realised=[r for r in realised if r.calls_in_policy or r.saved_nano],
-        potential=open_recommendation_savings(project_id=project.pk),
+        potential=[p for p in rows if not p.simulated],
+        simulated_potential=[p for p in rows if p.simulated],
     )
 
 
@@ -96,6 +158,11 @@ def endpoint_routing(*, project: Project, rng: TimeRange, endpoint: str) -> dict
             note=(
                 f"options of recommendation #{found.recommendation_id} (replay #{found.evidence_job_id}); "
                 "the line joins the frontier"
+                + (
+                    f"; simulated {' and '.join(found.simulated_parts or ('evidence',))}: not real advice"
+                    if found.simulated
+                    else ""
+                )
             ),
             height=320,
         )

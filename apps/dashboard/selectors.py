@@ -97,6 +97,16 @@ def has_calls(*, project_id: int, endpoint: str = "", provider: str = "", model:
     return bool(result.rows)
 
 
+def endpoint_spend(*, project_id: int, since: datetime) -> dict[str, int]:
+    """Nano-USD each endpoint of the project spent since a time (hour buckets from `since`'s hour)."""
+    result = ProjectScope(project_id).query(
+        load_sql(__file__, "endpoint_spend"),
+        {"since": since.astimezone(UTC).replace(tzinfo=None)},
+        feature="dashboard.endpoint_spend",
+    )
+    return {str(e): int(c or 0) for e, c in result.rows}
+
+
 def endpoint_names(dims: list[Dimension]) -> list[str]:
     return sorted({d.endpoint for d in dims})
 

@@ -280,8 +280,9 @@ class OpenRecommendationSavings:
     retention: float
     retention_low: float
     retention_high: float
-    simulated: bool
+    simulated: bool  # anything in the evidence ran on the `sim` provider: not real money
     url: str
+    simulated_parts: tuple[str, ...] = ()  # "candidates", "judge"
 
 
 def open_recommendation_savings(*, project_id: int) -> list[OpenRecommendationSavings]:
@@ -303,6 +304,7 @@ def open_recommendation_savings(*, project_id: int) -> list[OpenRecommendationSa
             retention_high=r.retention_high or 0.0,
             simulated=r.simulated,
             url=reverse("policies:recommendation", args=[project_id, r.pk]),
+            simulated_parts=tuple(r.simulated_parts or ()),
         )
         for r in rows
     ]
@@ -335,6 +337,7 @@ class Frontier:
     evidence_job_id: int
     simulated: bool
     points: list[FrontierPoint]
+    simulated_parts: tuple[str, ...] = ()  # "candidates", "judge"
 
 
 def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
@@ -370,4 +373,12 @@ def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
             "baseline", "none", base, rec.baseline_cost_per_call_nano, 1.0, 1.0, 1.0, 0, True, True, False
         )
     )
-    return Frontier(rec.pk, endpoint, rec.quality_bar, rec.evidence_job_id, rec.simulated, points)
+    return Frontier(
+        rec.pk,
+        endpoint,
+        rec.quality_bar,
+        rec.evidence_job_id,
+        rec.simulated,
+        points,
+        tuple(rec.simulated_parts or ()),
+    )

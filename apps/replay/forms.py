@@ -56,8 +56,12 @@ def evaluator_initial(*, kind: str, config: dict[str, Any]) -> dict[str, Any]:
     if kind == "json" and isinstance(config.get("schema"), dict):
         out["json_schema"] = json.dumps(config["schema"], indent=2)
     judge = config.get("judge")
-    if kind == "judge" and isinstance(judge, dict) and judge.get("provider") and judge.get("model"):
-        out["judge"] = f"{'sim' if judge.get('simulated') else 'real'}:{judge['provider']}/{judge['model']}"
+    # A judge somebody chose is shown again; the default one (the baseline's model) is chosen again.
+    chosen = judge if isinstance(judge, dict) and not judge.get("default") else {}
+    if kind == "judge" and chosen.get("provider") and chosen.get("model"):
+        out["judge"] = (
+            f"{'sim' if chosen.get('simulated') else 'real'}:{chosen['provider']}/{chosen['model']}"
+        )
     return out
 
 

@@ -8,6 +8,8 @@ died never sends a sample twice and never counts spend twice), and the summary p
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -138,6 +140,26 @@ class ReplayJob(TimeStampedModel):
     @property
     def candidate_keys(self) -> list[str]:
         return [f"{c['provider']}/{c['model']}" for c in self.candidates]
+
+    @property
+    def judge(self) -> dict[str, Any]:
+        """The pairwise judge ({"provider", "model", "simulated", "default"}), or {} without one."""
+        judge = (self.evaluator_config or {}).get("judge") if self.evaluator == "judge" else None
+        return judge if isinstance(judge, dict) else {}
+
+    @property
+    def judge_simulated(self) -> bool:
+        return bool(self.judge.get("simulated"))
+
+    @property
+    def simulated_parts(self) -> list[str]:
+        """What of this replay ran on the `sim` provider: "candidates" (any of them), "judge"."""
+        parts = []
+        if self.simulated or any(c.get("simulated") for c in self.candidates):
+            parts.append("candidates")
+        if self.judge_simulated:
+            parts.append("judge")
+        return parts
 
 
 class ItemState(models.TextChoices):

@@ -135,8 +135,9 @@ def _samples(job: ReplayJob) -> list[SampleEvidence]:
 
 
 def job_evidence(job: ReplayJob) -> EndpointEvidence:
-    """A finished job's evidence: every settled sample with each candidate's result."""
-    judge = job.evaluator_config.get("judge") or {}
+    """A finished job's evidence: every settled sample with each candidate's result. Anything that
+    ran on the `sim` provider (any candidate, the judge) is marked simulated."""
+    parts = job.simulated_parts
     return EndpointEvidence(
         project_id=job.project_id,
         endpoint=job.endpoint,
@@ -147,10 +148,10 @@ def job_evidence(job: ReplayJob) -> EndpointEvidence:
         evaluator=job.evaluator,
         quality_reference=quality_reference(job.evaluator),
         monthly_calls=job.monthly_calls,
-        simulated=job.simulated,
+        simulated="candidates" in parts,
         candidates=[_summary(r) for r in job.results.order_by("pk")],
         samples=_samples(job),
-        judge_simulated=job.evaluator == "judge" and bool(judge.get("simulated")),
+        judge_simulated="judge" in parts,
         estimate=job.estimate or None,
     )
 

@@ -27,15 +27,25 @@ def text(response: Any) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
-@pytest.fixture
-def recommended(tenant: Tenant) -> Any:
+def _recommend(tenant: Tenant, *, input_tokens: int) -> Any:
+    """A $2.70/month recommendation for an endpoint whose one call cost `input_tokens` of gpt-4o."""
     price_catalogue()
     ingest(
-        tenant.ingest_key, [routed_event(endpoint=E, version=0, arm="baseline", reason="", model=BASELINE)]
+        tenant.ingest_key,
+        [
+            routed_event(
+                endpoint=E, version=0, arm="baseline", reason="", model=BASELINE, input_tokens=input_tokens
+            )
+        ],
     )
     return recommendation_refresh(
         project=tenant.project, evidence=synthetic_evidence(project_id=tenant.project.pk)
     )
+
+
+@pytest.fixture
+def recommended(tenant: Tenant) -> Any:
+    return _recommend(tenant, input_tokens=2_000_000)  # $5 of gpt-4o input: more than it could save
 
 
 def test_open_recommendations_are_the_potential_savings(tenant: Tenant, recommended: Any) -> None:
@@ -47,6 +57,17 @@ def test_open_recommendations_are_the_potential_savings(tenant: Tenant, recommen
     potential = body[body.index('id="savings-potential"') :]
     assert "$2.70" in potential and "/ month" in potential
     assert reverse("policies:recommendation", args=[tenant.project.pk, recommended.pk]) in potential
+
+
+def test_potential_savings_never_exceed_what_the_endpoint_cost(tenant: Tenant) -> None:
+    rec = _recommend(tenant, input_tokens=1000)  # the endpoint cost $0.0045 in the last 30 days
+    assert rec.monthly_savings_nano == 9_000 * 300_000  # what the evidence projects
+    summary = savings_summary(project=tenant.project, rng=parse_range({"range": "7d"}, now=timezone.now()))
+    spent = 1000 * 2_500 + 200 * 10_000  # nano-USD: gpt-4o at $2.50 / $10 per 1M tokens
+    assert summary.potential_nano == spent and summary.potential_high_nano == spent
+    body = text(tenant.web().get(reverse("dashboard:overview", args=[tenant.project.pk])))
+    potential = body[body.index('id="savings-potential"') :]
+    assert '<div class="value big">$0.0045<' in potential and "capped at its spend" in potential
 
 
 def test_an_endpoint_with_a_recommendation_shows_its_frontier(tenant: Tenant, recommended: Any) -> None:

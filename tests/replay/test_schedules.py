@@ -139,3 +139,23 @@ def test_a_scheduled_replay_keeps_the_evaluator_a_person_chose_and_infers_it_aga
         {"metric": "lexical"},
     )
     assert started["other"].evaluator_reason == PERSON_CHOICE
+
+
+def test_a_default_judge_simulated_for_want_of_a_key_is_real_once_a_key_is_added(
+    tenant: Tenant, catalogue: Any
+) -> None:
+    now = datetime.now(UTC)
+    ingest(tenant, [call(f"How do I reset my password, case {i}?", f"Open settings, then reset (case {i}).",
+                         endpoint="help", ts=now - timedelta(hours=i + 1)) for i in range(6)])  # fmt: skip
+    spec = ReplaySpec(endpoint="help", candidates=(CandidateSpec("openai", "gpt-4o-mini", simulated=True),),
+                      sample_size=6, spend_cap_nano=NANO)  # fmt: skip
+    job = replay_job_run(job_id=replay_job_create(project=tenant.project, actor=None, spec=spec).pk)
+    assert job is not None and job.evaluator == "judge" and job.simulated_parts == ["candidates", "judge"]
+    assert job.judge == {"provider": "openai", "model": "gpt-4o", "simulated": True, "default": True}
+    _enable(tenant, on_new_model=False, on_price_change=False)
+    ReplayJob.objects.filter(pk=job.pk).update(fingerprint={**job.fingerprint, "mean_input_tokens_7d": 9999})
+    with FakeProvider("openai") as fake:
+        connect(tenant, "openai", "openai", fake.base_url)  # the judge's provider has a key now
+        (started,) = replay_schedules_check()
+    assert started.judge == {"provider": "openai", "model": "gpt-4o", "simulated": False, "default": True}
+    assert started.simulated_parts == ["candidates"]

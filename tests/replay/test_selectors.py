@@ -57,7 +57,8 @@ def test_endpoint_evidence_is_the_newest_finished_replay(tenant: Tenant, catalog
         "gpt-4o",
         8,
     )
-    assert evidence.simulated is False  # one candidate ran for real
+    # One candidate ran for real and one on `sim`: anything simulated makes the evidence simulated.
+    assert evidence.simulated is True and evidence.simulated_parts == ("candidates",)
     mini = next(c for c in evidence.candidates if c.key == "openai/gpt-4o-mini")
     assert mini.samples == 8 and mini.quality_retention == 0.5 and mini.error_rate == 0.0
     assert mini.retention_ci.low == mini.retention_ci.high == 0.5  # every call was sampled

@@ -115,6 +115,15 @@ class Plan:
         return self.expected_candidates_nano + self.expected_judge_nano
 
     @property
+    def judge_simulated_why(self) -> str:
+        """Why the judge will run on `sim` ("" when it is real or there is none)."""
+        if self.judge is None or not self.judge.simulated:
+            return ""
+        if self.spec.judge is None:
+            return f"no key for {self.judge.provider}"
+        return "you chose the simulated provider"
+
+    @property
     def simulated(self) -> bool:
         return all(c.spec.simulated for c in self.candidates)
 
@@ -254,7 +263,9 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
             organization_id=organization_id, provider=pop.baseline_provider, model=pop.baseline_model
         )
         _route(book, organization_id, judge, what="Judge")
-        config["judge"] = judge.as_json()
+        # "default": the baseline judges because nobody chose a judge (a scheduled replay asks again,
+        # so a key added since makes it real).
+        config["judge"] = {**judge.as_json(), "default": spec.judge is None}
     build_evaluator(kind, config)  # refuses one that cannot run here (e.g. embeddings without the extra)
 
     items: list[PlannedItem] = []

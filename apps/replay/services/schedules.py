@@ -195,9 +195,9 @@ def _spec_from(job: ReplayJob, trigger: Trigger, cap: int) -> ReplaySpec:
     candidates += [c for c in trigger.new_candidates if c.key not in {x.key for x in candidates}]
     config = dict(job.evaluator_config or {})
     judge_spec = config.pop("judge", None)
-    judge = (
+    judge = (  # a default judge is chosen again: real if a key for it was added since
         CandidateSpec(judge_spec["provider"], judge_spec["model"], bool(judge_spec.get("simulated")))
-        if judge_spec
+        if judge_spec and not judge_spec.get("default")
         else None
     )
     return ReplaySpec(

@@ -48,3 +48,11 @@ def seconds(value: Any) -> str:
     if s < 5400:
         return f"{s // 60} min"
     return f"{s / 3600:.1f} h"
+
+
+@register.filter
+def simulated_label(parts: Any) -> str:
+    """What ran on the `sim` provider, as a badge says it: "simulated judge", "simulated
+    candidates and judge" (plain "simulated" when the parts were not recorded)."""
+    names = [str(p) for p in (parts or ()) if p]
+    return f"simulated {' and '.join(names)}" if names else "simulated"

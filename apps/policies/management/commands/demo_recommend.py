@@ -37,12 +37,15 @@ class Command(BaseCommand):
                 )
             )
         for rec in sorted(recommendations, key=lambda r: r.endpoint):
+            simulated = (
+                f", simulated {' and '.join(rec.simulated_parts or ['evidence'])}" if rec.simulated else ""
+            )
             if rec.strategy == "none":
-                line = f"  {rec.endpoint:18s} no change — {rec.summary[:140]}"
+                line = f"  {rec.endpoint:18s} no change{simulated} — {rec.summary[:140]}"
             else:
                 line = (
                     f"  {rec.endpoint:18s} {rec.strategy} → {rec.target}: saves {usd(rec.monthly_savings_nano or 0)}"
-                    f"/month, keeps {(rec.retention or 0):.1%} of quality [{rec.get_status_display().lower()}]"
+                    f"/month, keeps {(rec.retention or 0):.1%} of quality [{rec.get_status_display().lower()}{simulated}]"
                 )
             self.stdout.write(line)
         keys = signing.public_keys_env()

@@ -55,6 +55,9 @@ class ChatRequest:
     # Never sent: the app's own answer, which only the `sim` provider reads (to simulate).
     reference: str = ""
     purpose: str = "candidate"  # candidate | judge
+    # Never sent: the app's own call in tokens (its whole prompt; everything it generated), as
+    # recorded, which only the `sim` provider reads (to answer at a believable length).
+    reference_usage: Usage | None = None
 
     def all_text(self) -> str:
         """Everything that becomes prompt tokens (for the worst-case bound)."""

@@ -3,9 +3,17 @@
 It stands in for a real model so the demo (and anyone without provider keys) can run a replay
 end to end. It never calls anything: a candidate "answers" with the app's own answer when a
 hash of (model, prompt) falls under the model's simulated skill, and with a degraded copy of it
-otherwise (a JSON field changed, a number off, a label lost, prose cut short). Token counts are
-estimated (4 characters per token) and priced as the real model would be, so cost estimates
-are meaningful even though no answer is. As a judge it prefers the answer closer to the app's.
+otherwise (a JSON field changed, a number off, a label lost, prose cut short).
+
+Its tokens are what a model of its class would spend on that request, so a simulated replay's
+costs and savings sit where the price ratios put them: it reads the whole prompt the app sent
+(the call's recorded input tokens, cache included) and answers at a length scaled from the app's
+own recorded answer (its output tokens, not the captured text, which may be short or redacted):
+0.5–0.9× for nano / lite / tiny / 1–8B models, 0.7–1.0× for mini / haiku / flash / small ones,
+0.85–1.1× for large ones, a ratio fixed per (model, prompt); never past the request's max_tokens.
+Without the recorded usage (a request not planned by a replay) tokens are estimated from the
+text, 4 characters each. Priced as the real model would be. As a judge it prefers the answer
+closer to the app's.
 """
 
 from __future__ import annotations
@@ -20,15 +28,17 @@ from apps.pricing.cost import Usage
 from apps.replay.providers.base import DEFAULT_MAX_TOKENS, Adapter, ChatRequest, Completion
 
 SIM = "sim"
-# (pattern on the model name, simulated skill): the share of prompts answered as the app did.
-_SKILLS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
-    (re.compile(p, re.I), s)
-    for p, s in (
-        (r"nano|lite|gemma|[^0-9][1-8]b\b|instant|tiny", 0.78),
-        (r"mini|haiku|flash|small|3\.5|turbo", 0.9),
-        (r"sonnet|pro|4o|4\.1|large|70b", 0.96),
+# (pattern on the model name, simulated skill, answer length as a share of the app's): skill is
+# the share of prompts answered as the app did; the length ratio is drawn in that range.
+_CLASSES: tuple[tuple[re.Pattern[str], float, tuple[float, float]], ...] = tuple(
+    (re.compile(p, re.I), s, lengths)
+    for p, s, lengths in (
+        (r"nano|lite|gemma|[^0-9][1-8]b\b|instant|tiny", 0.78, (0.5, 0.9)),
+        (r"mini|haiku|flash|small|3\.5|turbo", 0.9, (0.7, 1.0)),
+        (r"sonnet|pro|4o|4\.1|large|70b", 0.96, (0.85, 1.1)),
     )
 )
+_DEFAULT_LENGTHS = (0.7, 1.0)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -38,10 +48,18 @@ def _unit(*parts: str) -> float:
 
 
 def skill(model: str) -> float:
-    for pattern, value in _SKILLS:
+    for pattern, value, _lengths in _CLASSES:
         if pattern.search(model):
             return value
     return 0.82 + 0.12 * _unit("skill", model)
+
+
+def length_ratio(model: str, prompt: str) -> float:
+    """How long the model answers this prompt, as a share of the app's own answer."""
+    low, high = next(
+        (lengths for pattern, _s, lengths in _CLASSES if pattern.search(model)), _DEFAULT_LENGTHS
+    )
+    return low + (high - low) * _unit("length", model, prompt)
 
 
 def estimate_tokens(text: str) -> int:
@@ -106,11 +124,17 @@ class SimAdapter(Adapter):
         u = _unit(model, prompt)
         reference = request.reference
         text = reference if u < skill(model) else degrade(reference, _unit("degrade", model, prompt))
-        limit = (request.max_tokens or DEFAULT_MAX_TOKENS) * 4
-        if len(text) > limit:
-            text = text[:limit]
-        output_tokens = estimate_tokens(text)
-        input_tokens = estimate_tokens(request.all_text()) + 4 * len(request.messages)
+        max_tokens = request.max_tokens or DEFAULT_MAX_TOKENS
+        if len(text) > max_tokens * 4:
+            text = text[: max_tokens * 4]
+        recorded = request.reference_usage or Usage()  # zero: not recorded, estimated from the text
+        estimated_prompt = estimate_tokens(request.all_text()) + 4 * len(request.messages)
+        input_tokens = recorded.input_tokens or estimated_prompt
+        output_tokens = (
+            max(1, min(max_tokens, round(recorded.output_tokens * length_ratio(model, prompt))))
+            if recorded.output_tokens
+            else estimate_tokens(text)
+        )
         speed = 5 + 15 * (1 - skill(model))  # ms per output token
         latency = int(120 + output_tokens * speed * (0.8 + 0.4 * _unit("latency", model, prompt)))
         return Completion(

@@ -18,6 +18,7 @@ from typing import Any
 from apps.accounts.models import Project
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook
+from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book_load
 from apps.replay import stats
 from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
@@ -209,6 +210,30 @@ def replay_max_tokens(request: ChatRequest, sample: sampling.Sample) -> int:
     return min(MAX_OUTPUT_DEFAULT, max(1024, 2 * sample.usage.output_tokens + 256))
 
 
+def reference_usage(book: PriceBook, provider: str, usage: Usage) -> Usage:
+    """The app's call in plain tokens, whatever its provider's reporting rules: the whole prompt
+    (cache reads and writes included) and everything it generated (reasoning included)."""
+    includes_cached, includes_reasoning = book.rule(provider)
+    if usage.input_includes_cached is not None:
+        includes_cached = usage.input_includes_cached
+    cache = usage.cached_input_tokens + usage.cache_write_tokens + usage.cache_write_1h_tokens
+    return Usage(
+        input_tokens=usage.input_tokens + (0 if includes_cached else cache),
+        output_tokens=usage.output_tokens + (0 if includes_reasoning else usage.reasoning_tokens),
+    )
+
+
+def replay_request(book: PriceBook, provider: str, sample: sampling.Sample) -> ChatRequest:
+    """The sampled call as a replay sends it: a token limit, and (never sent, read by `sim` only)
+    the app's own answer and its recorded tokens; `provider` is the baseline's."""
+    return dataclasses.replace(
+        sample.request,
+        max_tokens=replay_max_tokens(sample.request, sample),
+        reference=sample.baseline,
+        reference_usage=reference_usage(book, provider, sample.usage),
+    )
+
+
 def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
     _check_shape(spec)
     organization_id = project.organization_id
@@ -274,9 +299,7 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
     baseline_costs: dict[Any, int] = {}
     for index, event_id in enumerate(order):
         sample = samples[event_id]
-        request = dataclasses.replace(
-            sample.request, max_tokens=replay_max_tokens(sample.request, sample), reference=sample.baseline
-        )
+        request = replay_request(book, pop.baseline_provider, sample)
         sample.request = request
         baseline_costs[event_id] = (
             current_cost(book, pop.baseline_provider, pop.baseline_model, sample.usage)

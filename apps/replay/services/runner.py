@@ -9,7 +9,6 @@ of the ledger.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from datetime import timedelta
@@ -26,7 +25,7 @@ from apps.replay.services import sampling
 from apps.replay.services.connections import Route, build_adapter, route_for
 from apps.replay.services.engine import Engine, EngineConfig, JudgeTarget, LedgerPort, Outcome, Work
 from apps.replay.services.ledger import Ledger, recount, recover, run_engine
-from apps.replay.services.planning import replay_max_tokens
+from apps.replay.services.planning import replay_request
 from apps.replay.services.pricing import current_cost
 from apps.replay.services.summary import summarize
 from apps.warehouse.client import WarehouseUnavailable
@@ -103,12 +102,7 @@ def _work(job: ReplayJob, routes: dict[str, Route], book: Any) -> tuple[list[Wor
         if sample is None:
             lost.append(item.pk)
             continue
-        if sample.request.reference != sample.baseline:
-            sample.request = dataclasses.replace(
-                sample.request,
-                max_tokens=replay_max_tokens(sample.request, sample),
-                reference=sample.baseline,
-            )
+        sample.request = replay_request(book, job.baseline_provider, sample)
         if item.event_id not in baseline_costs:
             baseline_costs[item.event_id] = (
                 current_cost(book, job.baseline_provider, job.baseline_model, sample.usage)

@@ -10,9 +10,11 @@ differ from the shared sets on purpose:
 - `chat`: two-turn conversations (turn 2 contains turn 1, one `group` per conversation) with
   graded judge-style scores in [0, 1]; the cheap model keeps ~90 % on average, less on hard topics.
 - `choice`: multiple-choice endpoints whose cheap model sits below, near and above a 95 % bar,
-  answers written as letters in several styles.
+  answers written as letters in several styles; `near_bar`: eight such endpoints between 93 % and
+  99 %, where a lucky estimate is most tempting.
 
-`python bench/synthetic_routing.py DIR` writes `maths.jsonl`, `chat.jsonl`, `choice.jsonl` and a
+`python bench/synthetic_routing.py DIR` writes `maths.jsonl`, `chat.jsonl`, `choice.jsonl`,
+`near_bar.jsonl` and a
 `prices.json` (LiteLLM format) into DIR. Nothing here is tuned to a result: the parameters are the
 plain stories above, fixed once.
 """
@@ -104,11 +106,17 @@ def chat(rng: np.random.Generator, conversations: int = 80) -> Iterator[dict[str
 
 
 CHOICE_ENDPOINTS = {"below": 0.80, "near": 0.955, "above": 0.99, "mixed": 0.90}  # cheap ÷ baseline accuracy
+# Many endpoints on either side of a 95 % bar, where a lucky estimate is most tempting.
+NEAR_BAR_ENDPOINTS = {
+    f"near-{ratio:.3f}": ratio for ratio in (0.93, 0.94, 0.95, 0.955, 0.96, 0.97, 0.98, 0.99)
+}
 
 
-def choice(rng: np.random.Generator, per_endpoint: int = 300) -> Iterator[dict[str, Any]]:
+def choice(
+    rng: np.random.Generator, per_endpoint: int = 300, endpoints: dict[str, float] | None = None
+) -> Iterator[dict[str, Any]]:
     letters = "ABCD"
-    for endpoint, ratio in CHOICE_ENDPOINTS.items():
+    for endpoint, ratio in (endpoints or CHOICE_ENDPOINTS).items():
         for i in range(per_endpoint):
             easy = rng.random() < 0.5
             options = [f"{letters[k]}. option {k} about {TOPICS[(i + k) % len(TOPICS)]}" for k in range(4)]
@@ -143,7 +151,11 @@ def choice(rng: np.random.Generator, per_endpoint: int = 300) -> Iterator[dict[s
             }
 
 
-SETS = {"maths": maths, "chat": chat, "choice": choice}
+def near_bar(rng: np.random.Generator) -> Iterator[dict[str, Any]]:
+    return choice(rng, per_endpoint=600, endpoints=NEAR_BAR_ENDPOINTS)
+
+
+SETS = {"maths": maths, "chat": chat, "choice": choice, "near_bar": near_bar}
 
 
 def write(directory: Path, seed: int = 20261206) -> dict[str, Path]:

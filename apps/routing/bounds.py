@@ -10,7 +10,7 @@ quality and saves $Z a month"; two are paid for here, the third in apps.routing.
    prediction interval for that: its standard error grows by √(1 + n/M) over the estimate's
    (n samples, M calls a month). With M ≫ n this is the usual confidence interval.
 3. **The best of many options is chosen by the same data** (apps.routing.estimate): options are
-   picked on one half of the groups and their intervals come from the other half.
+   picked on a third of the groups and their intervals come from the other two thirds.
 
 Small samples get Student's t in place of the normal quantile and the bootstrap's (G−1)/G
 variance bias removed; a retention whose resamples never vary (every answer as good as the app's)

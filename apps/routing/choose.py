@@ -1,10 +1,11 @@
 """The recommendation rule: which option of an estimate to propose for a quality bar, or why none.
 
-On the screening half of the samples (apps.routing.estimate), an option qualifies when the low
+On the screening third of the samples (apps.routing.estimate), an option qualifies when the low
 end of its retention interval clears the bar and the low end of its savings interval is above
 zero; the qualifying option with the most savings is picked (the simpler strategy on a tie). It is
-recommended only if its interval on the confirming half — the one every page shows — clears the
-same bar; no second pick is tried, so the shown interval never pays for a choice. Thin evidence is
+recommended only if the confirming two thirds — whose interval every page shows — clear the same
+bar at 99 % confidence (and at the 95 % shown); no second pick is tried, so the shown interval
+never pays for a choice, and a pick that scraped past the bar by luck rarely confirms. Thin evidence is
 never a recommendation:
 
 - fewer than `MIN_GROUPS` independent samples (conversations count once) → "not enough evidence
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from apps.routing.estimate import SIMPLICITY, Estimate, Option, usd
 
-MIN_GROUPS = 60  # 30 to pick an option and 30 to confirm it
+MIN_GROUPS = 60  # 20 to pick an option and 40 to confirm it
 MAX_SAMPLES_NEEDED = 100_000
 
 
@@ -38,7 +39,7 @@ def samples_needed(o: Option, est: Estimate, *, bar: float) -> int | None:
     """Replayed samples at which this option's retention bound would clear the bar, its spread
     unchanged; None when no number of samples can (its point estimate is below the bar, or the
     endpoint's monthly volume alone varies more than the margin allows). The bound comes from the
-    confirming half of the samples, so the replay needs twice what that half needs."""
+    confirming part of the samples, so the replay needs that much more in all."""
     margin = o.retention - bar
     if margin <= 0 or o.retention_sd <= 0:
         return None

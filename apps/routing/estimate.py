@@ -15,10 +15,11 @@ For every candidate the evidence has answers from, these options are evaluated:
 Retention = Σ quality served ÷ Σ the baseline's quality; savings = the baseline's cost − the
 option's, per call, and × the endpoint's monthly calls.
 
-**Picked on one half, measured on the other.** The groups (conversations) are split in two by a
-hash of their key. The *screening* half's figures are what the recommendation rule uses to pick
-an option (apps.routing.choose); every interval shown — on the replay page, the recommendation,
-the dashboard — comes from the *confirming* half, which had no say in the pick. Choosing the best
+**Picked on one part, measured on the other.** The groups (conversations) are split by a hash of
+their key: a third *screens*, two thirds *confirm*. The screening part's figures are what the
+recommendation rule uses to pick an option (apps.routing.choose); every interval shown — on the
+replay page, the recommendation, the dashboard — comes from the confirming part, which had no say
+in the pick (it gets the larger share because its precision is what the promise rests on). Choosing the best
 of many options by the same data that bounds it is what makes "keeps ≥ 95 %" fail out of sample
 (the winner is the one whose noise was kindest); here the winner's interval is measured on
 samples whose noise played no part in choosing it. Intervals are 95 % cluster-bootstrap
@@ -41,7 +42,8 @@ from apps.routing.evidence import EndpointEvidence
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
 SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-CONFIRM_CONFIDENCE = 0.99  # the confirming half must clear the bar at this two-sided level
+SCREEN_EVERY = 3  # one group in three screens, the rest confirm
+CONFIRM_CONFIDENCE = 0.99  # the confirming part must clear the bar at this two-sided level
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
 SDK_CHECKS = ("empty", "refusal", "invalid_json")
 DEFAULT_CHECKS = ("empty", "refusal")
@@ -73,8 +75,8 @@ class Option:
     latency_p95_change_ms: float
     candidate_share: float  # share of calls the candidate's answer is kept for
     retention_sd: float = 0.0  # per-sample spread behind the interval (for "samples needed")
-    screen_retention_low: float = 0.0  # the screening half's bound (what picks the option)
-    confirm_retention_low: float = 0.0  # the confirming half's bound at CONFIRM_CONFIDENCE
+    screen_retention_low: float = 0.0  # the screening part's bound (what picks the option)
+    confirm_retention_low: float = 0.0  # the confirming part's bound at CONFIRM_CONFIDENCE
     screen_savings_low_nano: float = 0.0
     screen_savings_nano: float = 0.0
     checks: tuple[str, ...] = ()
@@ -329,7 +331,7 @@ def _learned(
     screen: BoolArray,
 ) -> tuple[list[_Draft], list[dict[str, Any]]]:
     """Learned options at each share of `SHARES`, and the cross-fitted members that ship. Each
-    share's threshold is read off the screening half's out-of-fold scores."""
+    share's threshold is read off the screening part's out-of-fold scores."""
     savings = base.cost[c.rows] - override.cost
     labels = learned.router_labels(override.quality, savings)
     fit = learned.cross_fit(learned.subset(feats, c.rows), labels, learned.fold_ids(group_keys))
@@ -471,12 +473,12 @@ def _stats(cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: 
     )
 
 
-def screen_half(group_keys: list[str]) -> BoolArray:
-    """Which groups pick the option (the screening half); the others confirm it. Deterministic,
-    balanced: groups ranked by a hash of their key, every other one."""
+def screen_part(group_keys: list[str]) -> BoolArray:
+    """Which groups pick the option (the screening third); the others confirm it. Deterministic,
+    balanced: groups ranked by a hash of their key, every third one."""
     order = sorted(range(len(group_keys)), key=lambda i: (zlib.crc32(f"screen:{group_keys[i]}".encode()), i))
     out = np.zeros(len(group_keys), dtype=np.bool_)
-    out[order[::2]] = True
+    out[order[::SCREEN_EVERY]] = True
     return out
 
 
@@ -493,7 +495,7 @@ def estimate(
         return Estimate(0, 0, 0.0, evidence.monthly_calls, excluded=dropped, simulated=simulated)
     candidates = _candidates(evidence, dropped)
     candidates = [c for c in candidates if c.key not in (excluded or {})]
-    screen = screen_half(base.keys)
+    screen = screen_part(base.keys)
     drafts, routers = _drafts(evidence, base, candidates, screen[base.group])
     if not drafts:
         return Estimate(
@@ -513,6 +515,10 @@ def estimate(
             )
             continue
         r_half, s_half = float(shown.retention_half[j]), float(shown.savings_half[j])
+        # Savings span both parts' intervals: picking favours options whose screening savings ran
+        # high, confirming favours a confirming part that routed (and so saved) less than usual.
+        s_low = min(s - s_half, float(pick.savings[j] - pick.savings_half[j]))
+        s_high = max(s + s_half, float(pick.savings[j] + pick.savings_half[j]))
         options.append(
             Option(
                 strategy=d.strategy,
@@ -525,11 +531,11 @@ def estimate(
                 retention_high=r + r_half,
                 cost_per_call_nano=float(d.served.cost.mean()),
                 savings_per_call_nano=s,
-                savings_per_call_low_nano=s - s_half,
-                savings_per_call_high_nano=s + s_half,
+                savings_per_call_low_nano=s_low,
+                savings_per_call_high_nano=s_high,
                 monthly_savings_nano=round(s * month),
-                monthly_savings_low_nano=round((s - s_half) * month),
-                monthly_savings_high_nano=round((s + s_half) * month),
+                monthly_savings_low_nano=round(s_low * month),
+                monthly_savings_high_nano=round(s_high * month),
                 latency_p50_change_ms=_percentile_change(d.served.latency, base.latency[rows], 50),
                 latency_p95_change_ms=_percentile_change(d.served.latency, base.latency[rows], 95),
                 candidate_share=float(d.served.kept.mean()),

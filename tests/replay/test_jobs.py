@@ -15,7 +15,7 @@ from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.replay.services.results import RESULT_COLUMNS
 from apps.replay.services.runner import replay_job_run
-from apps.routing.estimate import Estimate, screen_half
+from apps.routing.estimate import Estimate, screen_part
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope
 from tests.replay.factories import call, connect, ingest
@@ -61,10 +61,10 @@ def _spec(**kw: Any) -> ReplaySpec:
     return ReplaySpec(**base)
 
 
-def screen_half_of(sample_id: str, rows: list[dict[str, Any]]) -> bool:
-    """Whether a sample (its own group: no conversation) is in the estimate's screening half."""
+def screen_part_of(sample_id: str, rows: list[dict[str, Any]]) -> bool:
+    """Whether a sample (its own group: no conversation) is in the estimate's screening third."""
     keys = list(dict.fromkeys(f"sample:{r['sample_id']}" for r in rows))
-    return bool(screen_half(keys)[keys.index(f"sample:{sample_id}")])
+    return bool(screen_part(keys)[keys.index(f"sample:{sample_id}")])
 
 
 def _results(job: ReplayJob) -> list[dict[str, Any]]:
@@ -99,13 +99,13 @@ def test_a_replay_runs_scores_and_summarises(tenant: Tenant, catalogue: Any) -> 
     result = CandidateResult.objects.get(job=finished)
     assert (result.samples, result.errors, result.error_rate) == (24, 0, 0.0)
     assert result.quality_mean == pytest.approx(sum(r["quality"] for r in rows) / 24)
-    # The row repeats the estimate's override option: measured on the confirming half of the
-    # samples (the half that does not pick options), the same figures every page shows.
+    # The row repeats the estimate's override option: measured on the confirming two thirds of the
+    # samples (the part that does not pick options), the same figures every page shows.
     estimate = Estimate.from_json(finished.estimate)
     override = next(o for o in estimate.options if o.strategy == "override")
-    confirming = [r for r in rows if not screen_half_of(str(r["sample_id"]), rows)]
-    assert override.samples == len(confirming) == 12
-    assert result.retention == pytest.approx(sum(r["quality"] for r in confirming) / 12) == override.retention
+    confirming = [r for r in rows if not screen_part_of(str(r["sample_id"]), rows)]
+    assert override.samples == len(confirming) == 16  # two thirds confirm
+    assert result.retention == pytest.approx(sum(r["quality"] for r in confirming) / 16) == override.retention
     assert (result.retention_low, result.retention_high) == (override.retention_low, override.retention_high)
     assert result.retention_low < result.retention < result.retention_high
     assert result.baseline_cost_per_call_nano > result.cost_per_call_nano > 0

@@ -117,7 +117,9 @@ def test_what_ships_routes_the_share_that_was_estimated() -> None:
     for option in (o for o in est.options if o.strategy == "learned"):
         scorer = learned.Scorer(est.router_for(option) or {})
         routed = np.mean([scorer.routes_to_target(p) for p in prompts[400:]])
-        assert routed == pytest.approx(option.share, abs=0.05), (option.key, routed)
+        # the share the option shows (measured on its confirming samples) is the share that ships,
+        # within the sampling noise of 267 confirming samples (sd ≤ 0.031)
+        assert routed == pytest.approx(option.candidate_share, abs=0.07), (option.key, routed)
 
 
 def test_conversations_stay_whole_so_their_turns_cannot_leak() -> None:

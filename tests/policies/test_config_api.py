@@ -82,9 +82,10 @@ def test_the_sdk_routes_a_learned_policy_as_the_server_scores_it(
     from apps.routing import learned
 
     spec = {MINI: {"quality": lambda i: 1.0 if i % 2 else 0.0}}
-    evidence = synthetic_evidence(project_id=tenant.project.pk, n=120, candidates=spec)
+    evidence = synthetic_evidence(project_id=tenant.project.pk, n=400, candidates=spec)
     rec = recommendation_refresh(project=tenant.project, evidence=evidence)
-    assert rec.strategy == "learned"
+    assert rec.strategy == "learned", rec.summary
+    assert rec.proposal["learned"]["version"] == 2  # the cross-fitted members ship
     recommendation_approve(recommendation=rec, actor=tenant.user, edits=ApprovalEdits(rollout_percent=100))
     compiled = _verified(_get(tenant))
     policy = compiled.policies["support-reply"]

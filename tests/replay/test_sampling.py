@@ -54,7 +54,7 @@ def test_calls_that_cannot_be_replayed_are_left_out_and_counted(tenant: Tenant, 
         "other_model": 3,
         "unsupported": 1,
     }
-    assert len(plan.order) == 11 and plan.monthly_calls == len(events)
+    assert len(plan.order) == 11 and plan.monthly_calls == len(events) - 3  # not the 3 calls to mini
 
 
 def test_nothing_replayable_is_refused_with_the_reason(tenant: Tenant, catalogue: Any) -> None:
@@ -148,3 +148,22 @@ def test_the_feedback_evaluator_samples_calls_with_feedback_only(tenant: Tenant,
         else plan.samples[plan.order[1]]
     )
     assert liked.feedback == 1.0
+
+
+def test_monthly_volume_counts_the_calls_a_policy_would_route(tenant: Tenant, catalogue: Any) -> None:
+    """An endpoint that also calls another model: savings are projected on the baseline model's
+    calls (routed ones included), not on every call of the endpoint — which priced the other
+    model's calls at the baseline's cost and could claim more than was spent."""
+    now = datetime.now(UTC)
+    events = [call(f"q{i}", "a", endpoint="mixed", ts=now - timedelta(hours=i + 1)) for i in range(30)]
+    events += [
+        call(f"r{i}", "a", endpoint="mixed", model="gpt-4o-mini", ts=now - timedelta(hours=i + 1))
+        for i in range(20)
+    ]
+    routing = {"policy_version": 1, "arm": "candidate", "target": "openai/gpt-4o-mini", "reason": "override"}
+    events += [call(f"s{i}", "a", endpoint="mixed", routing=routing) for i in range(5)]
+    assert ingest(tenant, events) == 55
+    volume = sampling.monthly_calls(
+        project_id=tenant.project.pk, endpoint="mixed", provider="openai", model="gpt-4o"
+    )
+    assert volume == 30 + 5

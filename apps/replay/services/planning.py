@@ -361,7 +361,12 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
         expected_judge_nano=expected_judge,
         worst_total_nano=sum(p.worst_nano for p in plans),
         max_single_worst_nano=max_single,
-        monthly_calls=sampling.monthly_calls(project_id=project.pk, endpoint=spec.endpoint),
+        monthly_calls=sampling.monthly_calls(
+            project_id=project.pk,
+            endpoint=spec.endpoint,
+            provider=pop.baseline_provider,
+            model=pop.baseline_model,
+        ),
         seed=seed,
         baseline_costs=baseline_costs,
     )

@@ -233,17 +233,15 @@ def draw(*, pop: Population, project_id: int, endpoint: str, n: int, seed: int) 
     return [Drawn(event_id=row[0], stratum=int(row[1])) for row in rows]
 
 
-def monthly_calls(*, project_id: int, endpoint: str, now: datetime | None = None) -> int:
+def monthly_calls(
+    *, project_id: int, endpoint: str, provider: str, model: str, now: datetime | None = None
+) -> int:
+    """Calls in the last 30 days that a policy for this baseline model applies to (the volume
+    monthly savings are projected on): the endpoint's calls of that model, routed ones included
+    (they carry the model the app asked for). Calls the app makes to other models do not count."""
     since = (now or datetime.now(UTC)) - WINDOW
-    value = (
-        ProjectScope(project_id)
-        .query(
-            sql("endpoint_volume"),
-            {"endpoint": endpoint, "since": since.replace(tzinfo=None)},
-            feature=FEATURE,
-        )
-        .scalar()
-    )
+    params = {"endpoint": endpoint, "since": since.replace(tzinfo=None), "provider": provider, "model": model}
+    value = ProjectScope(project_id).query(sql("endpoint_volume"), params, feature=FEATURE).scalar()
     return int(value or 0)
 
 

@@ -77,6 +77,8 @@ def new(request: HttpRequest, project_id: int) -> HttpResponse:
     endpoints = endpoints_of_project(project_id=project.pk)
     endpoint = request.GET.get("endpoint", "")
     initial: dict[str, Any] = {"endpoint": endpoint}
+    if request.GET.get("sample_size", "").isdigit():  # "replay N samples" links from a recommendation
+        initial["sample_size"] = int(request.GET["sample_size"])
     chosen = endpoint_evaluator_choice(project_id=project.pk, endpoint=endpoint) if endpoint else None
     if chosen is not None:  # the evaluator a person chose for this endpoint sticks
         initial.update(evaluator_initial(kind=chosen.kind, config=chosen.config))

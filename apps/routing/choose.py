@@ -1,11 +1,11 @@
 """The recommendation rule: which option of an estimate to propose for a quality bar, or why none.
 
 On the screening third of the samples (apps.routing.estimate), an option qualifies when the low
-end of its retention interval clears the bar and the low end of its savings interval is above
+end of its 95 % retention interval clears the bar and the low end of its savings interval is above
 zero; the qualifying option with the most savings is picked (the simpler strategy on a tie). It is
-recommended only if the confirming two thirds — whose interval every page shows — clear the same
-bar at 99 % confidence (and at the 95 % shown); no second pick is tried, so the shown interval
-never pays for a choice, and a pick that scraped past the bar by luck rarely confirms. Thin evidence is
+recommended only if the confirming two thirds — whose 99 % interval every page shows — clear the
+same bar; no second pick is tried, so the shown interval never pays for a choice, and a pick that
+scraped past the bar by luck rarely confirms. Thin evidence is
 never a recommendation:
 
 - fewer than `MIN_GROUPS` independent samples (conversations count once) → "not enough evidence
@@ -53,7 +53,7 @@ def samples_needed(o: Option, est: Estimate, *, bar: float) -> int | None:
 
 
 def qualifies(o: Option, bar: float) -> bool:
-    return o.confirm_retention_low >= bar and o.retention_low >= bar and o.savings_per_call_low_nano > 0
+    return o.retention_low >= bar and o.savings_per_call_low_nano > 0
 
 
 def choose(est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = None) -> Choice:
@@ -88,7 +88,7 @@ def choose(est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = No
             " ".join(
                 [
                     f"Not enough evidence yet: {more:,} more samples needed. On its point estimate, {o.label} keeps "
-                    f"{o.retention:.1%} (95% CI {o.retention_low:.1%}–{o.retention_high:.1%}); with about {n:,} "
+                    f"{o.retention:.1%} (99% CI {o.retention_low:.1%}–{o.retention_high:.1%}); with about {n:,} "
                     f"replayed samples its bound would clear the {bar:.0%} bar if the spread stays as it is.",
                     *notes,
                 ]
@@ -105,9 +105,9 @@ def describe(o: Option, est: Estimate) -> str:
         "learned": f"Route the prompts the learned router scores highest to {o.target} ({o.candidate_share:.0%} of calls)",
     }[o.strategy]
     text = (
-        f"{how}: keeps {o.retention:.1%} of quality (95% CI {o.retention_low:.1%}–{o.retention_high:.1%}) "
+        f"{how}: keeps {o.retention:.1%} of quality (99% CI {o.retention_low:.1%}–{o.retention_high:.1%}) "
         f"and saves {usd(o.monthly_savings_nano)}/month "
-        f"(95% CI {usd(o.monthly_savings_low_nano)}–{usd(o.monthly_savings_high_nano)})."
+        f"(99% CI {usd(o.monthly_savings_low_nano)}–{usd(o.monthly_savings_high_nano)})."
     )
     if est.simulated:
         text += f" Simulated ({' and '.join(est.simulated)}): not real advice until replayed on real models."
@@ -120,7 +120,7 @@ def _why_none(options: list[Option], bar: float) -> str:
         best = max(cheaper, key=lambda o: o.retention_low)
         return (
             f"No option clears the {bar:.0%} quality bar: the closest, {best.label}, keeps {best.retention:.1%} "
-            f"(95% CI {best.retention_low:.1%}–{best.retention_high:.1%})."
+            f"(99% CI {best.retention_low:.1%}–{best.retention_high:.1%})."
         )
     if options:
         return "No candidate is cheaper than the baseline on this traffic."

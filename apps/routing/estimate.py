@@ -22,7 +22,7 @@ replay page, the recommendation, the dashboard — comes from the confirming par
 in the pick (it gets the larger share because its precision is what the promise rests on). Choosing the best
 of many options by the same data that bounds it is what makes "keeps ≥ 95 %" fail out of sample
 (the winner is the one whose noise was kindest); here the winner's interval is measured on
-samples whose noise played no part in choosing it. Intervals are 95 % cluster-bootstrap
+samples whose noise played no part in choosing it. Intervals are 99 % cluster-bootstrap
 prediction intervals for the next month's calls (apps.routing.bounds). The options do not depend
 on the quality bar, which only chooses among them, so one option shows one interval everywhere.
 """
@@ -43,7 +43,7 @@ MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
 SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SCREEN_EVERY = 3  # one group in three screens, the rest confirm
-CONFIRM_CONFIDENCE = 0.99  # the confirming part must clear the bar at this two-sided level
+SCREEN_CONFIDENCE = 0.95  # the screening part's intervals only pick; the shown ones are bounds.CONFIDENCE
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
 SDK_CHECKS = ("empty", "refusal", "invalid_json")
 DEFAULT_CHECKS = ("empty", "refusal")
@@ -76,7 +76,6 @@ class Option:
     candidate_share: float  # share of calls the candidate's answer is kept for
     retention_sd: float = 0.0  # per-sample spread behind the interval (for "samples needed")
     screen_retention_low: float = 0.0  # the screening part's bound (what picks the option)
-    confirm_retention_low: float = 0.0  # the confirming part's bound at CONFIRM_CONFIDENCE
     screen_savings_low_nano: float = 0.0
     screen_savings_nano: float = 0.0
     checks: tuple[str, ...] = ()
@@ -125,7 +124,7 @@ class Estimate:
     options: list[Option] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)  # "provider/model" → why not evaluated
     routers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # candidate → learned members
-    critical: dict[str, float] = field(default_factory=dict)  # the max-t critical values
+    critical: dict[str, float] = field(default_factory=dict)  # the normal quantiles of the shown intervals
     simulated: tuple[str, ...] = ()  # what in the evidence is simulated ("candidates", "judge")
 
     def option(self, key: str) -> Option | None:
@@ -423,7 +422,6 @@ class _Stats:
 
     retention: FloatArray
     retention_low: FloatArray  # the lower of the bootstrap's and the rare-loss bound
-    retention_low_strict: FloatArray  # the same at CONFIRM_CONFIDENCE
     retention_half: FloatArray
     retention_sd: FloatArray  # per-sample spread (se × √samples)
     savings: FloatArray
@@ -433,9 +431,11 @@ class _Stats:
     critical: dict[str, float]
 
 
-def _stats(cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: int, seed: int) -> _Stats:
-    """Each option's 95 % interval over the groups in `keep`: a cluster bootstrap, widened for small
-    samples and to predict what `month` calls will realise (apps.routing.bounds)."""
+def _stats(
+    cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: int, seed: int, confidence: float
+) -> _Stats:
+    """Each option's interval at `confidence` over the groups in `keep`: a cluster bootstrap, widened
+    for small samples and to predict what `month` calls will realise (apps.routing.bounds)."""
     part = {name: values[keep] for name, values in cols.items()}
     counts = bounds.resample_counts(int(keep.sum()), seed=seed)
     samples = part["calls"].sum(axis=0)
@@ -447,29 +447,23 @@ def _stats(cols: dict[str, FloatArray], keep: BoolArray, *, unit: float, month: 
     savings = bounds.ratio_band(part["savings"], part["calls"], counts)
     factor = np.asarray(
         [
-            bounds.small_sample_factor(int(g)) * bounds.prediction_factor(int(n), month)
+            bounds.small_sample_factor(int(g), confidence) * bounds.prediction_factor(int(n), month)
             for g, n in zip(groups, samples, strict=True)
         ]
     )
-    half = retention.half_width(factor)
+    half = retention.half_width(factor, confidence)
     sums = {name: part[name].sum(axis=0) for name in ("loss", "gain", "kept", "reference")}
-
-    def low(confidence: float) -> FloatArray:
-        scale = bounds.z_of(confidence) / bounds.z_of(bounds.CONFIDENCE)
-        rare = bounds.rare_loss_low(**sums, unit=unit, factor=factor, confidence=confidence)
-        return np.asarray(np.minimum(retention.estimate - half * scale, rare), dtype=np.float64)
-
+    rare = bounds.rare_loss_low(**sums, unit=unit, factor=factor, confidence=confidence)
     return _Stats(
         retention=retention.estimate,
-        retention_low=low(bounds.CONFIDENCE),
-        retention_low_strict=low(CONFIRM_CONFIDENCE),
+        retention_low=np.asarray(np.minimum(retention.estimate - half, rare), dtype=np.float64),
         retention_half=half,
         retention_sd=retention.se * np.sqrt(np.maximum(samples, 1)),
         savings=savings.estimate,
-        savings_half=savings.half_width(factor),
+        savings_half=savings.half_width(factor, confidence),
         samples=samples,
         groups=groups,
-        critical={"retention": retention.critical, "savings": savings.critical},
+        critical={"retention": bounds.z_of(confidence), "savings": bounds.z_of(confidence)},
     )
 
 
@@ -485,7 +479,7 @@ def screen_part(group_keys: list[str]) -> BoolArray:
 def estimate(
     evidence: EndpointEvidence, *, excluded: dict[str, str] | None = None, seed: int = 0
 ) -> Estimate:
-    """Every option for the endpoint with 95 % prediction intervals (no choice made)."""
+    """Every option for the endpoint with 99 % prediction intervals (no choice made)."""
     dropped = dict(excluded or {})
     n = len(evidence.samples)
     base = _Base(evidence)
@@ -503,8 +497,8 @@ def estimate(
         )
     cols = _columns(drafts, base)
     month = evidence.monthly_calls
-    pick = _stats(cols, screen, unit=base.unit, month=month, seed=seed)
-    shown = _stats(cols, ~screen, unit=base.unit, month=month, seed=seed + 1)
+    pick = _stats(cols, screen, unit=base.unit, month=month, seed=seed, confidence=SCREEN_CONFIDENCE)
+    shown = _stats(cols, ~screen, unit=base.unit, month=month, seed=seed + 1, confidence=bounds.CONFIDENCE)
     options = []
     for j, d in enumerate(drafts):
         rows = d.candidate.rows
@@ -527,7 +521,8 @@ def estimate(
                 samples=int(shown.samples[j]),
                 groups=int(shown.groups[j]),
                 retention=r,
-                retention_low=min(float(shown.retention_low[j]), 1.0),  # never promise more than the app's
+                # never promise more than the app's own quality, nor less than nothing
+                retention_low=min(max(float(shown.retention_low[j]), 0.0), 1.0),
                 retention_high=r + r_half,
                 cost_per_call_nano=float(d.served.cost.mean()),
                 savings_per_call_nano=s,
@@ -541,7 +536,6 @@ def estimate(
                 candidate_share=float(d.served.kept.mean()),
                 retention_sd=float(shown.retention_sd[j]),
                 screen_retention_low=float(pick.retention_low[j]),
-                confirm_retention_low=float(shown.retention_low_strict[j]),
                 screen_savings_low_nano=float(pick.savings[j] - pick.savings_half[j]),
                 screen_savings_nano=float(pick.savings[j]),
                 checks=d.checks,

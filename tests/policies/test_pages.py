@@ -10,6 +10,7 @@ from django.urls import reverse
 from apps.policies.models import PolicyVersion, PublishedConfig, RecommendationStatus
 from apps.policies.services.recommend import recommendation_refresh
 from tests.policies.factories import HAIKU, MINI, synthetic_evidence
+from tests.replay.factories import call, ingest
 from tests.tenancy import Tenant
 
 
@@ -109,3 +110,29 @@ def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[
         follow=True,
     )  # fmt: skip
     assert b"Routing settings saved." in settings_page.content
+
+
+def test_thin_evidence_says_how_many_samples_to_replay(
+    tenant: Tenant, catalogue: dict[str, Any], other_tenant: Tenant
+) -> None:
+    """98 % of the cheap model's answers are as good as the app's, on 120 samples: no promise yet,
+    and the page says how large a replay would settle it, with a link that starts one that size."""
+    spec = {MINI: {"quality": lambda i: 0.0 if i % 50 == 7 else 1.0}}
+    evidence = synthetic_evidence(project_id=tenant.project.pk, n=120, candidates=spec)
+    same = [type(s)(**{**s.__dict__, "prompt_text": "the same question"}) for s in evidence.samples]
+    rec = recommendation_refresh(
+        project=tenant.project, evidence=type(evidence)(**{**evidence.__dict__, "samples": same})
+    )
+    assert rec.strategy == "none" and rec.samples_needed and rec.samples_needed > 120
+    url = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
+    text = tenant.web().get(url).content.decode()
+    assert (
+        "Not enough evidence yet:" in text and f"about <strong>{rec.samples_needed}</strong> samples" in text
+    )
+    start = f"/projects/{tenant.project.pk}/replay/new/?endpoint=support-reply&amp;sample_size={rec.samples_needed}"
+    assert start in text
+    assert "99% CI" in text and "the other two thirds" in text
+    ingest(tenant, [call("is my parcel lost?", "no", endpoint="support-reply")])
+    form = tenant.web().get(start.replace("&amp;", "&")).content.decode()
+    assert f'name="sample_size" value="{rec.samples_needed}"' in form
+    assert other_tenant.web().get(url).status_code == 404

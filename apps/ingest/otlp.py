@@ -111,6 +111,7 @@ def span_to_event(span: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
         "error_type": _first(attrs, "error.type") if status == "error" else "",
         "conversation_id": _first(attrs, "switchyard.conversation_id", "gen_ai.conversation.id"),
         "user_id": _first(attrs, "switchyard.user_id", "user.id", "enduser.id"),
+        "customer_id": _first(attrs, "switchyard.customer_id"),
         "metadata": {"otel.trace_id": trace_id, "otel.span_id": span_id, "otel.span_name": span.name[:200]},
     }
     operation = _first(attrs, "gen_ai.operation.name")

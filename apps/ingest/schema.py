@@ -56,6 +56,7 @@ class EventV1(msgspec.Struct, forbid_unknown_fields=False):
     routing: Routing | None = None
     conversation_id: Short = ""
     user_id: Short = ""
+    customer_id: Short = ""
     tags: Annotated[list[Annotated[str, msgspec.Meta(max_length=128)]], msgspec.Meta(max_length=64)] = []
     metadata: Annotated[
         dict[str, Annotated[str, msgspec.Meta(max_length=2048)]], msgspec.Meta(max_length=64)

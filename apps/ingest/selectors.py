@@ -11,6 +11,7 @@ from django.conf import settings
 from apps.accounts.models import Project
 from apps.billing.selectors import organization_plan
 from apps.ingest.models import CaptureMode, IngestSettings
+from apps.spend.selectors.settings import customer_key_of
 from apps.warehouse.client import ProjectScope
 
 CONFIG_TTL_S = 10.0
@@ -31,6 +32,7 @@ class IngestConfig:
     quota_source: str
     plan_name: str = ""  # the organisation's plan (apps.billing)
     plan_event_limit: int = 0  # the plan's events per calendar month, organisation-wide (0 = no cap)
+    customer_key: str = "customer_id"  # which value names a call's customer (apps.spend.customer_key)
 
 
 _cache: dict[int, tuple[float, IngestConfig]] = {}
@@ -67,6 +69,7 @@ def ingest_config(*, project_id: int) -> IngestConfig:
         quota_source=f"project {project.name}",
         plan_name=plan.name,
         plan_event_limit=plan.event_limit,
+        customer_key=customer_key_of(project_id=project.pk),
     )
     with _cache_lock:
         _cache[project_id] = (now, config)

@@ -22,6 +22,7 @@ from apps.ingest.selectors import IngestConfig, ingest_config
 from apps.ingest.writer import EncodedRows, get_writer
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
+from apps.spend import customer_key
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import WarehouseUnavailable
 
@@ -140,6 +141,9 @@ def build_row(
         routing.reason,
         event.conversation_id,
         event.user_id,
+        customer_key.resolve(
+            config.customer_key, customer_id=event.customer_id, metadata=event.metadata, tags=event.tags
+        ),
         event.tags,
         event.metadata,
         1 if captured else 0,

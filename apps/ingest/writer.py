@@ -61,6 +61,7 @@ CALL_COLUMNS: tuple[str, ...] = (
     "routing_reason",
     "conversation_id",
     "user_id",
+    "customer_id",
     "tags",
     "metadata",
     "payload_captured",

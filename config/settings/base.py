@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.replay",
     "apps.billing",
     "apps.policies",
+    "apps.spend",
 ]
 
 MIDDLEWARE = [

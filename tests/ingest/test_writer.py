@@ -52,6 +52,7 @@ def _rows(ids: list[uuid.UUID], project: int = PROJECT) -> EncodedRows:
                 "",
                 "",
                 "",
+                "",  # customer_id
                 [],
                 {},
                 0,

@@ -217,3 +217,83 @@ ENGINE = Distributed('switchyard_cluster', 'switchyard', 'replay_results_local',
 ALTER TABLE replay_results_local ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS conversation_id String DEFAULT '' AFTER call_ts;
 
 ALTER TABLE replay_results ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS conversation_id String DEFAULT '' AFTER call_ts;
+
+-- 0005_spend_rollups
+
+ALTER TABLE llm_calls_local ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS customer_id String DEFAULT '' AFTER user_id;
+
+ALTER TABLE llm_calls ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS customer_id String DEFAULT '' AFTER user_id;
+
+CREATE TABLE IF NOT EXISTS llm_spend_keys_1d_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    key String,
+    endpoint LowCardinality(String),
+    day Date,
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    sum_input_tokens SimpleAggregateFunction(sum, Int64),
+    sum_output_tokens SimpleAggregateFunction(sum, Int64),
+    first_ts SimpleAggregateFunction(min, DateTime('UTC')),
+    last_ts SimpleAggregateFunction(max, DateTime('UTC'))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_keys_1d_local', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (project_id, kind, key, endpoint, day)
+TTL day + toIntervalDay(400);
+
+CREATE TABLE IF NOT EXISTS llm_spend_keys_1d ON CLUSTER 'switchyard_cluster' AS llm_spend_keys_1d_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_keys_1d_local', cityHash64(project_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_keys_1d_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_keys_1d_local
+AS
+SELECT
+    project_id, kind, key, endpoint,
+    toDate(ts) AS day,
+    toInt64(sum(revision = 0)) AS calls,
+    toInt64(sum(revision = 0 AND status != 'ok')) AS errors,
+    toInt64(sum(ifNull(cost_nano_usd, 0) - ifNull(prev_cost_nano_usd, 0))) AS sum_cost_nano_usd,
+    toInt64(sumIf(input_tokens, revision = 0)) AS sum_input_tokens,
+    toInt64(sumIf(output_tokens, revision = 0)) AS sum_output_tokens,
+    min(toDateTime(ts, 'UTC')) AS first_ts,
+    max(toDateTime(ts, 'UTC')) AS last_ts
+FROM llm_calls_local
+ARRAY JOIN
+    ['user', 'customer', 'conversation'] AS kind,
+    [user_id, customer_id, if(conversation_id != '', conversation_id, metadata['otel.trace_id'])] AS key
+WHERE key != ''
+GROUP BY project_id, kind, key, endpoint, day;
+
+CREATE TABLE IF NOT EXISTS llm_spend_customers_1h_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    customer String,
+    bucket DateTime('UTC'),
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    sum_tokens SimpleAggregateFunction(sum, Int64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_customers_1h_local', '{replica}')
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (project_id, customer, bucket)
+TTL bucket + toIntervalDay(40);
+
+CREATE TABLE IF NOT EXISTS llm_spend_customers_1h ON CLUSTER 'switchyard_cluster' AS llm_spend_customers_1h_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_customers_1h_local', cityHash64(project_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_customers_1h_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_customers_1h_local
+AS
+SELECT
+    project_id,
+    customer_id AS customer,
+    toStartOfHour(ts) AS bucket,
+    toInt64(sum(revision = 0)) AS calls,
+    toInt64(sum(revision = 0 AND status != 'ok')) AS errors,
+    toInt64(sum(ifNull(cost_nano_usd, 0) - ifNull(prev_cost_nano_usd, 0))) AS sum_cost_nano_usd,
+    toInt64(sumIf(input_tokens + output_tokens, revision = 0)) AS sum_tokens
+FROM llm_calls_local
+WHERE customer_id != ''
+GROUP BY project_id, customer, bucket;

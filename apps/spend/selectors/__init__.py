@@ -1,0 +1,1 @@
+"""Reads for spend control: settings, budgets and their progress, alerts, unit economics."""

@@ -80,6 +80,12 @@ def project_create(
     name = name.strip()
     if not name:
         raise ApplicationError("Project name is required", field="name")
+    if organization.projects.filter(name__iexact=name[:120]).exists():
+        raise ApplicationError(
+            f"{organization.name} already has a project named {name[:120]}: choose another name",
+            code="duplicate_project_name",
+            field="name",
+        )
     taken = set(organization.projects.values_list("slug", flat=True))
     project = Project.objects.create(
         organization=organization,

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import throttle
 from apps.accounts.forms import InviteForm, KeyForm, LoginForm, ProjectForm, RoleForm, SignupForm
 from apps.accounts.middleware import remember_tenant
-from apps.accounts.models import Membership, Role
+from apps.accounts.models import Membership, Project, Role
+from apps.accounts.navigation import same_page_in
 from apps.accounts.selectors import (
     api_key_get_for_user,
     api_keys_for_project,
@@ -33,6 +34,7 @@ from apps.accounts.services import (
     user_signup,
 )
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.forms import form_refusal
 from apps.core.pages import page_errors
 
 
@@ -103,6 +105,7 @@ def switch(request: HttpRequest) -> HttpResponse:
     """Switch organisation or project; only to ones the person belongs to."""
     project_id = request.POST.get("project")
     org_id = request.POST.get("organization")
+    project: Project | None
     if project_id and project_id.isdigit():
         project = project_get_for_user(user=request.user, project_id=int(project_id))
         remember_tenant(request, organization=project.organization, project=project)
@@ -110,11 +113,11 @@ def switch(request: HttpRequest) -> HttpResponse:
         org = organizations_for_user(user=request.user).filter(pk=int(org_id)).first()
         if org is None:
             raise NotFound("Organisation not found")
-        remember_tenant(request, organization=org, project=org.projects.order_by("name").first())
+        project = org.projects.order_by("name").first()
+        remember_tenant(request, organization=org, project=project)
     else:
         raise ApplicationError("Choose a project or an organisation")
-    next_url = request.POST.get("next", "")
-    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "home")
+    return redirect(same_page_in(request.POST.get("next", ""), project_id=project.pk if project else None))
 
 
 @login_required
@@ -137,13 +140,20 @@ def projects(request: HttpRequest) -> HttpResponse:
         raise NotFound("You are not a member of any organisation")
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        project = project_create(
-            organization=tenant.organization, name=form.cleaned_data["name"], actor=request.user
-        )
-        remember_tenant(request, organization=tenant.organization, project=project)
-        messages.success(request, f"Project {project.name} created.")
-        return redirect("accounts:project-keys", project_id=project.pk)
-    return render(request, "accounts/projects.html", {"form": form, "projects": tenant.projects})
+        try:
+            project = project_create(
+                organization=tenant.organization, name=form.cleaned_data["name"], actor=request.user
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            remember_tenant(request, organization=tenant.organization, project=project)
+            messages.success(request, f"Project {project.name} created.")
+            return redirect("accounts:project-keys", project_id=project.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "accounts/projects.html", {"form": form, "projects": tenant.projects}, status=status
+    )
 
 
 @login_required
@@ -162,13 +172,17 @@ def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
             messages.success(request, f"Key {key.display_prefix} revoked. Calls using it now get 401.")
             return redirect("accounts:project-keys", project_id=project.pk)
         if form.is_valid():
-            key, new_secret = api_key_create(
-                project=project,
-                kind=form.cleaned_data["kind"],
-                name=form.cleaned_data["name"],
-                actor=request.user,
-            )
-            form = KeyForm()
+            try:
+                key, new_secret = api_key_create(
+                    project=project,
+                    kind=form.cleaned_data["kind"],
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                form_refusal(form, exc)
+            else:
+                form = KeyForm()
     require_role(user=request.user, organization=project.organization, at_least=Role.VIEWER)
     context = {
         "project": project,
@@ -176,7 +190,7 @@ def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
         "form": form,
         "new_secret": new_secret,
     }
-    return render(request, "accounts/keys.html", context)
+    return render(request, "accounts/keys.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -191,15 +205,21 @@ def members(request: HttpRequest) -> HttpResponse:
     invite_link = None
     if request.method == "POST":
         if "invite" in request.POST and invite_form.is_valid():
-            invitation, token = invitation_create(
-                organization=org,
-                email=invite_form.cleaned_data["email"],
-                role=Role(invite_form.cleaned_data["role"]),
-                actor=request.user,
-            )
-            invite_link = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
-            messages.success(request, f"Invitation for {invitation.email} created. Send them the link below.")
-            invite_form = InviteForm()
+            try:
+                invitation, token = invitation_create(
+                    organization=org,
+                    email=invite_form.cleaned_data["email"],
+                    role=Role(invite_form.cleaned_data["role"]),
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                form_refusal(invite_form, exc)
+            else:
+                invite_link = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
+                messages.success(
+                    request, f"Invitation for {invitation.email} created. Send them the link below."
+                )
+                invite_form = InviteForm()
         elif "membership" in request.POST:
             membership = Membership.objects.filter(
                 organization=org, pk=int(request.POST.get("membership") or 0)
@@ -222,7 +242,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "invite_link": invite_link,
         "roles": Role.choices,
     }
-    return render(request, "accounts/members.html", context)
+    return render(request, "accounts/members.html", context, status=400 if invite_form.errors else 200)
 
 
 @login_required

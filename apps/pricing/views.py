@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import Organization
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.forms import form_refusal
 from apps.core.pages import page_errors
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.display import per_million, price_out
@@ -60,17 +61,6 @@ def _organization(request: HttpRequest) -> Organization:
     if tenant.organization is None:
         raise NotFound("You are not a member of any organisation")
     return tenant.organization
-
-
-def _form_error(form: Any, exc: ApplicationError) -> None:
-    """A service's refusal, shown next to the field it names."""
-    if exc.status not in (400, 422):
-        raise exc
-    field = exc.field if exc.field in form.fields else None
-    message = exc.message
-    if field and message.startswith(f"{field}: "):
-        message = message[len(field) + 2 :]
-    form.add_error(field, message)
 
 
 def _past(when: Any) -> bool:
@@ -199,7 +189,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
                         **kwargs,
                     )
             except ApplicationError as exc:
-                _form_error(price_form, exc)
+                form_refusal(price_form, exc)
             else:
                 note = PAST_NOTE if _past(data["effective_from"]) else ""
                 messages.success(request, f"Price saved for {model.name}. {note}".strip())
@@ -208,7 +198,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
             try:
                 custom_model_update(model=model, actor=request.user, **names_form.cleaned_data)
             except ApplicationError as exc:
-                _form_error(names_form, exc)
+                form_refusal(names_form, exc)
             else:
                 messages.success(request, f"Names of {model.name} saved.")
                 return redirect(here)
@@ -270,7 +260,7 @@ def _create_custom_model(
                     per_exp=PER_MILLION_EXP,
                 )
     except ApplicationError as exc:
-        _form_error(form, exc)
+        form_refusal(form, exc)
         return None
     return model
 
@@ -308,7 +298,7 @@ def overrides(request: HttpRequest) -> HttpResponse:
             try:
                 discount_set(organization=organization, actor=request.user, **data)
             except ApplicationError as exc:
-                _form_error(discount_form, exc)
+                form_refusal(discount_form, exc)
             else:
                 messages.success(request, f"{data['percent']}% off {data['provider']} saved. {PAST_NOTE}")
                 return redirect(here)
@@ -327,7 +317,7 @@ def overrides(request: HttpRequest) -> HttpResponse:
                     reason=f"requested by {request.user}",
                 )
             except ApplicationError as exc:
-                _form_error(recompute_form, exc)
+                form_refusal(recompute_form, exc)
             else:
                 messages.success(request, f"Recomputing every stored cost since {since:%Y-%m-%d}.")
                 return redirect("pricing:recompute")

@@ -15,6 +15,7 @@ from apps.accounts.middleware import SESSION_PROJECT, remember_tenant
 from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.forms import form_refusal
 from apps.core.pages import page_errors
 from apps.replay.exclusions import exclusions, refusal_exclusions
 from apps.replay.forms import ReplayStartForm, evaluator_initial, model_options
@@ -49,15 +50,7 @@ def project_for(request: HttpRequest, project_id: int) -> Project:
 
 def form_error(form: Any, exc: ApplicationError) -> None:
     """A service's refusal, shown next to the field it names."""
-    if exc.status not in (400, 422):
-        raise exc
-    field = exc.field if exc.field in form.fields else None
-    if exc.field == "spend_cap":
-        field = "spend_cap_usd"
-    message = exc.message
-    if field and message.startswith(f"{field}: "):
-        message = message[len(field) + 2 :]
-    form.add_error(field, message)
+    form_refusal(form, exc, fields={"spend_cap": "spend_cap_usd"})
 
 
 @login_required

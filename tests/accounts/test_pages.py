@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import ApiKey, Membership, Role
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ProjectFactory
 from tests.tenancy import Tenant, add_member
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +105,44 @@ def test_switch_project_and_invite_member(tenant: Tenant) -> None:
 def test_unknown_page_is_a_friendly_404(tenant: Tenant) -> None:
     response = tenant.web().get(reverse("accounts:project-keys", args=[999999]))
     assert response.status_code == 404 and b"Project not found" in response.content
+
+
+def test_a_duplicate_project_name_is_refused_under_the_field(tenant: Tenant) -> None:
+    client = tenant.web()
+    response = client.post(reverse("accounts:projects"), {"name": "  ACME project "})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-field="name"' in page and "already has a project named" in page
+    assert 'value="  ACME project "' in page or 'value="ACME project"' in page  # what was typed stays
+    assert tenant.organization.projects.count() == 1
+
+
+def test_an_invitation_refused_by_the_service_keeps_what_was_typed(tenant: Tenant) -> None:
+    client = tenant.web()
+    response = client.post(
+        reverse("accounts:members"), {"invite": "1", "email": tenant.user.email, "role": "admin"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "is already a member" in page
+    assert f'value="{tenant.user.email}"' in page and '<option value="admin" selected>' in page
+
+
+@pytest.mark.parametrize(
+    ("page", "args", "expected"),
+    [
+        ("dashboard:calls", (), "dashboard:calls"),
+        ("dashboard:models", (), "dashboard:models"),
+        ("policies:settings", (), "policies:settings"),
+        ("replay:jobs", (), "replay:jobs"),
+        ("ingest-settings", (), "ingest-settings"),
+        ("dashboard:endpoint", ("support-reply",), "dashboard:overview"),  # the other project's own
+        ("replay:job", (12345,), "replay:jobs"),
+    ],
+)
+def test_switching_project_keeps_the_page(tenant: Tenant, page: str, args: tuple, expected: str) -> None:
+    client = tenant.web()
+    other = ProjectFactory(organization=tenant.organization, name="Second app", slug="second-app")
+    here = reverse(page, args=[tenant.project.pk, *args])
+    response = client.post(reverse("accounts:switch"), {"project": other.pk, "next": here + "?range=24h"})
+    assert response.status_code == 302
+    assert response["Location"].split("?")[0] == reverse(expected, args=[other.pk])

@@ -91,7 +91,11 @@ class EstimateIn(serializers.Serializer):
     provider = serializers.CharField(max_length=64, allow_blank=True, default="")
     model = serializers.CharField(max_length=200)
     ts = serializers.DateTimeField(required=False, help_text="when the call happened (default: now)")
-    tier = serializers.ChoiceField(choices=list(TIERS), default="standard")
+    tier = serializers.ChoiceField(
+        choices=list(TIERS),
+        required=False,
+        help_text="the service tier it was served at (default: the usage's service_tier, else standard)",
+    )
     usage_format = serializers.ChoiceField(choices=list(FORMATS), default="switchyard")
     usage = serializers.DictField(help_text="the provider's usage object, or the event's token fields")
 
@@ -121,20 +125,19 @@ class PriceEstimateApi(APIView):
         body = data.validated_data
         ts = body.get("ts") or timezone.now()
         usage = usage_from_payload(body["usage_format"], body["usage"])
+        tier = body.get("tier") or usage.service_tier or "standard"
         book = price_book(organization_id=organization_id)
         resolved = book.resolve(body["provider"], body["model"])
-        result = book.cost(
-            provider=body["provider"], model=body["model"], ts=ts, usage=usage, tier=body["tier"]
-        )
+        result = book.cost(provider=body["provider"], model=body["model"], ts=ts, usage=usage, tier=tier)
         if result is None or resolved is None:
             where = f"{body['provider']}/{body['model']}" if body["provider"] else body["model"]
             raise ApplicationError(
-                f"No {body['tier']} price for {where} at {ts:%Y-%m-%d %H:%M} UTC; "
+                f"No price for {where} at {ts:%Y-%m-%d %H:%M} UTC; "
                 "add one on the Pricing page (Models without a price)",
                 code="no_price",
                 status=422,
             )
-        includes_cached, includes_reasoning = book.rule(body["provider"])
+        includes_cached, includes_reasoning = book.rule(body["provider"], body["model"])
         return Response(
             {
                 "provider": body["provider"],
@@ -146,14 +149,17 @@ class PriceEstimateApi(APIView):
                     "custom": resolved.custom,
                 },
                 "ts": ts.isoformat(),
-                "tier": body["tier"],
+                "tier": tier,
+                "priced_tier": result.tier,
                 "currency": "USD",
                 "price_id": result.price_id,
                 "rule": {
                     "input_includes_cached": includes_cached
                     if usage.input_includes_cached is None
                     else usage.input_includes_cached,
-                    "output_includes_reasoning": includes_reasoning,
+                    "output_includes_reasoning": includes_reasoning
+                    if usage.output_includes_reasoning is None
+                    else usage.output_includes_reasoning,
                 },
                 "usage": {
                     "input_tokens": usage.input_tokens,

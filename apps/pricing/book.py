@@ -9,6 +9,13 @@ arithmetic (apps.pricing.cost).
 Precedence: an organisation's own models, aliases and prices come before the catalogue's; an
 organisation price for a catalogue model applies from its `effective_from` on, the catalogue
 before that. Negotiated provider discounts apply to catalogue prices only.
+
+Token rules (does input include cached tokens, does output include reasoning?) come from the
+provider of the model a call resolves to, so `claude-…` reported without a provider is read as
+Anthropic reports it; a usage's own flags (`Usage.input_includes_cached`,
+`Usage.output_includes_reasoning`) win where they are set. The service tier comes from the usage
+(or the caller); a model without a price for that tier is priced at its standard price, and the
+result says which tier's price was used.
 """
 
 from __future__ import annotations
@@ -25,6 +32,44 @@ from apps.pricing.cost import PPM, CostResult, Rates, Usage, compute_cost, rates
 
 STANDARD = "standard"
 TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority")
+# Provider names other tools report, as catalogue slugs: every `gen_ai.provider.name` value of the
+# OpenTelemetry GenAI conventions (and the older `gen_ai.system` values), OpenLLMetry's names and
+# LiteLLM's. A catalogue provider's own aliases take precedence; a name whose slug the catalogue
+# does not have stays unknown (its models are then matched by name alone).
+WELL_KNOWN_PROVIDERS: dict[str, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "gemini": "google",
+    "google": "google",
+    "google_genai": "google",
+    "gcp.vertex_ai": "vertex_ai",
+    "vertex_ai": "vertex_ai",
+    "aws.bedrock": "bedrock",
+    "bedrock": "bedrock",
+    "azure.ai.openai": "azure",
+    "az.ai.openai": "azure",
+    "azure": "azure",
+    "azure.ai.inference": "azure_ai",
+    "az.ai.inference": "azure_ai",
+    "azure_ai": "azure_ai",
+    "mistral_ai": "mistral",
+    "mistralai": "mistral",
+    "x_ai": "xai",
+    "xai": "xai",
+    "ibm.watsonx.ai": "watsonx",
+    "watsonx": "watsonx",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+    "groq": "groq",
+    "perplexity": "perplexity",
+    "together_ai": "together",
+    "fireworks": "fireworks",
+    "fireworks_ai": "fireworks",
+    "openrouter": "openrouter",
+    "ollama": "ollama",
+}
 # A provider the catalogue does not know follows the OpenAI-compatible convention.
 DEFAULT_RULE = (True, True)
 _CACHE_LIMIT = 50_000
@@ -158,6 +203,10 @@ class _Entry:
         self.discounts = discounts
         self.includes_cached, self.includes_reasoning = rule
 
+    @property
+    def rule(self) -> tuple[bool, bool]:
+        return self.includes_cached, self.includes_reasoning
+
 
 def _keep_ppm(percent: Decimal) -> int:
     kept = (Decimal(100) - percent) * 10_000
@@ -179,7 +228,12 @@ class PriceBook:
     ):
         self._rules: dict[str, tuple[bool, bool]] = {}
         self._provider_alias: dict[str, str] = {}
-        for p in sorted(providers, key=lambda p: p.custom):  # an organisation's own last: it wins
+        providers = sorted(providers, key=lambda p: p.custom)  # an organisation's own last: it wins
+        slugs = {normalize(p.slug) for p in providers}
+        for name, slug in WELL_KNOWN_PROVIDERS.items():
+            if slug in slugs and name != slug:
+                self._provider_alias[name] = slug
+        for p in providers:
             slug = normalize(p.slug)
             self._rules[slug] = (p.input_includes_cached, p.output_includes_reasoning)
             for alias in p.aliases:
@@ -228,10 +282,21 @@ class PriceBook:
 
     # --- resolution -------------------------------------------------------------------------
 
-    def rule(self, provider: str) -> tuple[bool, bool]:
-        """(input includes cached, output includes reasoning) for a reported provider."""
+    def rule(self, provider: str, model: str = "") -> tuple[bool, bool]:
+        """(input includes cached, output includes reasoning): the rule of the provider of the
+        model the call resolves to; the reported provider's (else the default) when it resolves
+        to none."""
+        if model:
+            entry = self._entry(provider, model)
+            if entry is not None:
+                return entry.rule
         slug = normalize(provider)
         return self._rules.get(self._provider_alias.get(slug, slug), DEFAULT_RULE)
+
+    def provider_slug(self, provider: str) -> str:
+        """The catalogue slug a reported provider name stands for (itself when unknown)."""
+        slug = normalize(provider)
+        return self._provider_alias.get(slug, slug)
 
     def _find(self, provider: str, model: str) -> ModelRecord | None:
         p = normalize(provider)
@@ -259,6 +324,15 @@ class PriceBook:
                 hit = self._by_name.get(name)
                 if hit is not None:
                     return hit
+            for _, name in candidates:  # then every provider's patterns, if exactly one model fits
+                found = {
+                    record.id: record
+                    for patterns in self._patterns.values()
+                    for pattern, record in patterns
+                    if pattern.fullmatch(name)
+                }
+                if len(found) == 1:
+                    return next(iter(found.values()))
         return None
 
     def resolve(self, provider: str, model: str) -> ResolvedModel | None:
@@ -278,7 +352,7 @@ class PriceBook:
                 ResolvedModel(record.id, slug, record.name, record.custom),
                 self._tiers.get(record.id, {}),
                 self._discounts.get(slug),
-                self.rule(provider),
+                self._rules.get(slug, DEFAULT_RULE),
             )
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
@@ -288,32 +362,44 @@ class PriceBook:
     # --- cost -------------------------------------------------------------------------------
 
     def cost(
-        self, *, provider: str, model: str, ts: datetime, usage: Usage, tier: str = STANDARD
+        self, *, provider: str, model: str, ts: datetime, usage: Usage, tier: str | None = None
     ) -> CostResult | None:
-        """The exact cost of one call, or None when no price is known for it at `ts`."""
+        """The exact cost of one call, or None when no price is known for it at `ts`.
+
+        `tier` defaults to the usage's service tier (standard when it has none); a tier the model
+        has no price for at `ts` is priced at the standard price (`CostResult.tier` says so).
+        """
         entry = self._cache.get((provider, model), _MISSING)
         if entry is _MISSING:
             entry = self._entry(provider, model)
         if entry is None:
             return None
-        timeline = entry.tiers.get(tier)
-        if timeline is None:
-            return None
+        if tier is None:
+            tier = usage.service_tier or STANDARD
         if ts.tzinfo is None:
             ts = ts.replace(tzinfo=UTC)
-        rates = timeline.pick(ts)
+        timeline = entry.tiers.get(tier)
+        rates = timeline.pick(ts) if timeline is not None else None
+        priced = tier
+        if rates is None and tier != STANDARD:
+            timeline = entry.tiers.get(STANDARD)
+            rates = timeline.pick(ts) if timeline is not None else None
+            priced = STANDARD
         if rates is None:
             return None
         keep = PPM
         if rates.catalogue and entry.discounts is not None:
             keep = entry.discounts.pick(ts) or PPM
-        return compute_cost(
+        result = compute_cost(
             rates,
             usage,
             input_includes_cached=entry.includes_cached,
             output_includes_reasoning=entry.includes_reasoning,
             keep_ppm=keep,
         )
+        if priced != STANDARD:
+            return CostResult(result.nano_usd, result.price_id, result.breakdown, priced)
+        return result
 
     def discount_percent(self, provider_slug: str, ts: datetime) -> Decimal:
         timeline = self._discounts.get(normalize(provider_slug))

@@ -10,7 +10,13 @@ Token semantics differ by provider (DESIGN.md §3): OpenAI's `prompt_tokens` inc
 tokens, Anthropic's `input_tokens` do not (cache reads and writes are reported beside them);
 OpenAI's `completion_tokens` include reasoning tokens, Gemini's `candidatesTokenCount` and xAI's
 `completion_tokens` do not. `compute_cost` takes the usage exactly as the provider reported it
-and applies the rule it is given, so nobody upstream has to subtract anything.
+and applies the rule it is given (the usage's own flags first), so nobody upstream has to
+subtract anything.
+
+`Usage` is the one normalised usage record: the SDK's event, the estimate API's provider formats
+and OTLP spans (apps.pricing.usage) all become one, with the telemetry event's meanings
+(docs/protocol.md): `cache_write_tokens` counts every cache write and `cache_write_1h_tokens` is
+the part of them written with a one-hour TTL.
 """
 
 from __future__ import annotations
@@ -43,11 +49,13 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
-    cache_write_tokens: int = 0  # 5-minute cache writes
-    cache_write_1h_tokens: int = 0  # 1-hour cache writes
+    cache_write_tokens: int = 0  # every cache write, 5-minute and 1-hour
+    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens written with a 1-hour TTL
     reasoning_tokens: int = 0
-    input_includes_cached: bool | None = None  # None = apply the provider's rule
+    input_includes_cached: bool | None = None  # None = the model's provider's rule
     images: int = 0
+    output_includes_reasoning: bool | None = None  # None = the model's provider's rule
+    service_tier: str = ""  # standard / batch / flex / priority as served; "" = not reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class CostResult:
     nano_usd: int  # total, integer nano-USD (1e-9 USD), rounded half-even once
     price_id: int  # the price row used
     breakdown: dict[str, int]  # nano-USD per part (BREAKDOWN_KEYS); the parts sum to nano_usd
+    tier: str = "standard"  # the service tier whose price was used
 
 
 class Rates:
@@ -219,27 +228,33 @@ def compute_cost(
 ) -> CostResult:
     """The exact cost of one call.
 
-    `input_includes_cached` is the provider's rule, used when `usage.input_includes_cached` is
-    None. When input includes cached tokens, it includes cache writes too (the OpenAI-compatible
-    convention): uncached = input - cached - writes. `keep_ppm` is the share kept after a
-    negotiated discount (1,000,000 = no discount).
+    `input_includes_cached` and `output_includes_reasoning` are the provider's rules, used where
+    the usage's own flags are None. When input includes cached tokens, it includes cache writes
+    too (the OpenAI-compatible convention): uncached = input - cached - writes. Cache writes are
+    billed once: the 1-hour part at the 1-hour rate, the rest at the 5-minute rate. `keep_ppm` is
+    the share kept after a negotiated discount (1,000,000 = no discount).
     """
     cached = usage.cached_input_tokens
-    w5 = usage.cache_write_tokens
+    writes = usage.cache_write_tokens
     w1h = usage.cache_write_1h_tokens
+    if w1h > writes:  # an inconsistent report: the 1-hour part cannot exceed all writes
+        writes = w1h
+    w5 = writes - w1h
     includes = usage.input_includes_cached
     if includes is None:
         includes = input_includes_cached
     uncached = usage.input_tokens
     if includes:
-        uncached -= cached + w5 + w1h
+        uncached -= cached + writes
         if uncached < 0:
             uncached = 0
     r = rates
-    if r.long_threshold and uncached + cached + w5 + w1h > r.long_threshold:
+    if r.long_threshold and uncached + cached + writes > r.long_threshold:
         r = r.long  # type: ignore[assignment]  # set whenever long_threshold is
     out = usage.output_tokens
     reasoning = usage.reasoning_tokens
+    if usage.output_includes_reasoning is not None:
+        output_includes_reasoning = usage.output_includes_reasoning
     if output_includes_reasoning:
         if reasoning > out:
             reasoning = out

@@ -325,7 +325,7 @@ def test_parts_always_add_up_to_the_total() -> None:
         input_tokens=1,
         output_tokens=1,
         cached_input_tokens=1,
-        cache_write_tokens=1,
+        cache_write_tokens=2,  # one 5-minute and one 1-hour write
         cache_write_1h_tokens=1,
         reasoning_tokens=1,
     )
@@ -386,10 +386,12 @@ def test_price_history_picks_the_row_in_force_at_the_call_time() -> None:
     assert late is not None and (late.price_id, late.nano_usd) == (2, 2_500_000_000)
 
 
-def test_unknown_model_or_tier_has_no_price(book: PriceBook) -> None:
+def test_unknown_model_has_no_price_and_an_unpriced_tier_falls_back_to_standard(book: PriceBook) -> None:
     usage = Usage(input_tokens=10)
     assert book.cost(provider="openai", model="gpt-unknown", ts=NOW, usage=usage) is None
-    assert book.cost(provider="openai", model="gpt-4o", ts=NOW, usage=usage, tier="batch") is None
+    batch = book.cost(provider="openai", model="gpt-4o", ts=NOW, usage=usage, tier="batch")
+    # No batch price for gpt-4o in this book: 10 x $2.50/M = 25,000 at the standard price, and it says so.
+    assert batch is not None and (batch.nano_usd, batch.tier) == (25_000, "standard")
 
 
 def test_usd_to_atto_is_exact_and_refuses_bad_values() -> None:
@@ -421,12 +423,13 @@ def test_integer_arithmetic_matches_exact_decimal_arithmetic() -> None:
         }
         fee = Decimal(rng.randint(0, 1000)).scaleb(-6)
         rates = rates_from_prices(price_id=1, request_fee=fee, **prices)
+        write_1h = rng.randint(0, 5_000)
         usage = Usage(
             input_tokens=rng.randint(0, 300_000),
             output_tokens=rng.randint(0, 30_000),
             cached_input_tokens=rng.randint(0, 50_000),
-            cache_write_tokens=rng.randint(0, 5_000),
-            cache_write_1h_tokens=rng.randint(0, 5_000),
+            cache_write_tokens=write_1h + rng.randint(0, 5_000),  # all writes, the 1-hour part included
+            cache_write_1h_tokens=write_1h,
             reasoning_tokens=rng.randint(0, 10_000),
         )
         percent = Decimal(rng.randint(0, 1_000_000)).scaleb(-4) if rng.random() < 0.3 else Decimal(0)
@@ -440,7 +443,7 @@ def test_integer_arithmetic_matches_exact_decimal_arithmetic() -> None:
                     usage.input_tokens * prices["input"]
                     + usage.output_tokens * prices["output"]
                     + usage.cached_input_tokens * prices["cached_input"]
-                    + usage.cache_write_tokens * prices["cache_write"]
+                    + (usage.cache_write_tokens - usage.cache_write_1h_tokens) * prices["cache_write"]
                     + usage.cache_write_1h_tokens * prices["cache_write_1h"]
                     + usage.reasoning_tokens * prices["reasoning"]
                     + fee

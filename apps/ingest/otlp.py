@@ -7,6 +7,12 @@ Endpoint attribution, first match wins: span attribute `switchyard.endpoint`, re
 NOT used (it would mix features); otherwise `"default"`. Conversation and user ids come from
 `switchyard.conversation_id` / `gen_ai.conversation.id` and `switchyard.user_id` / `user.id`.
 The event id is derived from the trace and span ids, so a re-exported span is stored once.
+
+Usage is read by apps.pricing.usage.from_otel under the current GenAI conventions (input counts the
+whole prompt, cache included; output counts reasoning), the older ones and OpenLLMetry's names;
+the provider name (`gen_ai.provider.name`, else `gen_ai.system`) is stored as the catalogue's slug
+(`gcp.gemini` → `google`, `aws.bedrock` → `bedrock`, …); the service tier comes from
+`openai.response.service_tier` / `gen_ai.openai.response.service_tier`.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from apps.accounts.selectors import KeyPrincipal
 from apps.core.errors import ApplicationError
 from apps.ingest.body import read_body
 from apps.ingest.services import IngestOutcome, store_events
+from apps.pricing.book import WELL_KNOWN_PROVIDERS
+from apps.pricing.usage import from_otel
 
 _NAMESPACE = uuid.UUID("6f1c2a8e-9d7b-4c3e-8a51-2b0d9e4f7a10")
 _PROTOBUF = "application/x-protobuf"
@@ -47,17 +55,6 @@ def _value(any_value: Any) -> Any:
 
 def _attrs(key_values: Any) -> dict[str, Any]:
     return {kv.key: _value(kv.value) for kv in key_values}
-
-
-def _int(attrs: dict[str, Any], *names: str) -> int:
-    for name in names:
-        value = attrs.get(name)
-        if value is not None:
-            try:
-                return max(0, int(value))
-            except (TypeError, ValueError):
-                continue
-    return 0
 
 
 def _first(attrs: dict[str, Any], *names: str) -> str:
@@ -85,6 +82,9 @@ def span_to_event(span: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
         return None
     trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    usage = from_otel(attrs)  # the conventions' meanings, as the cost engine's one usage record
+    reported = _first(attrs, "gen_ai.provider.name", "gen_ai.system").lower()
+    provider = WELL_KNOWN_PROVIDERS.get(reported, reported)
     status = "error" if span.status.code == 2 else "ok"
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid5(_NAMESPACE, f"{trace_id}:{span_id}")),
@@ -92,20 +92,17 @@ def span_to_event(span: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
         "endpoint": _first(attrs, "switchyard.endpoint")
         or _first(resource, "switchyard.endpoint")
         or "default",
-        "provider": _first(attrs, "gen_ai.provider.name", "gen_ai.system").lower(),
+        "provider": provider,
         "model": model or "unknown",
         "response_model": _first(attrs, "gen_ai.response.model"),
-        "input_tokens": _int(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
-        "output_tokens": _int(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
-        "cached_input_tokens": _int(
-            attrs, "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens"
-        ),
-        "cache_write_tokens": _int(
-            attrs, "gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens"
-        ),
-        "reasoning_tokens": _int(
-            attrs, "gen_ai.usage.reasoning_tokens", "gen_ai.usage.reasoning.output_tokens"
-        ),
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "input_includes_cached": usage.input_includes_cached,
+        "output_includes_reasoning": usage.output_includes_reasoning,
+        "service_tier": usage.service_tier,
         "latency_ms": max(0, (end - start) // 1_000_000) if end and start else 0,
         "status": status,
         "error_type": _first(attrs, "error.type") if status == "error" else "",

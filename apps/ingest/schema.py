@@ -45,6 +45,8 @@ class EventV1(msgspec.Struct, forbid_unknown_fields=False):
     cache_write_1h_tokens: Count = 0
     reasoning_tokens: Count = 0
     input_includes_cached: bool | None = None
+    output_includes_reasoning: bool | None = None
+    service_tier: Annotated[str, msgspec.Meta(max_length=32)] = ""
     latency_ms: Millis = 0
     ttft_ms: Millis | None = None
     status: Status = "ok"

@@ -22,6 +22,7 @@ from apps.ingest.selectors import IngestConfig, ingest_config
 from apps.ingest.writer import EncodedRows, get_writer
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
+from apps.pricing.usage import TIER_NAMES, normalize_tier
 from apps.spend import customer_key
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import WarehouseUnavailable
@@ -101,6 +102,8 @@ def build_row(
         cache_write_1h_tokens=event.cache_write_1h_tokens,
         reasoning_tokens=event.reasoning_tokens,
         input_includes_cached=event.input_includes_cached,
+        output_includes_reasoning=event.output_includes_reasoning,
+        service_tier=_tier(event.service_tier),
     )
     cost = book.cost(provider=event.provider, model=event.model, ts=ts, usage=usage)
     found: set[str] = set()
@@ -127,6 +130,8 @@ def build_row(
         event.cache_write_1h_tokens,
         event.reasoning_tokens,
         -1 if event.input_includes_cached is None else int(event.input_includes_cached),
+        -1 if event.output_includes_reasoning is None else int(event.output_includes_reasoning),
+        usage.service_tier,
         event.latency_ms,
         event.ttft_ms,
         event.status,
@@ -156,6 +161,19 @@ def build_row(
 
 _NO_ROUTING = schema.Routing()
 _encode = msgspec.json.Encoder().encode
+
+
+def _tier(value: str) -> str:
+    """The event's service tier as standard / batch / flex / priority (providers' names accepted)."""
+    tier = TIER_NAMES.get(value)
+    if tier is None:
+        tier = normalize_tier(value)
+        if tier is None:
+            raise schema.InvalidEvent(
+                "invalid_field",
+                f"service_tier: must be standard, batch, flex or priority, got {value[:32]!r}",
+            )
+    return tier
 
 
 def ingest_batch(*, principal: KeyPrincipal, body: bytes) -> IngestOutcome:

@@ -47,6 +47,8 @@ CALL_COLUMNS: tuple[str, ...] = (
     "cache_write_1h_tokens",
     "reasoning_tokens",
     "input_includes_cached",
+    "output_includes_reasoning",
+    "service_tier",
     "latency_ms",
     "ttft_ms",
     "status",

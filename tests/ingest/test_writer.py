@@ -38,6 +38,8 @@ def _rows(ids: list[uuid.UUID], project: int = PROJECT) -> EncodedRows:
                 0,
                 0,
                 -1,
+                -1,  # output_includes_reasoning
+                "standard",  # service_tier
                 10,
                 None,
                 "ok",

@@ -36,7 +36,8 @@ def test_exact_and_counts() -> None:
         and compact(120_000) == "120k"
     )
     assert tokens(3_400_000) == "3.4M tokens"
-    assert pct(0.034) == "3.4%" and pct(0.00001, 2) == "<0.01%" and pct(None) == "—"
+    assert pct(0.034) == "3.4 %" and pct(0.00001, 2) == "< 0.01 %" and pct(None) == "—"
+    assert pct(0.95, -1) == "95 %" and pct(0.955, -1) == "95.5 %" and pct(0.971) == "97.1 %"
     assert ms(850) == "850 ms" and ms(1234) == "1.23 s" and ms(65_000) == "1m 5s"
 
 

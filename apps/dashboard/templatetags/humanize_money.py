@@ -14,6 +14,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from apps.core.formatting import percent
 from apps.dashboard.charts import sparkline_points
 
 register = template.Library()
@@ -82,13 +83,8 @@ def tokens(value: Any) -> str:
 
 @register.filter
 def pct(value: Any, digits: int = 1) -> str:
-    """A fraction (0.034) as '3.4%'."""
-    if value is None or value == "":
-        return UNKNOWN
-    number = float(value) * 100
-    if 0 < abs(number) < 10 ** (-int(digits)):
-        return f"<{10 ** (-int(digits))}%"
-    return f"{number:.{int(digits)}f}%"
+    """A fraction (0.034) as '3.4 %': apps.core.formatting.percent, the same on every page."""
+    return percent(value, digits)
 
 
 @register.filter

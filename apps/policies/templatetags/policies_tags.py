@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from apps.core.formatting import percent
 from apps.routing.estimate import usd as _usd
 
 register = template.Library()
@@ -20,9 +21,8 @@ def usd(nano: Any) -> str:
 
 @register.filter
 def pct(value: Any, digits: int = 1) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{float(value) * 100:.{int(digits)}f}%"
+    """A fraction (0.034) as '3.4 %': apps.core.formatting.percent, the same on every page."""
+    return percent(value, digits)
 
 
 @register.filter

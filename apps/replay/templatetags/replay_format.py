@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from apps.core.formatting import percent
+
 register = template.Library()
 NANO = 1_000_000_000
 
@@ -32,10 +34,9 @@ def usd(nano: Any) -> str:
 
 
 @register.filter
-def pct(share: Any, digits: int = 1) -> str:
-    if share is None or share == "":
-        return "—"
-    return f"{float(share) * 100:.{int(digits)}f} %"
+def pct(value: Any, digits: int = 1) -> str:
+    """A fraction (0.034) as '3.4 %': apps.core.formatting.percent, the same on every page."""
+    return percent(value, digits)
 
 
 @register.filter

@@ -379,10 +379,17 @@ def sparkline_points(values: list[float], *, width: int = 90, height: int = 22) 
     )
 
 
+def _option_text(p: Any) -> str:
+    if p.key == "baseline":
+        return f"baseline: {p.target}"
+    return getattr(p, "label", "") or f"{p.strategy} → {p.target}"
+
+
 def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
     """Cost per call (log scale) against quality kept, one marker per option of a replay: the
     frontier joined by a line, the recommended option starred, the baseline as a diamond, and the
-    endpoint's quality bar. `points` are apps.policies.selectors.FrontierPoint."""
+    endpoint's quality bar. Hovering a point names the option with its figures and interval.
+    `points` are apps.policies.selectors.FrontierPoint."""
     if not points:
         return None
 
@@ -391,8 +398,14 @@ def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
             "type": "scatter",
             "x": [round(p.cost_per_call_nano / NANO, 9) for p in items],
             "y": [round(p.retention * 100, 2) for p in items],
-            "text": [
-                f"{p.strategy}: {p.target}" if p.key != "baseline" else f"baseline: {p.target}" for p in items
+            "text": [_option_text(p) for p in items],
+            "customdata": [
+                [
+                    round(p.retention_low * 100, 1),
+                    round(p.retention_high * 100, 1),
+                    p.monthly_savings_nano / NANO,
+                ]
+                for p in items
             ],
             "error_y": {
                 "type": "data",
@@ -402,7 +415,9 @@ def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
                 "thickness": 1,
                 "width": 3,
             },
-            "hovertemplate": "%{text}<br>$%{x:,.6~f} per call<br>quality kept %{y:.1f}%<extra></extra>",
+            "hovertemplate": "<b>%{text}</b><br>cost per call $%{x:,.6~f}"
+            "<br>quality kept %{y:.1f} % (99 % CI %{customdata[0]:.1f}–%{customdata[1]:.1f} %)"
+            "<br>saves $%{customdata[2]:,.2f} a month<extra></extra>",
             **style,
         }
 
@@ -438,7 +453,7 @@ def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": f"quality bar {quality_bar * 100:.0f}%",
+                "name": f"quality bar {quality_bar * 100:.0f} %",
                 "x": [min(costs) * 0.8, max(costs) * 1.25],
                 "y": [quality_bar * 100, quality_bar * 100],
                 "line": {"color": ERROR_COLOR, "width": 1, "dash": "dash"},
@@ -455,6 +470,6 @@ def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
             "dtick": 1,  # a label per decade: $0.0001, $0.001, …
             "tickformat": ".1~g",
         },
-        yaxis={"title": {"text": "quality kept (%)"}, "ticksuffix": "%", "rangemode": "normal"},
+        yaxis={"title": {"text": "quality kept (%)"}, "ticksuffix": " %", "rangemode": "normal"},
         margin={"b": 52},
     )

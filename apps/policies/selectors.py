@@ -327,6 +327,7 @@ class FrontierPoint:
     on_frontier: bool
     clears_bar: bool
     recommended: bool
+    label: str = ""  # as the options table says it ("learned router, 30% of calls → …")
 
 
 @dataclass(frozen=True)
@@ -348,8 +349,11 @@ def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
         .order_by("-created_at", "-pk")
         .first()
     )
-    if rec is None:
-        return None
+    return None if rec is None else frontier_of(rec)
+
+
+def frontier_of(rec: Recommendation) -> Frontier:
+    """The cost–quality options of one recommendation, baseline included."""
     chosen = rec.proposal.get("key")
     points = [
         FrontierPoint(
@@ -364,6 +368,7 @@ def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
             on_frontier=o["on_frontier"],
             clears_bar=o["clears_bar"],
             recommended=o["key"] == chosen,
+            label=o.get("label") or "",
         )
         for o in rec.options
     ]
@@ -375,7 +380,7 @@ def frontier(*, project_id: int, endpoint: str) -> Frontier | None:
     )
     return Frontier(
         rec.pk,
-        endpoint,
+        rec.endpoint,
         rec.quality_bar,
         rec.evidence_job_id,
         rec.simulated,

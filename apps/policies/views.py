@@ -20,7 +20,9 @@ from apps.accounts.models import Organization
 from apps.accounts.selectors import project_get_for_user
 from apps.core import background
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.forms import form_refusal
 from apps.core.pages import page_errors
+from apps.dashboard import charts
 from apps.policies import forms, selectors, signing
 from apps.policies.models import KillSwitch, PolicySettings, Recommendation, Strategy
 from apps.policies.savings import realised_savings, realised_savings_for_endpoint
@@ -28,6 +30,8 @@ from apps.policies.services import approve, killswitch, project_settings, recomm
 from apps.policies.services.versions import spec_build
 
 SAVINGS_DAYS = 30
+# A service's field name → the approve form's.
+APPROVE_FIELDS = {"rollout": "rollout_percent", "guard": "max_error_rate", "target": "option"}
 
 
 def _since() -> datetime:
@@ -71,9 +75,9 @@ def _policy_text(spec: dict[str, Any]) -> list[str]:
         model.pop("weights", None)
         shown["learned"] = {**model, "members": f"<{len(members)} members, {weights} weights>"}
     if "rollout" in shown:
-        shown["rollout"] = {**shown["rollout"], "salt": "…"}
+        shown["rollout"] = {**shown["rollout"], "salt": "<set at publish>"}
     return (
-        json.dumps(shown, indent=2, sort_keys=True).splitlines()
+        json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
         if spec
         else ["(no routing: the app's own model)"]
     )
@@ -97,20 +101,18 @@ def _proposed_spec(rec: Recommendation, prefs: PolicySettings) -> dict[str, Any]
     )
 
 
-def _frontier_points(rec: Recommendation) -> list[dict[str, Any]]:
-    """Options as points of a cost (x) × retention (y) chart, scaled to a 0–100 box."""
-    pts = [(o["cost_per_call_nano"], o["retention"], o["key"], o["on_frontier"]) for o in rec.options]
-    pts.append((rec.baseline_cost_per_call_nano, 1.0, "baseline", True))
+def _options_chart(rec: Recommendation) -> charts.Chart | None:
+    """Every option evaluated, as the endpoint's dashboard page draws its frontier."""
+    found = selectors.frontier_of(rec)
     if not rec.options:
-        return []
-    max_cost = max(p[0] for p in pts) or 1.0
-    low = min(min(p[1] for p in pts), rec.quality_bar) - 0.02
-    high = max(max(p[1] for p in pts), 1.0) + 0.01
-    return [
-        {"x": 5 + 90 * c / max_cost, "y": 95 - 90 * (r - low) / (high - low), "key": k, "frontier": f,
-         "chosen": k == rec.proposal.get("key"), "bar_y": 95 - 90 * (rec.quality_bar - low) / (high - low)}
-        for c, r, k, f in pts
-    ]  # fmt: skip
+        return None
+    return charts.Chart(
+        "options",
+        "Cost per call against quality kept",
+        charts.pareto(found.points, quality_bar=found.quality_bar),
+        note="hover a point for its option; bars: 99 % interval of quality kept",
+        height=380,
+    )
 
 
 @login_required
@@ -119,7 +121,7 @@ def _frontier_points(rec: Recommendation) -> list[dict[str, Any]]:
 def recommendation(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
     rec = selectors.recommendation_get(project=project, recommendation_id=recommendation_id)
-    options = rec.options
+    options: list[dict[str, Any]] = rec.options
     approve_form = forms.ApproveForm(
         request.POST if request.POST.get("action") == "approve" else None,
         options=options,
@@ -137,22 +139,29 @@ def recommendation(request: HttpRequest, project_id: int, recommendation_id: int
                 checks=tuple(data["checks"]) if rec.strategy == "cascade" or data["checks"] else None,
                 max_error_rate=data["max_error_rate"],
             )
-            version = approve.recommendation_approve(
-                recommendation=rec, actor=request.user, edits=edits, note=data["note"]
-            )
-            messages.success(
-                request,
-                f"Published {rec.endpoint} v{version.version} at {version.rollout_percent:g}% of traffic. "
-                "SDKs pick it up within about 30 seconds.",
-            )
-            return redirect("policies:endpoint", project_id=project.pk, endpoint=rec.endpoint)
+            try:
+                version = approve.recommendation_approve(
+                    recommendation=rec, actor=request.user, edits=edits, note=data["note"]
+                )
+            except ApplicationError as exc:
+                form_refusal(approve_form, exc, fields=APPROVE_FIELDS)
+            else:
+                messages.success(
+                    request,
+                    f"Published {rec.endpoint} v{version.version} at {version.rollout_percent:g}% of "
+                    "traffic. SDKs pick it up within about 30 seconds.",
+                )
+                return redirect("policies:endpoint", project_id=project.pk, endpoint=rec.endpoint)
         if request.POST.get("action") == "reject" and reject_form.is_valid():
-            approve.recommendation_reject(
-                recommendation=rec, actor=request.user, reason=reject_form.cleaned_data["reason"]
-            )
-            messages.success(request, f"Recommendation #{rec.pk} rejected.")
-            return redirect("policies:inbox", project_id=project.pk)
-        messages.error(request, "Please correct the form below.")
+            try:
+                approve.recommendation_reject(
+                    recommendation=rec, actor=request.user, reason=reject_form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                form_refusal(reject_form, exc)
+            else:
+                messages.success(request, f"Recommendation #{rec.pk} rejected.")
+                return redirect("policies:inbox", project_id=project.pk)
     prefs = selectors.policy_settings(project=project)
     current = selectors.current_version(project_id=project.pk, endpoint=rec.endpoint)
     before = _policy_text(current.spec if current else {})
@@ -164,12 +173,13 @@ def recommendation(request: HttpRequest, project_id: int, recommendation_id: int
         "current": current,
         "diff": diff,
         "options": sorted(options, key=lambda o: (-o["savings_per_call_nano"], o["key"])),
-        "points": _frontier_points(rec),
+        "chart": _options_chart(rec),
         "approve_form": approve_form,
         "reject_form": reject_form,
         "prefs": prefs,
     }
-    return render(request, "policies/recommendation.html", context)
+    refused = approve_form.errors or reject_form.errors
+    return render(request, "policies/recommendation.html", context, status=400 if refused else 200)
 
 
 @login_required
@@ -180,45 +190,55 @@ def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpRespon
     versions = list(selectors.versions_for_endpoint(project_id=project.pk, endpoint=endpoint)[:50])
     if not versions and not Recommendation.objects.filter(project=project, endpoint=endpoint).exists():
         raise NotFound("No routing for this endpoint yet")
-    if request.method == "POST":
-        action = request.POST.get("action")
-        here = redirect("policies:endpoint", project_id=project.pk, endpoint=endpoint)
-        if action == "rollback":
-            form = forms.RollbackForm(request.POST)
-            if form.is_valid():
-                v = approve.policy_rollback(
-                    project=project, endpoint=endpoint, to_version=form.cleaned_data["version"],
-                    actor=request.user, note=form.cleaned_data["note"],
-                )  # fmt: skip
-                messages.success(request, f"Rolled back: v{v.version} is now in force.")
-                return here
-        elif action == "stop":
-            v = approve.policy_stop(project=project, endpoint=endpoint, actor=request.user)
-            messages.success(request, f"Routing stopped (v{v.version}).")
+    bar = selectors.quality_bar(project=project, endpoint=endpoint)
+    current = versions[0] if versions else None
+    action = request.POST.get("action") if request.method == "POST" else None
+    bar_form = forms.QualityBarForm(
+        request.POST if action == "bar" else None, initial={"bar_percent": forms.percent_value(bar)}
+    )
+    rollout_form = forms.RolloutForm(
+        request.POST if action == "rollout" else None,
+        initial={"percent": current.rollout_percent if current else None},
+    )
+    here = redirect("policies:endpoint", project_id=project.pk, endpoint=endpoint)
+    if action == "rollback":
+        form = forms.RollbackForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError("Choose a version to roll back to")
+        v = approve.policy_rollback(
+            project=project, endpoint=endpoint, to_version=form.cleaned_data["version"],
+            actor=request.user, note=form.cleaned_data["note"],
+        )  # fmt: skip
+        messages.success(request, f"Rolled back: v{v.version} is now in force.")
+        return here
+    if action == "stop":
+        v = approve.policy_stop(project=project, endpoint=endpoint, actor=request.user)
+        messages.success(request, f"Routing stopped (v{v.version}).")
+        return here
+    if action == "rollout" and rollout_form.is_valid():
+        try:
+            v = approve.rollout_set(
+                project=project, endpoint=endpoint, percent=rollout_form.cleaned_data["percent"],
+                actor=request.user,
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form_refusal(rollout_form, exc, fields={"rollout": "percent"})
+        else:
+            messages.success(request, f"v{v.version} routes {v.rollout_percent:g}% of traffic.")
             return here
-        elif action == "rollout":
-            rollout = forms.RolloutForm(request.POST)
-            if rollout.is_valid():
-                v = approve.rollout_set(
-                    project=project,
-                    endpoint=endpoint,
-                    percent=rollout.cleaned_data["percent"],
-                    actor=request.user,
-                )
-                messages.success(request, f"v{v.version} routes {v.rollout_percent:g}% of traffic.")
-                return here
-        elif action == "bar":
-            bar = forms.QualityBarForm(request.POST)
-            if bar.is_valid():
-                recommend.quality_bar_set(
-                    project=project,
-                    endpoint=endpoint,
-                    bar=bar.cleaned_data["bar_percent"] / 100,
-                    actor=request.user,
-                )
-                recommend.recommendation_refresh_endpoint(project=project, endpoint=endpoint)
-                messages.success(request, "Quality bar saved; the recommendation was made again.")
-                return here
+    if action == "bar" and bar_form.is_valid():
+        try:
+            recommend.quality_bar_set(
+                project=project, endpoint=endpoint, bar=bar_form.cleaned_data["bar_percent"] / 100,
+                actor=request.user,
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form_refusal(bar_form, exc, fields={"bar": "bar_percent"})
+        else:
+            recommend.recommendation_refresh_endpoint(project=project, endpoint=endpoint)
+            messages.success(request, "Quality bar saved; the recommendation was made again.")
+            return here
+    if action not in (None, "bar", "rollout"):
         raise ApplicationError("That did not work: check the values and try again")
     latest = next(
         (r for r in selectors.recommendations_latest(project=project) if r.endpoint == endpoint), None
@@ -227,9 +247,11 @@ def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpRespon
         "project": project,
         "endpoint": endpoint,
         "versions": versions,
-        "current": versions[0] if versions else None,
+        "current": current,
         "latest": latest,
-        "bar": selectors.quality_bar(project=project, endpoint=endpoint),
+        "bar": bar,
+        "bar_form": bar_form,
+        "rollout_form": rollout_form,
         "checks": list(versions[0].guard_checks.order_by("-checked_at")[:10]) if versions else [],
         "audit": list(selectors.audit_for(project=project, endpoint=endpoint, limit=50)),
         "savings": realised_savings_for_endpoint(
@@ -237,7 +259,8 @@ def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpRespon
         ),
         "days": SAVINGS_DAYS,
     }
-    return render(request, "policies/endpoint.html", context)
+    refused = bar_form.errors or rollout_form.errors
+    return render(request, "policies/endpoint.html", context, status=400 if refused else 200)
 
 
 @login_required
@@ -269,16 +292,20 @@ def settings_page(request: HttpRequest, project_id: int) -> HttpResponse:
     form = forms.PolicySettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in project_settings.FIELDS}
-        project_settings.policy_settings_update(project=project, actor=request.user, **values)
-        messages.success(request, "Routing settings saved.")
-        return redirect("policies:settings", project_id=project.pk)
+        try:
+            project_settings.policy_settings_update(project=project, actor=request.user, **values)
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(request, "Routing settings saved.")
+            return redirect("policies:settings", project_id=project.pk)
     context = {
         "project": project,
         "form": form,
         "prefs": prefs,
         "notifications": list(selectors.notifications_recent(project=project)),
     }
-    return render(request, "policies/settings.html", context)
+    return render(request, "policies/settings.html", context, status=400 if form.errors else 200)
 
 
 def _organization(request: HttpRequest) -> Organization:
@@ -308,16 +335,20 @@ def kill_switch(request: HttpRequest) -> HttpResponse:
             )
             return redirect("policies:kill-switch")
         if form.is_valid():
-            kill = killswitch.kill_switch_add(
-                organization=organization, actor=request.user, **form.cleaned_data
-            )
-            messages.success(
-                request, f"{kill.value} is on the kill switch; every project's config was republished."
-            )
-            return redirect("policies:kill-switch")
+            try:
+                kill = killswitch.kill_switch_add(
+                    organization=organization, actor=request.user, **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                form_refusal(form, exc)
+            else:
+                messages.success(
+                    request, f"{kill.value} is on the kill switch; every project's config was republished."
+                )
+                return redirect("policies:kill-switch")
     context = {
         "organization": organization,
         "form": form,
         "kills": list(selectors.kill_switches(organization_id=organization.pk)),
     }
-    return render(request, "policies/kill_switch.html", context)
+    return render(request, "policies/kill_switch.html", context, status=400 if form.errors else 200)

@@ -105,7 +105,7 @@ def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[
     assert rec.status == RecommendationStatus.APPROVED
     settings_page = web.post(
         reverse("policies:settings", args=[tenant.project.pk]),
-        {"quality_bar": "0.9", "canary_percent": "5", "rollout_steps": "20,100", "guard_window": "30m",
+        {"quality_bar": "90", "canary_percent": "5", "rollout_steps": "20,100", "guard_window": "30m",
          "guard_min_calls": "10", "max_error_rate": "0.05", "notify_email": "on", "webhook_url": ""},
         follow=True,
     )  # fmt: skip

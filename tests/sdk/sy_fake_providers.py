@@ -6,6 +6,7 @@ HTTP statuses returned (and consumed) before answering normally. Every request i
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,13 +21,16 @@ USAGE = {"input": 11, "output": 7, "cached": 3, "reasoning": 2}
 class ProviderState:
     answers: dict[str, str] = field(default_factory=dict)
     failures: dict[str, list[int]] = field(default_factory=dict)
+    tiers: dict[str, str] = field(default_factory=dict)  # the service tier each model is served at
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
 
     def reset(self) -> None:
         with self.lock:
             self.answers.clear()
             self.failures.clear()
+            self.tiers.clear()
             self.requests.clear()
 
     def take(self, path: str, body: dict[str, Any], headers: Any) -> tuple[int | None, str]:
@@ -74,9 +78,43 @@ class OpenAIHandler(Handler):
             "completion_tokens_details": {"reasoning_tokens": USAGE["reasoning"], "audio_tokens": 0},
         }
 
+    def do_GET(self) -> None:
+        """The Batch API's results: ``GET /v1/batches/{id}`` and ``GET /v1/files/{id}/content``."""
+        if self.path.startswith("/v1/batches/"):
+            batch_id = self.path.rsplit("/", 1)[-1]
+            counts = {"total": 3, "completed": 2, "failed": 1}
+            self.send_json(200, {
+                "id": batch_id, "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-in",
+                "completion_window": "24h", "status": "completed", "output_file_id": "file-out",
+                "created_at": int(time.time()) - 600, "request_counts": counts,
+            })
+        elif self.path == "/v1/files/file-out/content":
+            lines = [
+                {"id": f"batch_req_{i}", "custom_id": f"request-{i}", "error": None,
+                 "response": {"status_code": 200, "request_id": f"req_{i}",
+                              "body": self.completion({"model": "gpt-4o-mini"}, f"batch answer {i}", f"chatcmpl-b{i}")}}
+                for i in (1, 2)
+            ]
+            lines.append({"id": "batch_req_3", "custom_id": "request-3", "response": None,
+                          "error": {"code": "invalid_request", "message": "bad"}})
+            self.send_bytes(200, "\n".join(json.dumps(line) for line in lines).encode(), "application/jsonl")
+        else:
+            self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def completion(self, body: dict[str, Any], text: str, response_id: str = "chatcmpl-1") -> dict[str, Any]:
+        model = f"{body['model']}-2024-07-18"
+        message = {"role": "assistant", "content": text, "refusal": None}
+        return {
+            "id": response_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+            "system_fingerprint": "fp_1", "service_tier": "default",
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
+            "usage": self.chat_usage(),
+        }
+
     def chat(self, body: dict[str, Any], text: str) -> None:
         model = f"{body['model']}-2024-07-18"
-        base = {"id": "chatcmpl-1", "created": int(time.time()), "model": model, "system_fingerprint": "fp_1"}
+        base = {"id": "chatcmpl-1", "created": int(time.time()), "model": model, "system_fingerprint": "fp_1",
+                "service_tier": self.app.tiers.get(body["model"], "default")}
         refusal = text if text.startswith("REFUSE:") else None
         if not body.get("stream"):
             message = {"role": "assistant", "content": None if refusal else text, "refusal": refusal}
@@ -124,6 +162,7 @@ class OpenAIHandler(Handler):
             "tool_choice": "auto",
             "tools": [],
             "usage": usage,
+            "service_tier": self.app.tiers.get(body["model"], "default"),
         }
         if not body.get("stream"):
             self.send_json(200, response)
@@ -149,7 +188,35 @@ class OpenAIHandler(Handler):
 
 
 class AnthropicHandler(Handler):
-    """``POST /v1/messages``, JSON or SSE."""
+    """``POST /v1/messages``, JSON or SSE; a finished Message Batch and its results (``GET``)."""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/results"):
+            batch_id = path.split("/")[-2]
+            lines = [
+                {"custom_id": f"request-{i}", "result": {"type": "succeeded", "message": {
+                    "id": f"msg_b{i}", "type": "message", "role": "assistant", "model": "claude-haiku-4-5-20241022",
+                    "content": [{"type": "text", "text": f"batch answer {i}"}], "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 100 * i, "output_tokens": 10 * i, "cache_read_input_tokens": 0,
+                              "cache_creation_input_tokens": 0, "service_tier": "batch"}}}}
+                for i in (1, 2)
+            ]
+            lines.append({"custom_id": "request-3", "result": {"type": "errored", "error": {
+                "type": "error", "error": {"type": "invalid_request_error", "message": "bad"}}}})
+            self.send_bytes(200, "\n".join(json.dumps(line) for line in lines).encode(), "application/binary")
+        elif path.startswith("/v1/messages/batches/"):
+            batch_id = path.rsplit("/", 1)[-1]
+            now = "2026-12-01T00:00:00Z"
+            self.send_json(200, {
+                "id": batch_id, "type": "message_batch", "processing_status": "ended",
+                "request_counts": {"processing": 0, "succeeded": 2, "errored": 1, "canceled": 0, "expired": 0},
+                "created_at": now, "ended_at": now, "expires_at": now, "archived_at": None,
+                "cancel_initiated_at": None, "results_url": f"{self.app.url}/v1/messages/batches/{batch_id}/results",
+            })
+        else:
+            self.send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
 
     def do_POST(self) -> None:
         body = self.read_json()
@@ -165,6 +232,7 @@ class AnthropicHandler(Handler):
             "cache_creation_input_tokens": 5,
             "cache_read_input_tokens": USAGE["cached"],
             "cache_creation": {"ephemeral_5m_input_tokens": 1, "ephemeral_1h_input_tokens": 4},
+            "service_tier": self.app.tiers.get(body["model"], "standard"),
         }
         stop = "refusal" if text.startswith("REFUSE:") else "end_turn"
         message = {

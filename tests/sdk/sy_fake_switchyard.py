@@ -67,6 +67,8 @@ def validate_event(event: Any) -> str | None:
             return f"{name}: must be >= 0"
     if event.get("status", "ok") not in _STATUSES:
         return "status: must be ok|error|timeout|filtered"
+    if event.get("service_tier", "standard") not in ("standard", "batch", "flex", "priority"):
+        return "service_tier: must be standard|batch|flex|priority"
     routing = event.get("routing")
     if routing is not None:
         if not isinstance(routing, dict) or routing.get("arm") not in _ARMS:

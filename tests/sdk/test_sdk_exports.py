@@ -31,6 +31,7 @@ EXPECTED = [
     "flush",
     "get_client",
     "init",
+    "record_batch",
     "register_client",
     "shutdown",
     "stats",

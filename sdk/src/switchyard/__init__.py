@@ -17,6 +17,7 @@ thread sends in gzipped batches; routing is decided locally from a verified conf
 back to the app's own model on any doubt.
 """
 
+from ._batch import record_batch
 from ._client import Client, flush, get_client, init, shutdown, stats, wait_for_config
 from ._context import CallOptions, attributes, endpoint
 from ._errors import ConfigurationError, InvalidConfigError, SignatureError, SwitchyardError, TransportError
@@ -48,6 +49,7 @@ __all__ = [
     "flush",
     "get_client",
     "init",
+    "record_batch",
     "register_client",
     "shutdown",
     "stats",

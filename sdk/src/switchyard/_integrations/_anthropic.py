@@ -7,7 +7,18 @@ from types import TracebackType
 from typing import Any
 
 from .._log import log_once
-from ._core import Adapter, Binding, Call, UsageSpec, read_usage, run_async, run_sync, start_call, user_text
+from ._core import (
+    Adapter,
+    Binding,
+    Call,
+    UsageSpec,
+    read_tier,
+    read_usage,
+    run_async,
+    run_sync,
+    start_call,
+    user_text,
+)
 from ._streams import StreamObserver
 
 _TEXT = frozenset({"text"})
@@ -50,6 +61,7 @@ class MessagesAdapter(Adapter):
         usage = getattr(response, "usage", None)
         if usage is not None:
             read_usage(fields, usage, MESSAGES_USAGE, False)
+            read_tier(fields, getattr(usage, "service_tier", None))
         _stop_reason(fields, getattr(response, "stop_reason", None))
         return fields
 
@@ -92,6 +104,7 @@ class MessagesStreamObserver(StreamObserver):
             usage = getattr(message, "usage", None)
             if usage is not None:
                 read_usage(self.fields, usage, MESSAGES_USAGE, False)
+                read_tier(self.fields, getattr(usage, "service_tier", None))
         elif kind == "message_delta":
             usage = getattr(item, "usage", None)
             if usage is not None:

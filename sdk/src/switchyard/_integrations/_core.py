@@ -85,14 +85,39 @@ UsageSpec = tuple[tuple[str, str | None, str], ...]
 """``(event field, nested object or None, attribute)`` rows: where a provider keeps each count."""
 
 
+def get(value: Any, name: str) -> Any:
+    """An attribute of a client library's object, or the key of its JSON (a dict)."""
+    return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
 def read_usage(fields: dict[str, Any], usage: Any, spec: UsageSpec, includes_cached: bool | None) -> None:
-    """Copy the token counts ``spec`` names from a provider's usage object into ``fields``."""
+    """Copy the token counts ``spec`` names from a provider's usage object (or its JSON) into ``fields``."""
     for name, container, attr in spec:
-        value = getattr(usage if container is None else getattr(usage, container, None), attr, None)
+        value = get(usage if container is None else get(usage, container), attr)
         if type(value) is int and value >= 0:
             fields[name] = value
     if includes_cached is not None:
         fields["input_includes_cached"] = includes_cached
+
+
+SERVICE_TIERS = {
+    "default": "standard",
+    "auto": "standard",
+    "scale": "standard",
+    "standard": "standard",
+    "flex": "flex",
+    "priority": "priority",
+    "batch": "batch",
+}
+"""What OpenAI (``default``, ``flex``, ``scale``, ``priority``) and Anthropic (``standard``,
+``priority``, ``batch``) call the tier that served a call, as the protocol's ``service_tier``."""
+
+
+def read_tier(fields: dict[str, Any], value: object) -> None:
+    """Set ``fields["service_tier"]`` from a provider's reported tier (unknown names are left out)."""
+    tier = SERVICE_TIERS.get(value) if isinstance(value, str) else None
+    if tier is not None:
+        fields["service_tier"] = tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._core import Adapter, UsageSpec, omitted, read_usage, user_text
+from ._core import Adapter, UsageSpec, omitted, read_tier, read_usage, user_text
 from ._streams import StreamObserver
 
 _CHAT_TEXT = frozenset({"text"})
@@ -67,6 +67,7 @@ class ChatAdapter(Adapter):
         usage = getattr(response, "usage", None)
         if usage is not None:
             read_usage(fields, usage, CHAT_USAGE, True)
+        read_tier(fields, getattr(response, "service_tier", None))
         for choice in getattr(response, "choices", None) or ():
             if getattr(choice, "finish_reason", None) == "content_filter":
                 _filtered(fields)
@@ -106,6 +107,7 @@ class ChatStreamObserver(StreamObserver):
         usage = getattr(item, "usage", None)
         if usage is not None:
             read_usage(fields, usage, CHAT_USAGE, True)
+        read_tier(fields, getattr(item, "service_tier", None))
         choices = getattr(item, "choices", None)
         if not choices:
             return not (usage is not None and self.hide_usage)
@@ -139,6 +141,7 @@ class ResponsesAdapter(Adapter):
         usage = getattr(response, "usage", None)
         if usage is not None:
             read_usage(fields, usage, RESPONSES_USAGE, True)
+        read_tier(fields, getattr(response, "service_tier", None))
         status = getattr(response, "status", None)
         if status == "failed":
             fields["status"] = "error"

@@ -123,6 +123,15 @@ def usd_axis(top: float) -> dict[str, Any]:
 USD_HOVER = "%{fullData.name}: $%{y:,.4~f}<extra></extra>"
 
 
+def title(text: str) -> dict[str, Any]:
+    """An axis title: what the axis measures, with its unit in brackets."""
+    return {"title": {"text": text, "font": {"size": 11, "color": "#667085"}}}
+
+
+def time_axis(rng: TimeRange) -> dict[str, Any]:
+    return title(f"time ({rng.tz.key}), per {rng.grain.label}")
+
+
 def _top(frame: pd.DataFrame, by: str, value: str, limit: int = MAX_SERIES) -> list[str]:
     ranked = frame.groupby(by)[value].sum().sort_values(ascending=False)
     return [str(k) for k, v in ranked.items() if v][:limit]
@@ -162,7 +171,8 @@ def stacked_bars(
             }
         )
     highest = float(table.sum(axis=1).max()) / scale if len(table) else 0.0
-    return figure(data, barmode="stack", yaxis=usd_axis(highest) if usd else {})
+    value_axis = (usd_axis(highest) | title("spend (USD)")) if usd else title("calls")
+    return figure(data, barmode="stack", xaxis=time_axis(rng), yaxis=value_axis)
 
 
 def volume_and_errors(frame: pd.DataFrame, *, rng: TimeRange, buckets: list[int]) -> Figure | None:
@@ -189,19 +199,22 @@ def volume_and_errors(frame: pd.DataFrame, *, rng: TimeRange, buckets: list[int]
             "y": rate,
             "yaxis": "y2",
             "line": {"color": ERROR_COLOR, "width": 2},
-            "hovertemplate": "error rate: %{y:.2f}%<extra></extra>",
+            "hovertemplate": "error rate: %{y:.2f} %<extra></extra>",
         },
     ]
     return figure(
         data,
+        xaxis=time_axis(rng),
+        yaxis=title("calls"),
         yaxis2={
             "overlaying": "y",
             "side": "right",
-            "ticksuffix": "%",
+            "ticksuffix": " %",
             "rangemode": "tozero",
             "showgrid": False,
+            **title("error rate (%)"),
         },
-        margin={"r": 48},
+        margin={"r": 56},
     )
 
 
@@ -229,7 +242,7 @@ def latency_lines(latency: pd.DataFrame, *, rng: TimeRange, buckets: list[int]) 
                 "hovertemplate": f"{name}: %{{y:,}} ms<extra></extra>",
             }
         )
-    return figure(data, yaxis={"ticksuffix": " ms"})
+    return figure(data, xaxis=time_axis(rng), yaxis={"ticksuffix": " ms", **title("latency (ms)")})
 
 
 def share_donut(frame: pd.DataFrame, *, by: str, value: str, usd: bool) -> Figure | None:
@@ -272,8 +285,9 @@ def _bin_label(b: Bin, fmt: Any) -> str:
     return f"{fmt(b.low)}–{fmt(b.high).lstrip('$')}"
 
 
-def histogram(bins: list[Bin], *, fmt: Any, color: str, name: str) -> Figure | None:
-    """Calls per 1-2-5 bin, labelled with the bin's range."""
+def histogram(bins: list[Bin], *, fmt: Any, color: str, name: str, axis: str = "") -> Figure | None:
+    """Calls per 1-2-5 bin, labelled with the bin's range; `axis` titles the bins' axis (what is
+    binned, with its unit), `name` by default."""
     if not bins or not sum(b.calls for b in bins):
         return None
     return figure(
@@ -284,14 +298,14 @@ def histogram(bins: list[Bin], *, fmt: Any, color: str, name: str) -> Figure | N
                 "x": [_bin_label(b, fmt) for b in bins],
                 "y": [b.calls for b in bins],
                 "marker": {"color": color},
-                "hovertemplate": "%{x}: %{y:,} calls<extra></extra>",
+                "hovertemplate": f"{name} %{{x}}: %{{y:,}} calls<extra></extra>",
             }
         ],
         showlegend=False,
         hovermode="closest",
-        xaxis={"type": "category", "tickangle": -35},
-        yaxis={"title": {"text": "calls"}},
-        margin={"b": 78},
+        xaxis={"type": "category", "tickangle": -35, **title(axis or name)},
+        yaxis=title("calls"),
+        margin={"b": 92},
     )
 
 
@@ -342,7 +356,7 @@ def forecast_chart(forecast: Forecast) -> Figure | None:
                 "hovertemplate": "last month: $%{y:,.2f}<extra></extra>",
             }
         )
-    return figure(data, yaxis=USD_AXIS)
+    return figure(data, xaxis=title("day"), yaxis=USD_AXIS | title("spend this month, cumulative (USD)"))
 
 
 def price_history(points: list[tuple[datetime, float, float]], *, now: datetime) -> Figure | None:
@@ -365,7 +379,7 @@ def price_history(points: list[tuple[datetime, float, float]], *, now: datetime)
                 "hovertemplate": f"{name}: $%{{y:,.4~f}} per 1M<extra></extra>",
             }
         )
-    return figure(data, yaxis=USD_AXIS)
+    return figure(data, xaxis=title("effective from"), yaxis=USD_AXIS | title("price (USD per 1M tokens)"))
 
 
 def sparkline_points(values: list[float], *, width: int = 90, height: int = 22) -> str:

@@ -131,7 +131,11 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
                 "input-tokens",
                 "Input tokens per call",
                 charts.histogram(
-                    dist.input_tokens, fmt=compact, color=charts.PALETTE[0], name="input tokens"
+                    dist.input_tokens,
+                    fmt=compact,
+                    color=charts.PALETTE[0],
+                    name="input tokens",
+                    axis="input tokens per call",
                 ),
                 note=sample_note,
                 height=260,
@@ -140,7 +144,11 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
                 "output-tokens",
                 "Output tokens per call",
                 charts.histogram(
-                    dist.output_tokens, fmt=compact, color=charts.PALETTE[1], name="output tokens"
+                    dist.output_tokens,
+                    fmt=compact,
+                    color=charts.PALETTE[1],
+                    name="output tokens",
+                    axis="output tokens per call",
                 ),
                 note=sample_note,
                 height=260,
@@ -148,7 +156,9 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
             charts.Chart(
                 "cost-per-call",
                 "Cost per call",
-                charts.histogram(dist.cost, fmt=usd_text, color=charts.PALETTE[2], name="cost"),
+                charts.histogram(
+                    dist.cost, fmt=usd_text, color=charts.PALETTE[2], name="cost", axis="cost per call (USD)"
+                ),
                 empty="No priced calls in this range.",
                 note=sample_note
                 + (

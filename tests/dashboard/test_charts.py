@@ -109,3 +109,62 @@ def test_sparkline_points() -> None:
     assert charts.sparkline_points([0, 0]) == ""
     points = charts.sparkline_points([1, 3, 2]).split()
     assert len(points) == 3 and points[1].endswith(",2.0")
+
+
+def _axis_title(figure: go.Figure, axis: str) -> str:
+    title = getattr(figure.layout, axis).title
+    return str(title.text or "") if title else ""
+
+
+def test_every_chart_type_has_labelled_axes_with_units_and_hover_text(tenant: Tenant, calls: CallSet) -> None:
+    """Each kind of figure the pages draw (time series, stacked bars, histogram, forecast, price
+    history, cost–quality frontier; the donut has no axes): both axes titled, the value axis with
+    its unit, and every trace's hover naming what the point is."""
+    from apps.policies.selectors import FrontierPoint
+
+    rng = parse_range({"range": "7d", "tz": "Europe/Paris"}, now=calls.now)
+    contexts = [
+        overview(tenant.project, rng),
+        endpoint_page(tenant.project, rng, "support-reply"),
+        models_index(tenant.project, rng),
+        model_page(tenant.project, rng, "openai", "gpt-4o-mini"),
+    ]
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    frontier = [
+        FrontierPoint("override:openai/gpt-4o-mini", "override", "openai/gpt-4o-mini", 1_000, 0.97, 0.95, 0.99,
+                      5_000_000_000, True, True, True, "override → openai/gpt-4o-mini"),
+        FrontierPoint("baseline", "none", "openai/gpt-4o", 10_000, 1.0, 1.0, 1.0, 0, True, True, False),
+    ]  # fmt: skip
+    figures = {c.id: c.figure for ctx in contexts for c in all_charts(ctx)} | {
+        "price-history": charts.price_history([(day, 2.5, 10.0)], now=day + timedelta(days=3)),
+        "pareto": charts.pareto(frontier, quality_bar=0.95),
+    }
+    units = {
+        "spend-by-endpoint": "USD", "spend-by-model": "USD", "cost": "USD", "models-spend": "USD",
+        "forecast": "USD", "volume": "calls", "latency": "ms", "input-tokens": "calls", "model-spend": "USD",
+        "model-calls": "calls",
+        "output-tokens": "calls", "cost-per-call": "calls", "price-history": "USD per 1M tokens",
+        "pareto": "%",
+    }  # fmt: skip
+    seen = set()
+    for chart_id, raw in figures.items():
+        figure = valid(raw)
+        kinds = {trace.type for trace in figure.data}
+        if kinds == {"pie"}:
+            assert all("%{label}" in trace.hovertemplate for trace in figure.data), chart_id
+            continue
+        seen.add(chart_id)
+        x, y = _axis_title(figure, "xaxis"), _axis_title(figure, "yaxis")
+        assert x and y, f"{chart_id}: axes titled {x!r} and {y!r}"
+        assert units[chart_id] in y, f"{chart_id}: the value axis says {y!r}"
+        for trace in figure.data:
+            if trace.hoverinfo == "skip":
+                continue
+            hover = trace.hovertemplate or ""
+            names = ("%{fullData.name}", "%{text}", str(trace.name).split()[0])
+            assert any(n in hover for n in names), (chart_id, trace.name, hover)  # which series
+            where = figure.layout.hovermode == "x unified" or "%{x}" in hover or "%{text}" in hover
+            assert where, (chart_id, trace.name, hover)  # which point: the x value heads a unified hover
+    assert "cost-per-call" in seen and "forecast" in seen and "latency" in seen
+    assert _axis_title(valid(figures["volume"]), "yaxis2") == "error rate (%)"
+    assert "Europe/Paris" in _axis_title(valid(figures["spend-by-endpoint"]), "xaxis")

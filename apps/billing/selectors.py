@@ -272,6 +272,7 @@ class HourUsage:
     pending: int
     failed: int
     due: bool  # closed long enough ago to be reported
+    metered: bool = True  # under a subscription with a metered price, with Stripe configured
 
     @property
     def reported(self) -> int:
@@ -288,14 +289,23 @@ class HourUsage:
         if self.counted < self.reported:
             return "over-reported"
         if self.counted > self.reported:
+            if not self.metered:
+                return "not metered"
             return "to report" if self.due else "not due yet"
         return "pending" if self.pending else "ok"
 
 
 def usage_reconciliation(
-    *, organization_id: int, start: datetime, end: datetime, due_before: datetime
+    *,
+    organization_id: int,
+    start: datetime,
+    end: datetime,
+    due_before: datetime,
+    metered_since: datetime | None = None,
 ) -> list[HourUsage]:
-    """Every hour in [start, end) with events or reports, newest first."""
+    """Every hour in [start, end) with events or reports, newest first. Hours before
+    `metered_since` (all of them when None: no Stripe, or no metered subscription) are counted
+    but never to be reported."""
     counts = hourly_counts(organization_ids=[organization_id], start=start, end=end).get(organization_id, {})
     by_status: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
@@ -314,6 +324,7 @@ def usage_reconciliation(
             pending=by_status[h][ReportStatus.PENDING],
             failed=by_status[h][ReportStatus.FAILED],
             due=h < due_before,
+            metered=metered_since is not None and h >= metered_since,
         )
         for h in hours
     ]

@@ -21,7 +21,7 @@ from apps.accounts.models import Organization, Role
 from apps.accounts.services import require_role
 from apps.billing import stripe_gateway as gateway
 from apps.billing.selectors import billing_overview, hour_floor, usage_reconciliation
-from apps.billing.services.metering import LOOKBACK, reportable_before
+from apps.billing.services.metering import LOOKBACK, metered_accounts, reportable_before
 from apps.billing.services.subscriptions import checkout_return, checkout_start, portal_start
 from apps.billing.services.webhooks import webhook_receive
 from apps.core.errors import ApplicationError, NotFound
@@ -128,8 +128,14 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     require_role(user=request.user, organization=organization, at_least=Role.ADMIN)
     now = timezone.now()
     end = hour_floor(now) + timedelta(hours=1)
+    stripe_on = gateway.configured()
+    metered = metered_accounts(organization_id=organization.pk) if stripe_on else []
     rows = usage_reconciliation(
-        organization_id=organization.pk, start=end - LOOKBACK, end=end, due_before=reportable_before(now)
+        organization_id=organization.pk,
+        start=end - LOOKBACK,
+        end=end,
+        due_before=reportable_before(now),
+        metered_since=metered[0].since if metered else None,
     )
     totals = {
         "counted": sum(r.counted for r in rows),
@@ -140,7 +146,14 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/reconciliation.html",
-        {"organization": organization, "rows": rows, "totals": totals, "lookback_days": LOOKBACK.days},
+        {
+            "organization": organization,
+            "rows": rows,
+            "totals": totals,
+            "lookback_days": LOOKBACK.days,
+            "stripe_configured": stripe_on,
+            "metered": bool(metered),
+        },
     )
 
 

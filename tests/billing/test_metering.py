@@ -158,3 +158,23 @@ def test_reconciliation_compares_counted_and_reported(
     client = tenant.web()
     client.force_login(viewer)
     assert client.get(reverse("billing:reconciliation")).status_code == 403
+
+
+def test_without_stripe_no_hour_is_flagged_to_report(tenant: Tenant, plans: dict[str, Plan]) -> None:
+    """The embedded demo has no STRIPE_API_KEY: usage is counted, nothing is reported, and the page
+    says so instead of flagging every closed hour orange."""
+    _ingest(tenant, hour_floor(timezone.now()) - timedelta(hours=3), 4)
+    page = tenant.web().get(reverse("billing:reconciliation"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert ">to report<" not in body and 'class="badge warn"' not in body
+    assert body.count(">not metered<") == 1 and "Stripe is not configured" in body
+
+
+def test_a_free_plan_with_stripe_has_nothing_to_report(
+    tenant: Tenant, stripe: FakeStripe, plans: dict[str, Plan]
+) -> None:
+    _ingest(tenant, hour_floor(timezone.now()) - timedelta(hours=3), 4)
+    body = tenant.web().get(reverse("billing:reconciliation")).content.decode()
+    assert ">to report<" not in body and body.count(">not metered<") == 1
+    assert "no metered price" in body

@@ -69,10 +69,13 @@ def identifier(
     return base if correction_total is None else f"{base}-c{correction_total}"
 
 
-def metered_accounts() -> list[Metered]:
-    """Accounts whose live subscription's plan has a metered price (one entry per account)."""
+def metered_accounts(*, organization_id: int | None = None) -> list[Metered]:
+    """Accounts whose live subscription's plan has a metered price (one entry per account), of
+    every organisation or one."""
+    only = {} if organization_id is None else {"account__organization_id": organization_id}
     subs = (
         Subscription.objects.filter(
+            **only,
             status__in=LIVE_STATUSES,
             downgraded_at__isnull=True,
             plan__isnull=False,

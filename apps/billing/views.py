@@ -25,7 +25,7 @@ from apps.billing.services.metering import LOOKBACK, metered_accounts, reportabl
 from apps.billing.services.subscriptions import checkout_return, checkout_start, portal_start
 from apps.billing.services.webhooks import webhook_receive
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.exceptions import error_response
+from apps.core.exceptions import api_methods, error_response
 from apps.core.pages import page_errors
 
 
@@ -158,7 +158,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
+@api_methods("POST")
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """POST /billing/stripe/webhook — events from Stripe, verified by their signature."""
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
@@ -40,6 +42,28 @@ def error_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def api_methods(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`require_http_methods` for the plain JSON views: another method gets 405 with `Allow` and
+    the one error shape, not Django's empty HTML 405."""
+    allowed = [m.upper() for m in methods]
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in allowed:
+                return error_response(
+                    "method_not_allowed",
+                    f"{request.method} is not allowed here: use {' or '.join(allowed)}",
+                    405,
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:

@@ -6,12 +6,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from apps.accounts.authentication import authenticate_key
 from apps.accounts.selectors import KeyPrincipal
 from apps.core.errors import ApplicationError
-from apps.core.exceptions import error_response
+from apps.core.exceptions import api_methods, error_response
 from apps.core.metrics import INGEST_REJECTS, INGEST_REQUESTS
 from apps.ingest import otlp
 from apps.ingest.body import read_body
@@ -55,21 +54,21 @@ def _json(outcome: IngestOutcome) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
+@api_methods("POST")
 def ingest(request: HttpRequest) -> HttpResponse:
     """POST /v1/ingest — a batch of LLM call events (docs/protocol.md)."""
     return _handle(request, lambda p, r: _json(ingest_batch(principal=p, body=read_body(r))))
 
 
 @csrf_exempt
-@require_POST
+@api_methods("POST")
 def feedback(request: HttpRequest) -> HttpResponse:
     """POST /v1/feedback — scores and thumbs attached to earlier events."""
     return _handle(request, lambda p, r: _json(feedback_record(principal=p, body=read_body(r))))
 
 
 @csrf_exempt
-@require_POST
+@api_methods("POST")
 def otlp_traces(request: HttpRequest) -> HttpResponse:
     """POST /v1/otlp/v1/traces — OTLP/HTTP spans (protobuf or JSON) with gen_ai.* attributes."""
     return _handle(request, otlp.handle)

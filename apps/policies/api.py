@@ -20,10 +20,9 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
 from apps.accounts.authentication import authenticate_key
-from apps.core.exceptions import error_response
+from apps.core.exceptions import api_methods, error_response
 from apps.ingest.selectors import ingest_config
 from apps.policies import signing
 from apps.policies.selectors import ConfigSnapshot, config_current
@@ -97,7 +96,7 @@ def _matches(header: str, etag: str) -> bool:
 
 
 @csrf_exempt
-@require_GET
+@api_methods("GET")
 def config(request: HttpRequest) -> HttpResponse:
     """GET /v1/config — the project's signed routing config."""
     try:

@@ -80,3 +80,22 @@ def test_nul_characters_in_query_strings_are_a_clear_400(tenant: Tenant) -> None
     assert api.status_code == 400 and api.json()["error"]["code"] == "invalid"
     page = tenant.web().get("/pricing/?q=a%00b")
     assert page.status_code == 400 and b"NUL character" in page.content
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", "/v1/ingest", "POST"),
+        ("get", "/v1/feedback", "POST"),
+        ("get", "/v1/otlp/v1/traces", "POST"),
+        ("delete", "/v1/ingest", "POST"),
+        ("post", "/v1/config", "GET"),
+        ("get", "/billing/stripe/webhook", "POST"),
+    ],
+)
+def test_a_wrong_method_on_a_json_api_gets_the_json_error_shape(method: str, path: str, allowed: str) -> None:
+    response = getattr(Client(), method)(path)
+    assert response.status_code == 405 and response["Allow"] == allowed
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "method_not_allowed" and allowed in error["message"]

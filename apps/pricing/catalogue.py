@@ -38,6 +38,7 @@ class ImportReport:
     prices_updated: int = 0
     prices_unchanged: int = 0
     skipped: list[str] = field(default_factory=list)
+    recompute_request_id: int | None = None  # the recompute this import asked for, if any
 
     @property
     def changed(self) -> bool:
@@ -154,8 +155,14 @@ def _model(
 
 
 @transaction.atomic
-def prices_import(plan: PricePlan, *, since: datetime | None = None, recompute: bool = True) -> ImportReport:
-    """Write a checked plan into the catalogue in one transaction; report what changed."""
+def prices_import(
+    plan: PricePlan, *, since: datetime | None = None, recompute: bool = True, start_recompute: bool = True
+) -> ImportReport:
+    """Write a checked plan into the catalogue in one transaction; report what changed.
+
+    The recompute it needs is recorded with it (`ImportReport.recompute_request_id`) and started
+    once it commits, unless `start_recompute` is False (the caller starts it).
+    """
     report = ImportReport(format=plan.format, skipped=list(plan.skipped))
     providers = _providers(plan, report)
     existing_models = {
@@ -205,21 +212,33 @@ def prices_import(plan: PricePlan, *, since: datetime | None = None, recompute: 
             earliest = start if earliest is None else min(earliest, start)
     Price.objects.bulk_create(new_rows, batch_size=500)
     if report.changed:
-        pricing_changed(
+        request = pricing_changed(
             organization_id=None,
             since=earliest if recompute else None,
             model_ids=sorted(changed_models),
             reason=f"catalogue import: {report.summary()}"[:300],
+            start_recompute=start_recompute,
         )
+        report.recompute_request_id = request.pk if request is not None else None
     return report
 
 
 def prices_import_file(
-    path: str | Path, *, format: str = "auto", since: datetime | None = None, recompute: bool = True
+    path: str | Path,
+    *,
+    format: str = "auto",
+    since: datetime | None = None,
+    recompute: bool = True,
+    start_recompute: bool = True,
 ) -> ImportReport:
     """Check the whole file, then load it (nothing is written when any line is wrong)."""
     text = Path(path).read_text(encoding="utf-8")
-    return prices_import(parse_price_file(text, format=format), since=since, recompute=recompute)
+    return prices_import(
+        parse_price_file(text, format=format),
+        since=since,
+        recompute=recompute,
+        start_recompute=start_recompute,
+    )
 
 
 def seed_prices_load() -> ImportReport:

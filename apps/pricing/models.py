@@ -195,3 +195,39 @@ class RecomputeJob(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"recompute {self.project_id} since {self.since:%Y-%m-%d} ({self.status})"
+
+
+class RecomputeRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    PLANNED = "planned", "Planned"
+    FAILED = "failed", "Failed"
+
+
+class RecomputeRequest(TimeStampedModel):
+    """A recompute asked for by a price change, kept until a worker has planned its jobs.
+
+    Written in the same transaction as the change, so no change is left without its recompute:
+    the worker is started when the change commits, and `pricing.plan_pending_recomputes` (beat)
+    plans any request still waiting, e.g. one made by `manage.py import_prices` while the embedded
+    server owns the store.
+    """
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="recompute_requests"
+    )
+    since = models.DateTimeField()
+    model_ids = models.JSONField(null=True, blank=True, help_text="None: every model")
+    provider_slugs = models.JSONField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=16, choices=RecomputeRequestStatus.choices, default=RecomputeRequestStatus.PENDING
+    )
+    jobs = models.PositiveIntegerField(default=0)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"recompute request since {self.since:%Y-%m-%d} ({self.status})"

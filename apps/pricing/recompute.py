@@ -38,7 +38,12 @@ from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook, ResolvedModel
 from apps.pricing.cost import Usage, cost_breakdown_json
-from apps.pricing.models import RecomputeJob, RecomputeStatus
+from apps.pricing.models import (
+    RecomputeJob,
+    RecomputeRequest,
+    RecomputeRequestStatus,
+    RecomputeStatus,
+)
 from apps.pricing.selectors import BOOK_TTL_S, price_book_load
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope, load_sql
@@ -78,17 +83,61 @@ def recompute_request(
     reason: str,
     model_ids: Iterable[int] | None = None,
     provider_slugs: Iterable[str] | None = None,
-) -> None:
-    """Plan a recompute in the background once the current transaction commits."""
-    from apps.pricing.tasks import plan_recompute
+    start: bool = True,
+) -> RecomputeRequest:
+    """Record a recompute in the current transaction; plan it in the background once it commits.
 
-    background.enqueue(
-        plan_recompute,
-        organization_id,
-        since.isoformat(),
-        sorted(model_ids) if model_ids is not None else None,
-        sorted(provider_slugs) if provider_slugs is not None else None,
-        reason[:300],
+    `start=False` leaves the request for whoever runs it: `recompute_request_run` in this process,
+    or `pricing.plan_pending_recomputes` on the worker that owns the store.
+    """
+    request = RecomputeRequest.objects.create(
+        organization_id=organization_id,
+        since=since,
+        model_ids=sorted(model_ids) if model_ids is not None else None,
+        provider_slugs=sorted(provider_slugs) if provider_slugs is not None else None,
+        reason=reason[:300],
+    )
+    if start:
+        from apps.pricing.tasks import plan_recompute
+
+        background.enqueue(plan_recompute, request.pk)
+    return request
+
+
+def recompute_request_run(*, request_id: int) -> list[RecomputeJob] | None:
+    """Plan a pending request's jobs (and start them); None when it is not pending any more.
+
+    The request is claimed under a row lock, so the worker started at commit and the beat's
+    sweep never plan it twice; a failure leaves it pending for the next sweep.
+    """
+    with transaction.atomic():
+        request = (
+            RecomputeRequest.objects.select_for_update(skip_locked=True)
+            .filter(pk=request_id, status=RecomputeRequestStatus.PENDING)
+            .first()
+        )
+        if request is None:
+            return None
+        jobs = recompute_plan(
+            organization_id=request.organization_id,
+            since=request.since,
+            reason=request.reason,
+            model_ids=request.model_ids,
+            provider_slugs=request.provider_slugs,
+        )
+        request.status = RecomputeRequestStatus.PLANNED
+        request.jobs = len(jobs)
+        request.planned_at = timezone.now()
+        request.save(update_fields=["status", "jobs", "planned_at", "updated_at"])
+    return jobs
+
+
+def recompute_requests_pending() -> list[int]:
+    """Requests still waiting for a worker, oldest first (claiming one twice is harmless)."""
+    return list(
+        RecomputeRequest.objects.filter(status=RecomputeRequestStatus.PENDING)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:100]
     )
 
 

@@ -18,7 +18,7 @@ from apps.accounts.models import Organization, Person, Role
 from apps.accounts.services import require_role
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.pricing.book import normalize
-from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount
+from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeRequest
 from apps.pricing.recompute import recompute_request
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.validation import (
@@ -43,17 +43,24 @@ def pricing_changed(
     reason: str,
     model_ids: Iterable[int] | None = None,
     provider_slugs: Iterable[str] | None = None,
-) -> None:
-    """After a change commits: forget cached books; recompute stored costs from `since` if past."""
+    start_recompute: bool = True,
+) -> RecomputeRequest | None:
+    """After a change commits: forget cached books; recompute stored costs from `since` if past.
+
+    The recompute request is written with the change; `start_recompute=False` leaves starting it
+    to the caller (apps.pricing.catalogue's import command) or to the beat's sweep.
+    """
     transaction.on_commit(price_book_invalidate)
     if since is not None and since <= timezone.now():
-        recompute_request(
+        return recompute_request(
             organization_id=organization_id,
             since=since,
             model_ids=model_ids,
             provider_slugs=provider_slugs,
             reason=reason,
+            start=start_recompute,
         )
+    return None
 
 
 def _require_editor(actor: Person | None, organization: Organization | None) -> None:

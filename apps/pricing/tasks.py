@@ -5,7 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.pricing import recompute
-from apps.pricing.validation import clean_datetime
 from apps.warehouse.client import WarehouseUnavailable
 
 
@@ -17,21 +16,19 @@ from apps.warehouse.client import WarehouseUnavailable
     retry_backoff=True,
     max_retries=5,
 )
-def plan_recompute(
-    organization_id: int | None,
-    since: str,
-    model_ids: list[int] | None,
-    provider_slugs: list[str] | None,
-    reason: str,
-) -> int:
-    jobs = recompute.recompute_plan(
-        organization_id=organization_id,
-        since=clean_datetime(since, "since"),
-        model_ids=model_ids,
-        provider_slugs=provider_slugs,
-        reason=reason,
-    )
-    return len(jobs)
+def plan_recompute(request_id: int) -> int:
+    jobs = recompute.recompute_request_run(request_id=request_id)
+    return len(jobs) if jobs is not None else 0
+
+
+@shared_task(name="pricing.plan_pending_recomputes", queue="default", acks_late=True, max_retries=0)
+def plan_pending_recomputes() -> int:
+    """Beat: plan the recompute requests no worker has started (one per request, in order)."""
+    planned = 0
+    for request_id in recompute.recompute_requests_pending():
+        if recompute.recompute_request_run(request_id=request_id) is not None:
+            planned += 1
+    return planned
 
 
 @shared_task(

@@ -322,3 +322,13 @@ def ping() -> bool:
         return system_query("SELECT 1", feature="health").scalar() == 1
     except WarehouseUnavailable:
         return False
+
+
+def store_problem() -> str:
+    """Why this process cannot use ClickHouse right now ("" when it can). Embedded, the usual
+    reason is another process (the running server) owning the chDB directory."""
+    try:
+        system_query("SELECT 1", feature="health")
+    except WarehouseUnavailable as exc:
+        return exc.message
+    return ""

@@ -122,6 +122,9 @@ PROVIDER_ALLOW_PRIVATE_URLS = env_bool("PROVIDER_ALLOW_PRIVATE_URLS", True)
 REPLAY_LEASE_S = env_int("REPLAY_LEASE_S", 90)
 CELERY_BEAT_SCHEDULE["replay-schedules"] = {"task": "replay.check_schedules", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["replay-resume-stalled"] = {"task": "replay.resume_stalled", "schedule": 60.0}
+# Price changes write a recompute request with them; this plans any that no worker started (e.g.
+# one made by `manage.py import_prices` while the embedded server owns the store).
+CELERY_BEAT_SCHEDULE["pricing-plan-pending"] = {"task": "pricing.plan_pending_recomputes", "schedule": 15.0}
 
 # --- billing (Stripe) -------------------------------------------------------------
 # Empty key = no Stripe: everyone is on the Free plan (the embedded demo). Only
@@ -141,6 +144,8 @@ CONFIG_SIGNING_KEY_ID = env_str("CONFIG_SIGNING_KEY_ID", "")
 CONFIG_RATE_LIMIT_RPS = env_int("CONFIG_RATE_LIMIT_RPS", 50)
 CELERY_BEAT_SCHEDULE["policies-guard"] = {"task": "policies.guard_tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["policies-recommend"] = {"task": "policies.recommend_all", "schedule": 900.0}
+# Spend control: budgets and anomaly monitors judged, alerts opened, resolved and delivered.
+CELERY_BEAT_SCHEDULE["spend-tick"] = {"task": "spend.tick", "schedule": 60.0}
 
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("apps.policies.urls")),
     path("billing/", include("apps.billing.urls")),
     path("", include("apps.replay.urls")),
+    path("v1/", include("apps.spend.api_urls")),
+    path("", include("apps.spend.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -242,3 +242,53 @@ register(
     Case(replay.keys_url, verify=replay.keys_page_hides_owner),
     Case(replay.keys_url, "post", form=lambda t: {"delete": replay.secrets(t)["connection"].pk}),
 )
+
+# --- spend control (apps.spend) -----------------------------------------------------------------
+from tests.spend import tenancy_data as spend  # noqa: E402
+
+register("spend:home", Case(spend.url("spend:home")))
+register(
+    "spend:budget-new",
+    Case(spend.url("spend:budget-new")),
+    Case(spend.url("spend:budget-new"), "post", form=lambda t: {"name": "x", "scope_kind": "project",
+         "period": "day", "limit_usd": "1", "thresholds": "50", "action": "none"}),
+)  # fmt: skip
+register(
+    "spend:budget",
+    Case(spend.budget_url("spend:budget")),
+    Case(spend.budget_url("spend:budget"), "post", form=lambda t: {"delete": "1"}, verify=spend.budget_untouched),
+)
+register("spend:alerts", Case(spend.url("spend:alerts")))
+register("spend:alert", Case(spend.alert_url))
+register(
+    "spend:settings",
+    Case(spend.url("spend:settings")),
+    Case(spend.url("spend:settings"), "post", form=lambda t: {"action": "customer_key", "customer_key": "tag:x"}),
+)
+register("spend:users", Case(spend.url("spend:users")))
+register("spend:user", Case(spend.url("spend:user", spend.SECRET_USER)))
+register("spend:customers", Case(spend.url("spend:customers")))
+register(
+    "spend:customer",
+    Case(spend.url("spend:customer", "acme-customer")),
+    Case(spend.url("spend:customer", "acme-customer"), "post", form=lambda t: {"month": "2026-01", "amount_usd": "9"}),
+)
+register("spend:conversations", Case(spend.url("spend:conversations")))
+register(
+    "api-budgets",
+    Case(spend.url("api-budgets")),
+    Case(spend.url("api-budgets"), "post", body=spend.budget_body),
+    Case(spend.url("api-budgets"), auth="sdk", expect=(401, 403)),
+)
+register(
+    "api-budget",
+    Case(spend.budget_url("api-budget")),
+    Case(spend.budget_url("api-budget"), "patch", body=spend.budget_body, verify=spend.budget_untouched),
+    Case(spend.budget_url("api-budget"), "delete", verify=spend.budget_untouched),
+)
+register("api-alerts", Case(spend.url("api-alerts")), Case(spend.url("api-alerts"), auth="ingest", expect=(401, 403)))
+register(
+    "api-customer-revenue",
+    Case(spend.url("api-customer-revenue"), "put", body=lambda t: {"customer": "c", "month": "2026-01-01",
+         "amount_usd": "1"}),
+)  # fmt: skip

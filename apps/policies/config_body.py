@@ -43,15 +43,20 @@ def content(
     killed_models: Iterable[str],
     killed_providers: Iterable[str],
     policies: Iterable[Mapping[str, Any]],
+    budgets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything in the body except `config_version` and `published_at`."""
-    return {
+    """Everything in the body except `config_version` and `published_at`. `budgets` (the budget
+    state the SDK must act on, apps.spend) is present only while some scope is exhausted."""
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "project": project,
         "capture": capture.as_dict(),
         "kill_switch": {"models": sorted(set(killed_models)), "providers": sorted(set(killed_providers))},
         "policies": sorted((dict(p) for p in policies), key=lambda p: p["endpoint"]),
     }
+    if budgets and budgets.get("exhausted"):
+        doc["budgets"] = dict(budgets)
+    return doc
 
 
 def content_hash(doc: Mapping[str, Any]) -> str:

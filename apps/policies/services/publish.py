@@ -20,6 +20,8 @@ from apps.policies import config_body, signing
 from apps.policies.config_body import Capture
 from apps.policies.models import PublishedConfig, Strategy
 from apps.policies.selectors import config_cache_forget, current_versions, kill_state
+from apps.spend.selectors.budgets import exhausted_entries
+from apps.spend.selectors.settings import customer_key_of
 
 
 def capture_of(mode: str, sample_rate: float) -> Capture:
@@ -49,6 +51,10 @@ def config_content(*, project: Project) -> tuple[dict[str, Any], Capture]:
         killed_models=kill.models,
         killed_providers=kill.providers,
         policies=policies,
+        budgets={
+            "customer_key": customer_key_of(project_id=project.pk),
+            "exhausted": exhausted_entries(project_id=project.pk, now=timezone.now()),
+        },
     )
     return doc, capture
 

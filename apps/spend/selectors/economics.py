@@ -1,0 +1,264 @@
+"""Unit economics: cost per user, per customer and per conversation, from the daily key rollup
+(llm_spend_keys_1d), never raw calls. Ranges are whole UTC days."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.http import QueryDict
+
+from apps.core.errors import ApplicationError
+from apps.spend.models import CustomerRevenue
+from apps.warehouse.client import ProjectScope, allowed_identifier, load_sql
+
+NANO = 1e9
+KINDS = ("user", "customer", "conversation")
+RANGES = {"7d": 7, "30d": 30, "90d": 90}
+DEFAULT_RANGE = "30d"
+TOP = 50
+
+
+@dataclass(frozen=True)
+class DayRange:
+    key: str
+    start: date  # first day
+    end: date  # day after the last
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def previous_start(self) -> date:
+        return self.start - timedelta(days=self.days)
+
+    @property
+    def label(self) -> str:
+        return f"last {self.days} days"
+
+
+def parse_day_range(params: QueryDict | dict[str, str], *, today: date) -> DayRange:
+    key = (params.get("range") or DEFAULT_RANGE).strip()
+    if key not in RANGES:
+        raise ApplicationError(f"Unknown range {key[:20]!r}: choose {', '.join(RANGES)}", field="range")
+    end = today + timedelta(days=1)
+    return DayRange(key, end - timedelta(days=RANGES[key]), end)
+
+
+@dataclass(frozen=True)
+class Summary:
+    keys: int
+    cost_usd: float
+    calls: int
+    cost_p50: float
+    cost_p90: float
+    cost_p99: float
+    calls_p50: float
+    calls_p90: float
+    multi_endpoint: int
+
+    @property
+    def cost_per_key(self) -> float:
+        return self.cost_usd / self.keys if self.keys else 0.0
+
+    @property
+    def calls_per_key(self) -> float:
+        return self.calls / self.keys if self.keys else 0.0
+
+
+@dataclass
+class KeyRow:
+    key: str
+    cost_usd: float
+    calls: int
+    errors: int
+    tokens: int
+    first_ts: datetime
+    last_ts: datetime
+    previous_usd: float = 0.0
+    endpoints: list[tuple[str, float]] = field(default_factory=list)  # by cost, most first
+    daily: list[float] = field(default_factory=list)  # cost per day of the range
+
+    @property
+    def cost_per_call(self) -> float:
+        return self.cost_usd / self.calls if self.calls else 0.0
+
+    @property
+    def change(self) -> float | None:
+        """Cost against the same span before the range (None: nothing then)."""
+        return (self.cost_usd - self.previous_usd) / self.previous_usd if self.previous_usd else None
+
+    @property
+    def duration(self) -> timedelta:
+        return self.last_ts - self.first_ts
+
+
+def _kind(kind: str) -> str:
+    return allowed_identifier(kind, KINDS)
+
+
+def summary(*, project_id: int, kind: str, rng: DayRange) -> Summary:
+    row = (
+        ProjectScope(project_id)
+        .query(
+            load_sql(__file__, "econ_summary"),
+            {"kind": _kind(kind), "start": rng.start, "end": rng.end},
+            feature="spend.economics",
+        )
+        .dicts()[0]
+    )
+    cq, nq = row["cost_quantiles"], row["calls_quantiles"]
+    return Summary(
+        keys=int(row["keys"]),
+        cost_usd=row["cost_nano"] / NANO,
+        calls=int(row["total_calls"]),
+        cost_p50=cq[0] / NANO if row["keys"] else 0.0,
+        cost_p90=cq[1] / NANO if row["keys"] else 0.0,
+        cost_p99=cq[2] / NANO if row["keys"] else 0.0,
+        calls_p50=nq[0] if row["keys"] else 0.0,
+        calls_p90=nq[1] if row["keys"] else 0.0,
+        multi_endpoint=int(row["multi_endpoint"]),
+    )
+
+
+def _details(project_id: int, kind: str, rows: list[KeyRow], rng: DayRange) -> None:
+    """Fill each row's endpoints, daily costs and previous period's cost (one query)."""
+    if not rows:
+        return
+    by_key = {r.key: r for r in rows}
+    endpoints: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    daily: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    result = ProjectScope(project_id).query(
+        load_sql(__file__, "econ_keys_detail"),
+        {"kind": kind, "keys": list(by_key), "since": rng.previous_start, "end": rng.end},
+        feature="spend.economics",
+    )
+    for key, endpoint, day, cost, _calls, _errors, _tokens in result.rows:
+        usd = cost / NANO
+        if day < rng.start:
+            by_key[key].previous_usd += usd
+            continue
+        endpoints[key][endpoint] += usd
+        daily[key][day] += usd
+    days = [rng.start + timedelta(days=i) for i in range(rng.days)]
+    for key, row in by_key.items():
+        row.endpoints = sorted(endpoints[key].items(), key=lambda kv: -kv[1])
+        row.daily = [daily[key].get(d, 0.0) for d in days]
+
+
+def top_keys(*, project_id: int, kind: str, rng: DayRange, limit: int = TOP) -> list[KeyRow]:
+    result = ProjectScope(project_id).query(
+        load_sql(__file__, "econ_top"),
+        {"kind": _kind(kind), "start": rng.start, "end": rng.end, "limit": limit},
+        feature="spend.economics",
+    )
+    rows = [
+        KeyRow(key, cost / NANO, int(calls), int(errors), int(tokens), _utc(first), _utc(last))
+        for key, cost, calls, errors, tokens, first, last in result.rows
+    ]
+    _details(project_id, kind, rows, rng)
+    return rows
+
+
+def key_detail(*, project_id: int, kind: str, key: str, rng: DayRange) -> KeyRow | None:
+    result = ProjectScope(project_id).query(
+        load_sql(__file__, "econ_keys_detail"),
+        {"kind": _kind(kind), "keys": [key], "since": rng.start, "end": rng.end},
+        feature="spend.economics",
+    )
+    if not result.rows:
+        return None
+    row = KeyRow(key, 0.0, 0, 0, 0, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
+    for _key, _endpoint, _day, cost, calls, errors, tokens in result.rows:
+        row.cost_usd += cost / NANO
+        row.calls += calls
+        row.errors += errors
+        row.tokens += tokens
+    _details(project_id, kind, [row], rng)
+    seen = [rng.start + timedelta(days=i) for i, v in enumerate(row.daily) if v]
+    if seen:
+        row.first_ts = datetime.combine(seen[0], datetime.min.time(), UTC)
+        row.last_ts = datetime.combine(seen[-1], datetime.min.time(), UTC)
+    return row
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    cost_usd: float
+    calls: int
+    keys: int
+
+    @property
+    def cost_per_key(self) -> float:
+        return self.cost_usd / self.keys if self.keys else 0.0
+
+
+def daily(*, project_id: int, kind: str, rng: DayRange) -> list[Day]:
+    result = ProjectScope(project_id).query(
+        load_sql(__file__, "econ_daily"),
+        {"kind": _kind(kind), "start": rng.start, "end": rng.end},
+        feature="spend.economics",
+    )
+    return [Day(d, cost / NANO, int(calls), int(keys)) for d, cost, calls, keys in result.rows]
+
+
+@dataclass(frozen=True)
+class MonthMargin:
+    month: date
+    cost_usd: float
+    revenue_usd: float | None
+
+    @property
+    def margin_usd(self) -> float | None:
+        return None if self.revenue_usd is None else self.revenue_usd - self.cost_usd
+
+    @property
+    def margin_share(self) -> float | None:
+        if not self.revenue_usd:
+            return None
+        return (self.revenue_usd - self.cost_usd) / self.revenue_usd
+
+
+_MONTHLY_SQL = """
+SELECT toStartOfMonth(day) AS month, toInt64(sum(sum_cost_nano_usd)) AS cost_nano
+FROM llm_spend_keys_1d
+WHERE project_id = {project_id:UInt64} AND kind = 'customer' AND key = {key:String} AND day >= {since:Date}
+GROUP BY month ORDER BY month
+"""
+
+
+def customer_margins(*, project_id: int, customer: str, today: date, months: int = 6) -> list[MonthMargin]:
+    """The customer's LLM cost per calendar month against the revenue entered for it."""
+    since = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    costs = {
+        m: c / NANO
+        for m, c in ProjectScope(project_id)
+        .query(_MONTHLY_SQL, {"key": customer, "since": since}, feature="spend.economics")
+        .rows
+    }
+    revenue: dict[date, Decimal] = dict(
+        CustomerRevenue.objects.filter(
+            project_id=project_id, customer=customer, month__gte=since
+        ).values_list("month", "amount_usd")
+    )
+    months_seen = sorted(set(costs) | set(revenue))
+    return [
+        MonthMargin(m, costs.get(m, 0.0), float(revenue[m]) if m in revenue else None) for m in months_seen
+    ]
+
+
+def revenue_by_customer(*, project_id: int, month: date) -> dict[str, float]:
+    return {
+        c: float(a)
+        for c, a in CustomerRevenue.objects.filter(
+            project_id=project_id, month=month.replace(day=1)
+        ).values_list("customer", "amount_usd")
+    }
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

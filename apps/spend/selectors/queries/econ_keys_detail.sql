@@ -1,0 +1,9 @@
+-- Per key, endpoint and day for a few keys (the top list's rows, or one key's page), over the
+-- range and the same span before it: endpoints, daily trend and the previous period's cost.
+SELECT key, endpoint, day, toInt64(sum(sum_cost_nano_usd)) AS cost_nano, toInt64(sum(calls)) AS calls,
+       toInt64(sum(errors)) AS errors, toInt64(sum(sum_input_tokens + sum_output_tokens)) AS tokens
+FROM llm_spend_keys_1d
+WHERE project_id = {project_id:UInt64} AND kind = {kind:String}
+  AND key IN {keys:Array(String)}
+  AND day >= {since:Date} AND day < {end:Date}
+GROUP BY key, endpoint, day

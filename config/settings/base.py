@@ -144,8 +144,6 @@ CONFIG_SIGNING_KEY_ID = env_str("CONFIG_SIGNING_KEY_ID", "")
 CONFIG_RATE_LIMIT_RPS = env_int("CONFIG_RATE_LIMIT_RPS", 50)
 CELERY_BEAT_SCHEDULE["policies-guard"] = {"task": "policies.guard_tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["policies-recommend"] = {"task": "policies.recommend_all", "schedule": 900.0}
-# Spend control: budgets and anomaly monitors judged, alerts opened, resolved and delivered.
-CELERY_BEAT_SCHEDULE["spend-tick"] = {"task": "spend.tick", "schedule": 60.0}
 
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)

@@ -14,6 +14,7 @@ from tests.replay import tenancy_data as replay
 from tests.tenancy import Case, public, register
 
 public("home", "redirects to log in or to the person's own project")
+public("favicon", "the site icon, no data")
 public("healthz", "process liveness, no data")
 public("readyz", "dependency readiness, no tenant data")
 public("metrics", "process metrics, no tenant data (METRICS_TOKEN guards it in production)")

@@ -4,8 +4,9 @@ import hmac
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -23,6 +24,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if tenant.project is not None:
         return redirect("dashboard:overview", project_id=tenant.project.pk)
     return redirect("accounts:project-home")
+
+
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico, for the clients that ask there (pages name static/favicon.svg)."""
+    path = finders.find("favicon.ico")
+    if not isinstance(path, str):
+        raise Http404("no favicon")
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 - closed by Django
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

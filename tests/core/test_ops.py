@@ -99,3 +99,11 @@ def test_a_wrong_method_on_a_json_api_gets_the_json_error_shape(method: str, pat
     assert response["Content-Type"] == "application/json"
     error = response.json()["error"]
     assert error["code"] == "method_not_allowed" and allowed in error["message"]
+
+
+def test_the_favicon_is_served_and_every_page_names_it(tenant: Tenant) -> None:
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content).startswith(b"\x00\x00\x01\x00")  # an ICO header
+    page = tenant.web().get("/accounts/start/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page

@@ -11,6 +11,7 @@ from pathlib import Path
 import switchyard
 
 EXPECTED = [
+    "BudgetExceededError",
     "Call",
     "CallOptions",
     "Client",
@@ -63,6 +64,7 @@ def test_one_exception_hierarchy() -> None:
         switchyard.TransportError,
         switchyard.InvalidConfigError,
         switchyard.SignatureError,
+        switchyard.BudgetExceededError,
     ):
         assert issubclass(exc, switchyard.SwitchyardError)
     assert issubclass(switchyard.SignatureError, switchyard.InvalidConfigError)

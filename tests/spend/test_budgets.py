@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from switchyard._config import parse_config
 
 from apps.spend.models import Alert, AlertChannel, AlertDelivery, AlertStatus, BudgetState, ChannelKind
 from apps.spend.selectors.budgets import budget_progress, budget_spend, exhausted_entries
@@ -137,6 +138,8 @@ def test_thresholds_open_once_escalate_and_resolve_at_the_period_end(
             "action": "block",
         }
     ]
+    sdk_view = parse_config(tenant.api("sdk").get("/v1/config").content)  # the SDK reads what we serve
+    assert [(r.budget_id, r.action, r.scope_value) for r in sdk_view.budgets] == [(b.pk, "block", "u1")]
     next_month = (now.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=5)
     assert entries[0]["resets_at"] == next_month.strftime("%Y-%m-%dT00:00:00Z")
 

@@ -20,7 +20,14 @@ back to the app's own model on any doubt.
 from ._batch import record_batch
 from ._client import Client, flush, get_client, init, shutdown, stats, wait_for_config
 from ._context import CallOptions, attributes, endpoint
-from ._errors import ConfigurationError, InvalidConfigError, SignatureError, SwitchyardError, TransportError
+from ._errors import (
+    BudgetExceededError,
+    ConfigurationError,
+    InvalidConfigError,
+    SignatureError,
+    SwitchyardError,
+    TransportError,
+)
 from ._integrations._registry import register_client
 from ._integrations._wrap import wrap
 from ._stats import Stats
@@ -29,6 +36,7 @@ from ._transport import HTTPTransport, MockTransport, Request, Response, Transpo
 from ._version import __version__
 
 __all__ = [
+    "BudgetExceededError",
     "Call",
     "CallOptions",
     "Client",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._budgets import BudgetRule, parse_rules
 from ._errors import InvalidConfigError
 from ._learned import LearnedModel, Member
 
@@ -67,6 +68,8 @@ class CompiledConfig:
     killed_models: frozenset[str]
     killed_providers: frozenset[str]
     policies: Mapping[str, CompiledPolicy]
+    customer_key: str = "customer_id"
+    budgets: tuple[BudgetRule, ...] = ()
 
     def is_killed(self, target: Target) -> bool:
         return target.key in self.killed_models or target.provider in self.killed_providers
@@ -96,7 +99,11 @@ def parse_config(body: bytes) -> CompiledConfig:
         if policy.endpoint in policies:
             raise InvalidConfigError(f"policies[{i}].endpoint: duplicate {policy.endpoint!r}")
         policies[policy.endpoint] = policy
-    return CompiledConfig(version, mode, rate, killed_models, killed_providers, policies)
+    try:
+        customer_key, budgets = parse_rules(_obj(root.get("budgets", {}), "budgets"), "budgets")
+    except ValueError as exc:
+        raise InvalidConfigError(str(exc)) from exc
+    return CompiledConfig(version, mode, rate, killed_models, killed_providers, policies, customer_key, budgets)
 
 
 def _policy(raw: Mapping[str, Any], path: str) -> CompiledPolicy:

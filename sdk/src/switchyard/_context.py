@@ -32,6 +32,7 @@ class Scope(NamedTuple):
     user_id: str | None = None
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, str] | None = None
+    customer_id: str | None = None
 
 
 class CallOptions(TypedDict, total=False):
@@ -46,6 +47,7 @@ class CallOptions(TypedDict, total=False):
     endpoint: str
     conversation_id: str
     user_id: str
+    customer_id: str
     tags: list[str]
     metadata: dict[str, str]
 
@@ -67,6 +69,7 @@ def merge_scope(
     user_id: str | None = None,
     tags: Iterable[str] = (),
     metadata: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
 ) -> Scope:
     """``base`` with the given fields overriding, tags appended and metadata merged.
 
@@ -83,6 +86,7 @@ def merge_scope(
         user_id=user_id[:_MAX_ID] if user_id is not None else base.user_id,
         tags=(base.tags + extra_tags)[:_MAX_ITEMS] if extra_tags else base.tags,
         metadata=merged_meta,
+        customer_id=customer_id[:_MAX_ID] if customer_id is not None else base.customer_id,
     )
 
 
@@ -94,12 +98,14 @@ def scope_for_call(options: object) -> Scope:
     opts = cast(Mapping[str, Any], options)
     if "tags" not in opts and "metadata" not in opts:  # endpoint / ids only: nothing to merge
         endpoint, conversation_id, user_id = opts.get("endpoint"), opts.get("conversation_id"), opts.get("user_id")
+        customer_id = opts.get("customer_id")
         return Scope(
             base.endpoint if endpoint is None else str(endpoint),
             base.conversation_id if conversation_id is None else str(conversation_id)[:_MAX_ID],
             base.user_id if user_id is None else str(user_id)[:_MAX_ID],
             base.tags,
             base.metadata,
+            base.customer_id if customer_id is None else str(customer_id)[:_MAX_ID],
         )
     return merge_scope(
         base,
@@ -108,6 +114,7 @@ def scope_for_call(options: object) -> Scope:
         user_id=_opt_str(opts.get("user_id")),
         tags=[str(tag) for tag in opts.get("tags") or ()],
         metadata=opts.get("metadata") or None,
+        customer_id=_opt_str(opts.get("customer_id")),
     )
 
 
@@ -124,7 +131,8 @@ class attributes:
     Example::
 
         with switchyard.attributes(endpoint="support-reply", conversation_id=ticket.id,
-                                   user_id=user.id, tags=["beta"], metadata={"tier": "pro"}):
+                                   user_id=user.id, customer_id=account.id, tags=["beta"],
+                                   metadata={"tier": "pro"}):
             client.chat.completions.create(model="gpt-4o", messages=msgs)
 
         @switchyard.attributes(endpoint="nightly-digest")
@@ -139,6 +147,7 @@ class attributes:
         user_id: str | None = None,
         tags: Iterable[str] = (),
         metadata: Mapping[str, str] | None = None,
+        customer_id: str | None = None,
     ) -> None:
         self._changes: dict[str, Any] = {
             "endpoint": endpoint,
@@ -146,6 +155,7 @@ class attributes:
             "user_id": user_id,
             "tags": tuple(tags),
             "metadata": dict(metadata) if metadata else None,
+            "customer_id": customer_id,
         }
         self._tokens: list[Token[Scope]] = []
 

@@ -56,6 +56,8 @@ def base_event(
         event["conversation_id"] = scope.conversation_id
     if scope.user_id is not None:
         event["user_id"] = scope.user_id
+    if scope.customer_id is not None:
+        event["customer_id"] = scope.customer_id
     if scope.tags:
         event["tags"] = list(scope.tags)
     if scope.metadata:

@@ -28,6 +28,8 @@ class Stats:
     payloads_removed: int = 0
     config_version: int | None = None
     config_errors: int = 0
+    budget_blocked: int = 0  # calls refused with BudgetExceededError (a budget's action: block)
+    budget_downgraded: int = 0  # calls sent to a budget's cheaper model (action: downgrade)
 
 
 class Counters:
@@ -40,6 +42,8 @@ class Counters:
         self.retries = 0
         self.payloads_removed = 0
         self.config_errors = 0
+        self.budget_blocked = 0
+        self.budget_downgraded = 0
         self.dropped: dict[str, int] = {}
 
     def reinit_after_fork(self) -> None:
@@ -69,4 +73,6 @@ class Counters:
                 payloads_removed=self.payloads_removed,
                 config_version=config_version,
                 config_errors=self.config_errors,
+                budget_blocked=self.budget_blocked,
+                budget_downgraded=self.budget_downgraded,
             )

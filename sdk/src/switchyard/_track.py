@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
+from . import _budget_actions as _budgets
 from . import _routing
 from ._client import Client, current_client
 from ._context import DEFAULT_ENDPOINT, Scope, current_scope, merge_scope
@@ -118,6 +119,7 @@ class track:
         tags: Iterable[str] = (),
         metadata: Mapping[str, str] | None = None,
         usage: UsageExtractor | None = None,
+        customer_id: str | None = None,
     ) -> None:
         self.provider = provider
         self.model = model
@@ -129,6 +131,7 @@ class track:
             "user_id": user_id,
             "tags": tuple(tags),
             "metadata": metadata,
+            "customer_id": customer_id,
         }
         self._calls: list[Call] = []
 
@@ -137,7 +140,25 @@ class track:
         scope: Scope = merge_scope(current_scope(), **self._changes)
         event_id = new_event_id()
         model, plan, attempt = self.model, None, None
-        if route and client is not None and client.config is not None:
+        current = client.store.current if client is not None else None
+        rule = None
+        if current is not None and current.budgets:
+            rule = _budgets.applicable(
+                current.budgets, current.customer_key, scope, endpoint=scope.endpoint or DEFAULT_ENDPOINT, model=self.model
+            )
+            if rule is not None and rule.action == "block":
+                assert client is not None
+                client.counters.add("budget_blocked")
+                raise _budgets.blocked_error(rule)
+        if route and rule is not None and client is not None:
+            plan = _budgets.downgrade_plan(
+                rule, provider=self.provider, model=self.model, available=(rule.downgrade_provider,),
+                routing=client.routing_enabled,
+            )  # fmt: skip
+            client.counters.add("budget_downgraded")
+            attempt = plan.attempts[0]
+            model = attempt.model
+        elif route and client is not None and client.config is not None:
             try:
                 prompt = self.prompt
                 plan = _routing.plan(

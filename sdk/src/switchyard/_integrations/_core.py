@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from .. import _client as _client_module
+from .. import _budget_actions as _budgets
 from .. import _routing
 from .._cascade import failing_check
 from .._client import Client
@@ -257,11 +258,28 @@ def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, str
     client = _client_module._current
     if client is None:
         return None
+    blocked = None
     try:
         stream = streaming or kwargs.get("stream") is True
         call = Call(client, binding, kwargs, scope_for_call(options), stream)
-        config = client.store.current if client.routing_enabled else None
-        if config is not None:
+        current = client.store.current
+        rule = None
+        if current is not None and current.budgets:
+            rule = _budgets.applicable(
+                current.budgets, current.customer_key, call.scope,
+                endpoint=call.scope.endpoint or DEFAULT_ENDPOINT, model=call.model,
+            )  # fmt: skip
+        config = current if client.routing_enabled else None
+        if rule is not None and rule.action == "block":
+            blocked = rule
+        elif rule is not None:
+            adapter = binding.adapter
+            call.plan = _budgets.downgrade_plan(
+                rule, provider=binding.provider, model=call.model, routing=client.routing_enabled,
+                available=available_providers(binding.provider, adapter.family, binding.is_async),
+            )  # fmt: skip
+            client.counters.add("budget_downgraded")
+        elif config is not None:
             scope, adapter = call.scope, binding.adapter
             call.plan = _routing.plan(
                 config,
@@ -279,10 +297,13 @@ def start_call(binding: Binding, kwargs: dict[str, Any], options: object, *, str
             call.hide_usage = binding.adapter.prepare(kwargs, stream)
         if client.store.current is not None:
             call.capture = client.capture_now()
-        return call
     except Exception as exc:
         log_once("plan", "switchyard: routing skipped after an internal error: %r", exc)
         return None
+    if blocked is not None:
+        client.counters.add("budget_blocked")
+        raise _budgets.blocked_error(blocked)
+    return call
 
 
 Invoke = Callable[[Callable[..., Any], dict[str, Any]], Any]

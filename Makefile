@@ -11,11 +11,13 @@ $(STAMP): pyproject.toml sdk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]" -e ./sdk
+	$(PY) manage.py build_sdk
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(PY) manage.py build_sdk
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate_clickhouse
 	$(PY) manage.py demo_setup

@@ -9,6 +9,8 @@ from apps.ingest import pages as ingest_pages
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("favicon.ico", core_views.favicon, name="favicon"),
+    path("sdk/", core_views.sdk_index, name="sdk-index"),
+    path("sdk/<str:name>", core_views.sdk_file, name="sdk-file"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),

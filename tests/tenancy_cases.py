@@ -15,6 +15,8 @@ from tests.tenancy import Case, public, register
 
 public("home", "redirects to log in or to the person's own project")
 public("favicon", "the site icon, no data")
+public("sdk-index", "the SDK's wheels, public software")
+public("sdk-file", "one of the SDK's wheels, public software")
 public("healthz", "process liveness, no data")
 public("readyz", "dependency readiness, no tenant data")
 public("metrics", "process metrics, no tenant data (METRICS_TOKEN guards it in production)")

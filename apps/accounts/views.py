@@ -36,6 +36,7 @@ from apps.accounts.services import (
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
 from apps.core.pages import page_errors
+from apps.dashboard.install import install_snippet
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,7 +129,10 @@ def project_home(request: HttpRequest) -> HttpResponse:
     if tenant.project is None:
         return redirect("accounts:projects")
     keys = api_keys_for_project(project=tenant.project).filter(revoked_at__isnull=True)
-    return render(request, "accounts/project_home.html", {"project": tenant.project, "keys": keys})
+    install = install_snippet(project=tenant.project, host=f"{request.scheme}://{request.get_host()}")
+    return render(
+        request, "accounts/project_home.html", {"project": tenant.project, "keys": keys, "install": install}
+    )
 
 
 @login_required

@@ -8,9 +8,10 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from apps.core import background
+from apps.core import background, sdk_dist
 from apps.core import metrics as core_metrics
 from apps.warehouse import client as warehouse
 
@@ -33,6 +34,24 @@ def favicon(request: HttpRequest) -> FileResponse:
         raise Http404("no favicon")
     response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 - closed by Django
     response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def sdk_index(request: HttpRequest) -> HttpResponse:
+    """/sdk/: the SDK's wheel and its dependencies' wheels, as links pip reads (`--find-links`)."""
+    base = request.build_absolute_uri(reverse("sdk-index"))
+    context = {"files": sdk_dist.dist_files(), "wheel": sdk_dist.sdk_wheel(), "base": base}
+    return render(request, "core/sdk_index.html", context)
+
+
+def sdk_file(request: HttpRequest, name: str) -> FileResponse:
+    """/sdk/<file>: one of the files /sdk/ lists (never a path outside its directory)."""
+    found = sdk_dist.dist_file(name)
+    if found is None:
+        raise Http404("No such file: the list is at /sdk/")
+    response = FileResponse(open(found.path, "rb"), as_attachment=True, filename=found.name)  # noqa: SIM115
+    response["Content-Type"] = "application/octet-stream"
+    response["Cache-Control"] = "public, max-age=300"
     return response
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from django.utils import timezone
 
 from apps.accounts.models import Project
-from apps.accounts.selectors import api_keys_for_project
 from apps.core.errors import NotFound
 from apps.dashboard import charts
 from apps.dashboard.distributions import distributions
@@ -29,19 +28,6 @@ from apps.dashboard.selectors import (
 from apps.dashboard.templatetags.humanize_money import compact, usd_text
 from apps.pricing.display import price_out
 from apps.pricing.selectors import price_book, price_rows
-
-
-@dataclass(frozen=True)
-class InstallHint:
-    """What the empty state tells a project with no calls yet: its key prefix and this host."""
-
-    key_prefix: str
-    host: str
-
-
-def install_hint(project: Project, host: str) -> InstallHint:
-    key = api_keys_for_project(project=project).filter(kind="ingest", revoked_at__isnull=True).first()
-    return InstallHint(key.display_prefix if key else "", host)
 
 
 def _per_bucket(

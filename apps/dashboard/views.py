@@ -36,6 +36,7 @@ from apps.dashboard.filters import (
     parse_call_filters,
     parse_range,
 )
+from apps.dashboard.install import install_snippet
 from apps.dashboard.selectors import Dimension, dimensions, endpoint_names, has_calls, model_names
 from apps.replay.selectors import EXCLUSION_LABELS
 
@@ -100,7 +101,7 @@ def _install(request: HttpRequest, project: Project, has_any: bool) -> dict[str,
     """The empty state's context for a project that never sent a call."""
     if has_any:
         return {}
-    return {"install": pages.install_hint(project, f"{request.scheme}://{request.get_host()}")}
+    return {"install": install_snippet(project=project, host=f"{request.scheme}://{request.get_host()}")}
 
 
 def _summary_page(

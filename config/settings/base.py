@@ -190,6 +190,9 @@ STATICFILES_FINDERS = [
     "apps.dashboard.staticfiles.PlotlyFinder",  # vendor/plotly.min.js from the plotly package
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# The SDK's wheel (built from sdk/ by `manage.py build_sdk` at install or image build) and its
+# dependencies' wheels, served at /sdk/ so `pip install` needs nothing but this server.
+SDK_DIST_DIR = Path(env_str("SDK_DIST_DIR", str(VAR_DIR / "sdk"))).resolve()
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Switchyard <noreply@switchyard.local>")

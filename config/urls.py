@@ -28,7 +28,11 @@ urlpatterns = [
     path("v1/", include("apps.spend.api_urls")),
     path("", include("apps.spend.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="core/api_docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]
 # Static files (css, vendor/plotly.min.js) when DEBUG, as in `make demo`; empty otherwise

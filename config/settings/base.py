@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc served from this server (/api/docs/ works offline)
     "apps.core",
     "apps.accounts",
     "apps.warehouse",
@@ -216,6 +217,7 @@ SPECTACULAR_SETTINGS = {
     '`{"error": {"code": "...", "message": "..."}}`.',
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -39,6 +39,7 @@ class ImportReport:
     prices_unchanged: int = 0
     skipped: list[str] = field(default_factory=list)
     recompute_request_id: int | None = None  # the recompute this import asked for, if any
+    notes: list[str] = field(default_factory=list)  # kept, with something worth saying
 
     @property
     def changed(self) -> bool:
@@ -140,7 +141,10 @@ def _model(
         report.models_created += 1
         return row
     wanted: dict[str, Any] = {}
-    if spec.aliases is not None:
+    if spec.aliases is not None and spec.merge_aliases:
+        stored = list(row.aliases or [])
+        wanted["aliases"] = stored + [a for a in spec.aliases if a not in stored]
+    elif spec.aliases is not None:
         wanted["aliases"] = spec.aliases
     if spec.pattern is not None:
         wanted["match_pattern"] = spec.pattern
@@ -163,7 +167,7 @@ def prices_import(
     The recompute it needs is recorded with it (`ImportReport.recompute_request_id`) and started
     once it commits, unless `start_recompute` is False (the caller starts it).
     """
-    report = ImportReport(format=plan.format, skipped=list(plan.skipped))
+    report = ImportReport(format=plan.format, skipped=list(plan.skipped), notes=list(plan.notes))
     providers = _providers(plan, report)
     existing_models = {
         (m.provider.slug, m.name.lower()): m

@@ -28,7 +28,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from apps.core.errors import ApplicationError
@@ -86,6 +86,7 @@ class ModelSpec:
     name: str
     display_name: str = ""
     aliases: list[str] | None = None  # None: leave the stored aliases alone
+    merge_aliases: bool = False  # True: add these to the stored aliases instead of replacing them
     pattern: str | None = None
     prices: list[PriceSpec] = field(default_factory=list)
     line: int = 0
@@ -97,6 +98,7 @@ class PricePlan:
     providers: list[ProviderSpec]
     models: list[ModelSpec]
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # kept, with something worth saying (merged, aliased)
 
 
 class _Obj(dict[str, Any]):
@@ -289,150 +291,6 @@ def parse_switchyard(root: _Obj) -> PricePlan:
     return PricePlan(FORMAT, providers, models)
 
 
-# --- LiteLLM's model_prices_and_context_window.json -----------------------------------------------
-
-LITELLM_PROVIDERS = {
-    "openai": "openai",
-    "text-completion-openai": "openai",
-    "anthropic": "anthropic",
-    "gemini": "google",
-    "vertex_ai-language-models": "vertex_ai",
-    "together_ai": "together",
-    "mistral": "mistral",
-    "deepseek": "deepseek",
-    "xai": "xai",
-    "groq": "groq",
-    "bedrock": "bedrock",
-    "bedrock_converse": "bedrock",
-}
-# How each provider's API counts tokens: (input includes cached, output includes reasoning).
-KNOWN_RULES = {
-    "anthropic": (False, True),
-    "bedrock": (False, True),
-    "vertex_ai-anthropic_models": (False, True),
-    "google": (True, False),
-    "vertex_ai": (True, False),
-    "xai": (True, False),
-}
-_BASES = {
-    "input_cost_per_token": "input",
-    "output_cost_per_token": "output",
-    "cache_read_input_token_cost": "cached_input",
-    "input_cost_per_token_cache_hit": "cached_input",
-    "cache_creation_input_token_cost": "cache_write",
-    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
-    "output_cost_per_reasoning_token": "reasoning",
-}
-_LITELLM_KEY = re.compile(
-    r"^(?P<base>cache_creation_input_token_cost_above_1hr|cache_creation_input_token_cost|cache_read_input_token_cost|"
-    r"input_cost_per_token_cache_hit|input_cost_per_token|output_cost_per_token|output_cost_per_reasoning_token)"
-    r"(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<tier>batches|flex|priority))?$"
-)
-_TIER_NAMES = {None: "standard", "batches": "batch", "flex": "flex", "priority": "priority"}
-_MODES = {None, "chat", "completion", "responses", "embedding"}
-
-
-def _litellm_prices(obj: _Obj, where: str) -> list[PriceSpec]:
-    by_tier: dict[str, dict[str, Any]] = {}
-    thresholds: dict[str, set[int]] = {}
-    for key, value in obj.items():
-        match = _LITELLM_KEY.match(key)
-        if match is None:
-            continue
-        tier = _TIER_NAMES[match["tier"]]
-        name = _BASES[match["base"]]
-        if match["k"]:
-            name = f"{name}_long"
-            thresholds.setdefault(tier, set()).add(int(match["k"]) * 1000)
-        if name in by_tier.get(tier, {}) and match["base"] == "input_cost_per_token_cache_hit":
-            continue  # cache_read_input_token_cost wins
-        by_tier.setdefault(tier, {})[name] = value
-    out: list[PriceSpec] = []
-    for tier, raw in by_tier.items():
-        if raw.get("output") is None and tier == "standard" and obj.get("mode") == "embedding":
-            raw["output"] = 0  # embeddings have no output tokens
-        if raw.get("input") is None or raw.get("output") is None:
-            continue  # a tier without both prices is not a price we can trust
-        if tier == "standard":
-            raw["request_fee"] = obj.get("input_cost_per_request")
-            raw["image_fee"] = obj.get("input_cost_per_image")
-        for name, value in raw.items():
-            # LiteLLM's numbers went through binary floats (2.9999900000000002e-06): round them to
-            # whole atto-USD per token, a difference below $0.000001 per trillion tokens.
-            if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent < -18:  # type: ignore[operator]
-                raw[name] = value.quantize(ATTO, rounding=ROUND_HALF_EVEN)
-        found = sorted(thresholds.get(tier, ()))
-        if len(found) > 1:  # one long-context step is supported; keep the lowest
-            found = found[:1]
-        values = _checked(obj, where, clean_prices, raw)
-        out.append(
-            PriceSpec(
-                tier=tier,
-                effective_from=None,
-                values=values,
-                long_context_threshold=found[0] if found else None,
-                source=str(obj.get("source") or "LiteLLM model_prices_and_context_window.json")[:500],
-                line=obj.line,
-            )
-        )
-    return out
-
-
-def parse_litellm(root: _Obj) -> PricePlan:
-    providers: dict[str, ProviderSpec] = {}
-    models: list[ModelSpec] = []
-    skipped: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    for key, raw in root.items():
-        if key == "sample_spec":
-            continue
-        obj = _expect_obj(raw, json.dumps(key), root.line)
-        where = json.dumps(key)
-        if obj.get("mode") not in _MODES:
-            skipped.append(f"{key}: mode {obj.get('mode')}")
-            continue
-        litellm_provider = str(obj.get("litellm_provider") or "").strip().lower()
-        if not litellm_provider:
-            if any(_LITELLM_KEY.match(k) for k in obj):
-                raise PriceFileError(f"{where}.litellm_provider: is required", line=obj.line)
-            skipped.append(f"{key}: not a model")
-            continue
-        slug = _checked(
-            obj,
-            where,
-            clean_slug,
-            LITELLM_PROVIDERS.get(litellm_provider, litellm_provider),
-            "litellm_provider",
-        )
-        name = key.strip()
-        for prefix in (f"{litellm_provider}/", f"{slug}/"):
-            if name.lower().startswith(prefix):
-                name = name[len(prefix) :]
-                break
-        prices = _litellm_prices(obj, where)
-        if not prices:
-            skipped.append(f"{key}: no per-token price")
-            continue
-        if (slug, name.lower()) in seen:
-            skipped.append(f"{key}: {slug}/{name} listed twice; the first entry is kept")
-            continue
-        seen.add((slug, name.lower()))
-        if slug not in providers:
-            rule = KNOWN_RULES.get(slug, KNOWN_RULES.get(litellm_provider))
-            providers[slug] = ProviderSpec(
-                slug=slug,
-                name=slug,
-                input_includes_cached=rule[0] if rule else None,
-                output_includes_reasoning=rule[1] if rule else None,
-            )
-        models.append(
-            ModelSpec(
-                provider=slug, name=_checked(obj, where, clean_model_name, name), prices=prices, line=obj.line
-            )
-        )
-    return PricePlan("litellm", list(providers.values()), models, skipped)
-
-
 def parse_price_file(text: str, *, format: str = "auto") -> PricePlan:
     """Check a whole price file; raise PriceFileError (with the line) on the first problem."""
     root = load_json_with_lines(text)
@@ -445,5 +303,7 @@ def parse_price_file(text: str, *, format: str = "auto") -> PricePlan:
             raise PriceFileError(f"format: must be {FORMAT!r}", line=_line(root, 1))
         return parse_switchyard(root)  # type: ignore[arg-type]
     if format == "litellm":
+        from apps.pricing.price_file_litellm import parse_litellm
+
         return parse_litellm(root)  # type: ignore[arg-type]
     raise PriceFileError(f"unknown format {format!r}; use switchyard, litellm or auto")

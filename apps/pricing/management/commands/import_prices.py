@@ -64,6 +64,8 @@ class Command(BaseCommand):
         if options["verbosity"] > 1:
             for note in report.skipped:
                 self.stdout.write(f"  skipped {note}")
+            for note in report.notes:
+                self.stdout.write(f"  note: {note}")
         if report.recompute_request_id is not None:
             self._recompute(report.recompute_request_id)
 

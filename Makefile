@@ -24,8 +24,8 @@ demo: $(STAMP)
 	$(PY) manage.py demo_traffic
 	$(PY) manage.py demo_replay
 	$(PY) manage.py demo_recommend
-	@echo "Open http://127.0.0.1:8000 and log in as shown above."
-	$(PY) manage.py serve --bind 127.0.0.1:8000
+	$(PY) manage.py demo_spend
+	$(PY) manage.py serve --bind 127.0.0.1:8000 --demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import Membership, Organization, Project, Role
 from apps.accounts.services import api_key_create, organization_create, project_create
+from apps.core.demo import DEMO_EMAIL, DEMO_PASSWORD, keys_file
 from apps.pricing.catalogue import seed_prices_load
 
-DEMO_EMAIL = "demo@switchyard.local"
-DEMO_PASSWORD = "switchyard-demo"  # noqa: S105 - the published demo login, embedded mode only
-KEYS_FILE = settings.VAR_DIR / "demo-keys.json"
+KEYS_FILE = keys_file()
 
 
 class Command(BaseCommand):

@@ -156,6 +156,18 @@ def job_evidence(job: ReplayJob) -> EndpointEvidence:
     )
 
 
+def project_evidence(*, project_id: int, exclude_endpoint: str = "") -> list[EndpointEvidence]:
+    """The newest finished replay of every other endpoint of the project (a learned router's pool)."""
+    out = []
+    for endpoint in endpoints_with_evidence(project_id=project_id):
+        if endpoint == exclude_endpoint:
+            continue
+        found = endpoint_evidence(project_id=project_id, endpoint=endpoint)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def endpoint_evidence(*, project_id: int, endpoint: str) -> EndpointEvidence | None:
     """The newest finished replay of an endpoint, or None when it has none."""
     job = _latest_done(project_id, endpoint)

@@ -38,6 +38,7 @@ import numpy as np
 
 from apps.routing import bounds, learned
 from apps.routing.evidence import EndpointEvidence
+from apps.routing.pool import RouterPool
 
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
@@ -322,18 +323,10 @@ def share_threshold(ranked: FloatArray, share: float) -> float | None:
 
 
 def _learned(
-    c: _Candidate,
-    override: _Served,
-    base: _Base,
-    feats: learned.Featurized,
-    group_keys: list[str],
-    screen: BoolArray,
+    c: _Candidate, override: _Served, base: _Base, fit: learned.CrossFit, screen: BoolArray
 ) -> tuple[list[_Draft], list[dict[str, Any]]]:
-    """Learned options at each share of `SHARES`, and the cross-fitted members that ship. Each
-    share's threshold is read off the screening part's out-of-fold scores."""
-    savings = base.cost[c.rows] - override.cost
-    labels = learned.router_labels(override.quality, savings)
-    fit = learned.cross_fit(learned.subset(feats, c.rows), labels, learned.fold_ids(group_keys))
+    """Learned options at each share of `SHARES` from the cross-fitted scores, and the members that
+    ship. Each share's threshold is read off the screening part's out-of-fold scores."""
     picked = screen[c.rows]
     ranked = np.sort(fit.scores[picked] if picked.any() else fit.scores)[::-1]
     drafts: list[_Draft] = []
@@ -354,12 +347,11 @@ def _learned(
 
 
 def _drafts(
-    evidence: EndpointEvidence, base: _Base, candidates: list[_Candidate], screen: BoolArray
+    evidence: EndpointEvidence, base: _Base, candidates: list[_Candidate], screen: BoolArray, pool: RouterPool
 ) -> tuple[list[_Draft], dict[str, list[dict[str, Any]]]]:
     checks = cascade_checks(evidence)
     drafts: list[_Draft] = []
     routers: dict[str, list[dict[str, Any]]] = {}
-    feats: learned.Featurized | None = None
     for c in candidates:
         none = np.zeros(len(c.rows), dtype=np.bool_)
         override = _routed(c, base, none)
@@ -369,9 +361,9 @@ def _drafts(
             drafts.append(_Draft("cascade", c, _routed(c, base, fires), checks=checks))
         group_keys = [evidence.samples[i].group_key for i in c.rows]
         if len(set(group_keys)) >= LEARNED_MIN_GROUPS:
-            if feats is None:
-                feats = learned.featurize([s.prompt_text for s in evidence.samples])
-            found, members = _learned(c, override, base, feats, group_keys, screen)
+            ids = [evidence.samples[i].sample_id for i in c.rows]
+            fit = pool.cross_fit(c.key, evidence.endpoint, ids)
+            found, members = _learned(c, override, base, fit, screen)
             if found:
                 drafts.extend(found)
                 routers[c.key] = members
@@ -477,9 +469,15 @@ def screen_part(group_keys: list[str]) -> BoolArray:
 
 
 def estimate(
-    evidence: EndpointEvidence, *, excluded: dict[str, str] | None = None, seed: int = 0
+    evidence: EndpointEvidence,
+    *,
+    excluded: dict[str, str] | None = None,
+    seed: int = 0,
+    pool: RouterPool | None = None,
 ) -> Estimate:
-    """Every option for the endpoint with 99 % prediction intervals (no choice made)."""
+    """Every option for the endpoint with 99 % prediction intervals (no choice made). Learned
+    routers train on `pool` (the project's endpoints together, this one's evidence included), else
+    on this endpoint's evidence alone."""
     dropped = dict(excluded or {})
     n = len(evidence.samples)
     base = _Base(evidence)
@@ -490,7 +488,7 @@ def estimate(
     candidates = _candidates(evidence, dropped)
     candidates = [c for c in candidates if c.key not in (excluded or {})]
     screen = screen_part(base.keys)
-    drafts, routers = _drafts(evidence, base, candidates, screen[base.group])
+    drafts, routers = _drafts(evidence, base, candidates, screen[base.group], pool or RouterPool([evidence]))
     if not drafts:
         return Estimate(
             n, base.groups, baseline_cost, evidence.monthly_calls, excluded=dropped, simulated=simulated

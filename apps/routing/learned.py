@@ -64,6 +64,12 @@ def _pattern(token_pattern: str) -> re.Pattern[str]:
 
 def features(text: str, spec: HashSpec = DEFAULT_SPEC) -> tuple[list[int], int]:
     """The sorted distinct feature indices of `text` and its token count."""
+    indices, n_tokens = _features(text, spec)
+    return list(indices), n_tokens
+
+
+@lru_cache(maxsize=32_768)  # estimates of one project (and evaluate_routing's splits) see the same prompts
+def _features(text: str, spec: HashSpec) -> tuple[tuple[int, ...], int]:
     lowered = text.lower() if spec.lowercase else text
     tokens = _pattern(spec.token_pattern).findall(lowered)
     found: set[int] = set()
@@ -71,7 +77,7 @@ def features(text: str, spec: HashSpec = DEFAULT_SPEC) -> tuple[list[int], int]:
         for i in range(len(tokens) - n + 1):
             gram = " ".join(tokens[i : i + n])
             found.add(zlib.crc32(f"{n}:{gram}".encode()) % spec.n_buckets)
-    return sorted(found), len(tokens)
+    return tuple(sorted(found)), len(tokens)
 
 
 def spec_of(model: Mapping[str, Any]) -> HashSpec:
@@ -221,8 +227,10 @@ def fit(
     lengths = np.column_stack([feats.log_chars[rows], feats.log_words[rows]])
     mu = lengths.mean(axis=0)
     sd = lengths.std(axis=0)
-    sd[sd == 0] = 1.0
+    constant = sd < 1e-9  # every prompt the same length: nothing to learn (and no noise to amplify)
+    sd[constant] = 1.0
     scaled = (lengths - mu) / sd
+    scaled[:, constant] = 0.0
     penalty = np.full(v + 3, l2)
     penalty[-1] = 0.0  # feature weights, two length weights, then the bias
 
@@ -266,7 +274,7 @@ def fit(
     )
 
 
-def _member_json(model: LinearFit, max_weights: int) -> dict[str, Any]:
+def member_json(model: LinearFit, max_weights: int) -> dict[str, Any]:
     ranked = sorted(model.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max_weights]
     weights = {str(k): round(v, DECIMALS) for k, v in sorted(ranked)}
     return {
@@ -300,7 +308,7 @@ def export(
     return {
         **_spec_json(spec),
         "version": 1,
-        **_member_json(model, max_weights),
+        **member_json(model, max_weights),
         "threshold": round(threshold, DECIMALS),
     }
 
@@ -374,7 +382,7 @@ def cross_fit(feats: Featurized, labels: FloatArray, folds: IntArray) -> CrossFi
         train = everything[folds != fold]
         if len(train) == 0:
             continue
-        member = _member_json(fit(feats, train, labels[train]), MAX_WEIGHTS)
+        member = member_json(fit(feats, train, labels[train]), MAX_WEIGHTS)
         single = {**_spec_json(feats.spec), "version": 1, **member, "threshold": 0.0}
         out[held] = scores(single, feats, held)
         members.append(member)

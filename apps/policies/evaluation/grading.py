@@ -16,7 +16,7 @@ Either way the cascade checks run on the recorded candidate outputs (as the SDK 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from apps.policies.evaluation.dataset import Item
@@ -76,6 +76,10 @@ class Grader:
     def baseline_quality(self, item: Item) -> float | None:
         return item.baseline.score
 
+    def agreement(self, items: list[Item]) -> Agreement:
+        """How often the verdicts on these items agree with the ground truth (none: labels are it)."""
+        return Agreement()
+
     def checks(self, item: Item, model: str) -> tuple[str, ...]:
         key = (item.id, model)
         found = self._checks.get(key)
@@ -97,10 +101,7 @@ class AutoGrader(Grader):
         super().__init__()
         self.kind = ""
         self.evaluator: Evaluator | None = None
-        self.choices: dict[str, tuple[str, str]] = {}  # endpoint → (kind, why) of the last split
-        self.agreement: dict[str, Agreement] = {}
         self._verdicts: dict[tuple[str, str, str], float | None] = {}
-        self._endpoint = ""
 
     def prepare(self, endpoint: str, train: list[Item]) -> None:
         missing = sum(1 for i in train if i.baseline.output is None)
@@ -118,8 +119,6 @@ class AutoGrader(Grader):
         self.kind, self.why = kind, why
         self.reference = quality_reference(kind)
         self.simulated = kind == "judge"
-        self.choices[endpoint] = (kind, why)
-        self._endpoint = endpoint
 
     def baseline_quality(self, item: Item) -> float | None:
         return None  # the evaluator's reference: what the app's own answer scores
@@ -127,9 +126,7 @@ class AutoGrader(Grader):
     def quality(self, item: Item, model: str) -> float | None:
         key = (item.id, model, self.kind)
         if key not in self._verdicts:
-            score = self._score(item, model)
-            self._verdicts[key] = score
-            self._count(item, model, score)
+            self._verdicts[key] = self._score(item, model)
         return self._verdicts[key]
 
     def _score(self, item: Item, model: str) -> float | None:
@@ -145,15 +142,17 @@ class AutoGrader(Grader):
             verdicts = self.evaluator.score(data)
         return verdicts[0].score if verdicts else None
 
-    def _count(self, item: Item, model: str, score: float | None) -> None:
-        truth = (item.baseline.score, item.candidates[model].score)
-        if score is None or any(t not in (0.0, 1.0) for t in truth):
-            return
-        said_same = score >= 0.5 * self.reference
-        truly_same = truth[0] == truth[1]
-        found = self.agreement.setdefault(self._endpoint, Agreement())
-        found.total += 1
-        found.agree += int(said_same == truly_same)
+    def agreement(self, items: list[Item]) -> Agreement:
+        out = Agreement()
+        for item in items:
+            for model, answer in item.candidates.items():
+                truth = (item.baseline.score, answer.score)
+                score = self._verdicts.get((item.id, model, self.kind))
+                if score is None or any(t not in (0.0, 1.0) for t in truth):
+                    continue
+                out.total += 1
+                out.agree += int((score >= 0.5 * self.reference) == (truth[0] == truth[1]))
+        return out
 
 
 def _sim_judge(model: str) -> Any:
@@ -163,13 +162,6 @@ def _sim_judge(model: str) -> Any:
         return await adapter.complete(request, model=model)
 
     return call
-
-
-@dataclass
-class GraderInfo:
-    mode: str
-    choices: dict[str, tuple[str, str]] = field(default_factory=dict)
-    agreement: dict[str, Agreement] = field(default_factory=dict)
 
 
 def make_grader(mode: str) -> Grader:

@@ -2,7 +2,9 @@
 
 The training half becomes replay evidence exactly as a replay job's results would (one sample per
 item, each candidate's answer scored by the evaluator, costs from the prices), and the product's
-own estimator (apps.routing.estimate) and recommendation rule (apps.routing.choose) run on it, with
+own estimator (apps.routing.estimate) and recommendation rule (apps.routing.choose) run on it —
+learned routers trained on every endpoint's training half together, as the product pools a
+project's endpoints (apps.routing.pool) — with
 the held-out half's size as the endpoint's "monthly" volume: the held-out half plays the traffic
 the advice is then applied to. The recommended policy — the shipped artefact, a learned router's
 members and threshold included — is applied to every held-out item and scored with the file's
@@ -30,6 +32,7 @@ from apps.routing import learned
 from apps.routing.choose import choose
 from apps.routing.estimate import Estimate, Option, estimate
 from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
+from apps.routing.pool import RouterPool
 
 PROVIDER = "eval"  # evidence keys are "provider/model"; a labelled file names models only
 
@@ -189,16 +192,37 @@ class Run:
     savings_covered: bool | None = None
     simulated: bool = False
     evaluator: str = ""
+    evaluator_why: str = ""
+    agreement_agree: int = 0  # verdicts on the training half that agree with the ground truth
+    agreement_total: int = 0
     curves: dict[str, Curves] = field(default_factory=dict)  # candidate → learned/random/oracle
 
 
-def run_split(
-    items: list[Costed], *, endpoint: str, split: int, seed: int, bar: float, grader: Grader
-) -> Run:
+@dataclass(frozen=True)
+class Half:
+    """One endpoint's side of a split: its training half as evidence, and the held-out half."""
+
+    endpoint: str
+    train: list[Costed]
+    test: list[Costed]
+    evidence: EndpointEvidence
+    grader: Grader
+
+
+def prepare_split(items: list[Costed], *, endpoint: str, split: int, seed: int, grader: Grader) -> Half:
+    """Split an endpoint's groups in two and turn the training half into evidence (Ungradable
+    when the grader cannot score it)."""
     train, test = split_groups(items, endpoint=endpoint, split=split, seed=seed)
     grader.prepare(endpoint, [c.item for c in train])
     evidence = build_evidence(train, endpoint=endpoint, grader=grader, monthly_calls=len(test), job_id=split)
-    est = estimate(evidence, seed=seed * 1000 + split)
+    return Half(endpoint, train, test, evidence, grader)
+
+
+def run_split(half: Half, *, split: int, seed: int, bar: float, pool: RouterPool) -> Run:
+    """Estimate and choose on the training half (learned routers trained on `pool`, every
+    endpoint's training half), apply what ships to the held-out half."""
+    endpoint, train, test, grader = half.endpoint, half.train, half.test, half.grader
+    est = estimate(half.evidence, seed=seed * 1000 + split, pool=pool)
     decision = choose(est, bar=bar)
     o = decision.chosen
     applied = apply_policy(o, est, test, grader)
@@ -212,7 +236,10 @@ def run_split(
         samples_needed=decision.samples_needed,
         simulated=bool(est.simulated),
         evaluator=grader.kind,
+        evaluator_why=grader.why if grader.kind != "labels" else "",
     )
+    agreement = grader.agreement([c.item for c in train])
+    run.agreement_agree, run.agreement_total = agreement.agree, agreement.total
     if o is not None:
         run.option = {
             "key": o.key,

@@ -1,7 +1,8 @@
 """`evaluate_routing` end to end: read, price, split, estimate, apply, summarise.
 
-Endpoints are independent, so they are spread over worker processes (`jobs`); each worker runs
-every split of the endpoints it is given. Workers are forked, so the items are read once.
+Splits are independent, so they are spread over worker processes (`jobs`); each worker runs every
+endpoint of the splits it is given (learned routers pool the endpoints of one split). Workers are
+forked, so the items are read once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from apps.policies.evaluation import dataset, report
-from apps.policies.evaluation.grading import Agreement, Ungradable, make_grader
-from apps.policies.evaluation.harness import Costed, Run, cost_items, run_split
+from apps.policies.evaluation.grading import Agreement, Grader, Ungradable, make_grader
+from apps.policies.evaluation.harness import Costed, Half, Run, cost_items, prepare_split, run_split
+from apps.routing.pool import RouterPool
 
 DEFAULT_SPLITS = 20
 
@@ -29,34 +31,29 @@ class Settings:
 
 
 @dataclass
-class _EndpointResult:
-    endpoint: str
+class _SplitResult:
     runs: list[Run] = field(default_factory=list)
-    skipped: str = ""
-    choice: tuple[str, str] | None = None
-    agreement: Agreement | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 _WORK: dict[str, list[Costed]] = {}
+_GRADERS: dict[str, Grader] = {}  # per endpoint, kept across the splits a worker runs (verdict caches)
 
 
-def _endpoint(name: str, settings: Settings) -> _EndpointResult:
-    items = _WORK[name]
-    grader = make_grader(settings.evaluator)
-    out = _EndpointResult(name)
-    try:
-        for split in range(settings.splits):
-            out.runs.append(
-                run_split(
-                    items, endpoint=name, split=split, seed=settings.seed, bar=settings.bar, grader=grader
-                )
+def _split(split: int, settings: Settings) -> _SplitResult:
+    """Every endpoint's side of one split, with learned routers pooled over their training halves."""
+    out = _SplitResult()
+    halves: list[Half] = []
+    for name in sorted(_WORK):
+        grader = _GRADERS.setdefault(name, make_grader(settings.evaluator))
+        try:
+            halves.append(
+                prepare_split(_WORK[name], endpoint=name, split=split, seed=settings.seed, grader=grader)
             )
-    except Ungradable as exc:
-        return _EndpointResult(name, skipped=str(exc))
-    choices = getattr(grader, "choices", {})
-    agreement = getattr(grader, "agreement", {})
-    out.choice = choices.get(name)
-    out.agreement = agreement.get(name)
+        except Ungradable as exc:
+            out.skipped[name] = str(exc)
+    pool = RouterPool([h.evidence for h in halves])
+    out.runs = [run_split(h, split=split, seed=settings.seed, bar=settings.bar, pool=pool) for h in halves]
     return out
 
 
@@ -88,31 +85,43 @@ def evaluate(
             continue
         ids = {i.id for i in endpoint_items}
         _WORK[name] = [c for c in costed if c.item.id in ids]
-    names = sorted(_WORK)
-    results: list[_EndpointResult] = []
-    if jobs > 1 and len(names) > 1:
+    _GRADERS.clear()
+    results: list[_SplitResult] = []
+    if jobs > 1 and settings.splits > 1:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(_endpoint, name, settings) for name in names]
-            for future in futures:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as workers:
+            futures = [workers.submit(_split, split, settings) for split in range(settings.splits)]
+            for split, future in enumerate(futures):
                 results.append(future.result())
                 if progress:
-                    progress(results[-1].endpoint)
+                    progress(f"split {split}")
     else:
-        for name in names:
-            results.append(_endpoint(name, settings))
+        for split in range(settings.splits):
+            results.append(_split(split, settings))
             if progress:
-                progress(name)
+                progress(f"split {split}")
     runs = [r for res in results for r in res.runs]
-    skipped.update({res.endpoint: res.skipped for res in results if res.skipped})
+    for res in results:
+        skipped.update(res.skipped)
     summary = report.summarize(
         runs,
         splits=settings.splits,
         evaluator=settings.evaluator,
         skipped=skipped,
-        choices={res.endpoint: res.choice for res in results if res.choice},
-        agreement={res.endpoint: res.agreement for res in results if res.agreement},
+        choices={r.endpoint: (r.evaluator, r.evaluator_why) for r in runs if r.evaluator_why},
+        agreement=_agreement(runs),
     )
     summary["overall"].update({"file": str(path), "prices": source, "bar": settings.bar, "items": len(items)})
     summary["runs"] = runs
     return summary
+
+
+def _agreement(runs: list[Run]) -> dict[str, Agreement]:
+    """Each endpoint's evaluator agreement, summed over the splits that scored it."""
+    out: dict[str, Agreement] = {}
+    for run in runs:
+        if run.agreement_total:
+            found = out.setdefault(run.endpoint, Agreement())
+            found.agree += run.agreement_agree
+            found.total += run.agreement_total
+    return out

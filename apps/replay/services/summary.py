@@ -23,9 +23,10 @@ from django.db import transaction
 from apps.replay import stats
 from apps.replay.evaluators.registry import quality_reference
 from apps.replay.models import CandidateResult, ItemState, ReplayJob
-from apps.replay.selectors import job_evidence
+from apps.replay.selectors import job_evidence, project_evidence
 from apps.replay.sql import sql
 from apps.routing.estimate import Estimate, Option, estimate
+from apps.routing.pool import RouterPool
 from apps.warehouse.client import ProjectScope
 
 FEATURE = "replay.summary"
@@ -76,8 +77,12 @@ def _collect(job: ReplayJob) -> dict[str, _Rows]:
 
 
 def job_estimate(job: ReplayJob) -> Estimate:
-    """Estimate every routing option from the job's evidence and store it on the job."""
-    found = estimate(job_evidence(job), seed=job.seed % 100_000)
+    """Estimate every routing option from the job's evidence and store it on the job. Learned
+    routers train on the project's endpoints together (apps.routing.pool): this job's evidence and
+    the newest replay of every other endpoint."""
+    evidence = job_evidence(job)
+    pool = RouterPool([evidence, *project_evidence(project_id=job.project_id, exclude_endpoint=job.endpoint)])
+    found = estimate(evidence, seed=job.seed % 100_000, pool=pool)
     job.estimate = found.as_json()
     job.save(update_fields=["estimate", "updated_at"])
     return found

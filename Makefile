@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(PY) manage.py demo_replay
 	$(PY) manage.py demo_recommend
 	$(PY) manage.py demo_spend
+	$(PY) manage.py demo_spend
 	$(PY) manage.py serve --bind 127.0.0.1:8000 --demo
 
 lint: $(STAMP)

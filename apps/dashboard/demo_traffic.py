@@ -35,6 +35,10 @@ HOUR_SHAPE = (  # relative volume per UTC hour: a European working day with a US
     1.6, 1.75, 1.85, 1.8, 1.6, 1.4, 1.2, 1.0, 0.8, 0.6, 0.45, 0.32,
 )  # fmt: skip
 _SHAPE_MEAN = sum(HOUR_SHAPE) / len(HOUR_SHAPE)
+# The demo app's customers (apps.spend): each user belongs to one.
+ACCOUNTS = ("acme", "globex", "initech", "umbrella", "hooli", "stark-industries", "wayne-enterprises", "wonka",
+            "tyrell", "cyberdyne", "soylent", "massive-dynamic", "aperture", "vandelay", "pied-piper",
+            "dunder-mifflin", "oscorp", "gringotts", "monsters-inc", "duff")  # fmt: skip
 ERROR_TYPES = {
     "openai": ("RateLimitError", "APIConnectionError", "InternalServerError"),
     "anthropic": ("overloaded_error", "rate_limit_error", "api_error"),
@@ -185,9 +189,13 @@ def _call(
         "status": status,
         "error_type": error_type,
         "user_id": f"user-{user:04d}",
+        "customer_id": ACCOUNTS[user % len(ACCOUNTS)],
         "conversation_id": f"conv-{profile.endpoint[:4]}-{user:04d}-{ts:%m%d}",
         "tags": [f"tier:{'pro' if user % 5 == 0 else 'free'}", f"lang:{('en', 'en', 'de', 'fr')[user % 4]}"],
-        "metadata": {"region": "eu-west" if user % 3 else "us-east", "app_version": f"2.{14 + user % 3}.0"},
+        "metadata": {
+            "region": "eu-west" if user % 3 else "us-east",
+            "app_version": f"2.{14 + user % 3}.0",
+        },
         "request": request,
         "response": None if failed else response,
     }

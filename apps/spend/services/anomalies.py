@@ -68,7 +68,11 @@ def _title(monitor: AnomalyMonitor, key: str, v: Verdict) -> str:
     return f"Anomaly: {label} of {scope} was {observed} in the hour from {v.hour:%a %H:00} UTC (usually {baseline})"
 
 
-def monitors_evaluate(*, now: datetime, project_ids: list[int] | None = None) -> AnomalyTickReport:
+def monitors_evaluate(
+    *, now: datetime, project_ids: list[int] | None = None, since: datetime | None = None
+) -> AnomalyTickReport:
+    """Judge each enabled monitor's new complete hours (`since`: every hour from then on, once —
+    the demo's back-fill)."""
     report = AnomalyTickReport()
     latest = last_complete_hour(now)
     monitors = AnomalyMonitor.objects.filter(enabled=True)
@@ -76,11 +80,12 @@ def monitors_evaluate(*, now: datetime, project_ids: list[int] | None = None) ->
         monitors = monitors.filter(project_id__in=project_ids)
     for monitor in monitors:
         report.monitors += 1
-        first = (
-            latest
-            if monitor.last_hour is None
-            else max(monitor.last_hour + HOUR, latest - (CATCH_UP - 1) * HOUR)
-        )
+        if since is not None:
+            first = since.replace(minute=0, second=0, microsecond=0)
+        elif monitor.last_hour is None:
+            first = latest
+        else:
+            first = max(monitor.last_hour + HOUR, latest - (CATCH_UP - 1) * HOUR)
         if first > latest:
             continue
         series = monitor_series(
@@ -100,7 +105,7 @@ def monitors_evaluate(*, now: datetime, project_ids: list[int] | None = None) ->
         hour = first
         while hour <= latest:
             for key in keys:
-                _judge_key(report, monitor, key, series.get(key, {}), hour, open_alerts, now)
+                _judge_key(report, monitor, key, series.get(key, {}), hour, open_alerts)
             hour += HOUR
         monitor.last_hour = latest
         monitor.save(update_fields=["last_hour", "updated_at"])
@@ -114,7 +119,6 @@ def _judge_key(
     points: dict[datetime, Point],
     hour: datetime,
     open_alerts: dict[str, Alert],
-    now: datetime,
 ) -> None:
     history_start = min(points) if points else hour
     verdict = judge(
@@ -148,7 +152,7 @@ def _judge_key(
             kind=AlertKind.ANOMALY,
             episode=f"anomaly:{monitor.pk}:{key}",
             title=_title(monitor, key, verdict),
-            now=now,
+            now=hour + HOUR,  # known once the hour is complete
             scope_kind=monitor.scope_kind,
             scope_value=key,
             metric=monitor.metric,
@@ -160,7 +164,7 @@ def _judge_key(
             report.opened += 1
     elif action == "resolve" and alert is not None:
         alert_resolve(
-            alert=alert, now=now, reason=f"Back within its baseline for two hours (last: {observed})"
+            alert=alert, now=hour + HOUR, reason=f"Back within its baseline for two hours (last: {observed})"
         )
         open_alerts.pop(key, None)
         report.resolved += 1

@@ -132,7 +132,7 @@ def _step(
         "budget_id": b.pk,
         "spent_usd": round(spent_usd, 4),
         "limit_usd": float(b.limit_usd),
-        "percent": round(100 * spent / b.limit_nano, 1),
+        "percent": round(100 * spent / max(b.limit_nano, 1), 1),
         "period": b.period,
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),

@@ -33,6 +33,8 @@ from apps.spend.models import Alert, AlertChannel, AlertDelivery, ChannelKind, D
 logger = logging.getLogger(__name__)
 DIGEST_AFTER = 3
 MAX_ATTEMPTS = 5
+BATCH = 200  # notices in one digest message
+MAX_BATCHES = 50
 TIMEOUT_S = 10
 
 
@@ -133,8 +135,19 @@ def _send(channel: AlertChannel, items: list[AlertDelivery]) -> str:
 
 
 def channel_deliver(*, channel_id: int) -> int:
-    """Send the channel's pending notices; returns how many went out. Raises DeliveryFailed to be
-    retried when the channel refused them (they stay pending until MAX_ATTEMPTS)."""
+    """Send the channel's pending notices (BATCH at a time, one digest each); returns how many went
+    out. Raises DeliveryFailed to be retried when the channel refused them (they stay pending until
+    MAX_ATTEMPTS)."""
+    sent = 0
+    for _ in range(MAX_BATCHES):
+        done = _deliver_batch(channel_id)
+        sent += done
+        if done < BATCH:
+            break
+    return sent
+
+
+def _deliver_batch(channel_id: int) -> int:
     channel = AlertChannel.objects.select_related("project").filter(pk=channel_id).first()
     if channel is None:
         return 0
@@ -143,7 +156,7 @@ def channel_deliver(*, channel_id: int) -> int:
             AlertDelivery.objects.select_for_update(skip_locked=True)
             .filter(channel=channel, status=DeliveryStatus.PENDING)
             .select_related("alert")
-            .order_by("pk")[:200]
+            .order_by("pk")[:BATCH]
         )
         if not pending:
             return 0

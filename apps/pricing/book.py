@@ -319,20 +319,22 @@ class PriceBook:
             for pattern, record in self._patterns.get(slug, ()):
                 if pattern.fullmatch(name):
                     return record
-        if p not in self._rules:  # a provider the catalogue does not know: match the name alone
-            for _, name in candidates:
-                hit = self._by_name.get(name)
-                if hit is not None:
-                    return hit
-            for _, name in candidates:  # then every provider's patterns, if exactly one model fits
-                found = {
-                    record.id: record
-                    for patterns in self._patterns.values()
-                    for pattern, record in patterns
-                    if pattern.fullmatch(name)
-                }
-                if len(found) == 1:
-                    return next(iter(found.values()))
+        # A provider the catalogue does not know, or one that does not list this model (OpenLLMetry
+        # reports "openai" for every OpenAI-compatible host, e.g. grok-4.20 at xAI): the name alone,
+        # when exactly one model has it.
+        for _, name in candidates:
+            hit = self._by_name.get(name)
+            if hit is not None:
+                return hit
+        for _, name in candidates:  # then every provider's patterns, if exactly one model fits
+            found = {
+                record.id: record
+                for patterns in self._patterns.values()
+                for pattern, record in patterns
+                if pattern.fullmatch(name)
+            }
+            if len(found) == 1:
+                return next(iter(found.values()))
         return None
 
     def resolve(self, provider: str, model: str) -> ResolvedModel | None:

@@ -124,12 +124,12 @@ def from_openai_chat(u: Mapping[str, Any]) -> Usage:
 
 
 def from_openai_responses(u: Mapping[str, Any]) -> Usage:
+    details = _obj(u, "input_tokens_details")
     return Usage(
         input_tokens=_int(u, "input_tokens"),
         output_tokens=_int(u, "output_tokens"),
-        cached_input_tokens=_int(
-            _obj(u, "input_tokens_details"), "cached_tokens", where="input_tokens_details."
-        ),
+        cached_input_tokens=_int(details, "cached_tokens", where="input_tokens_details."),
+        cache_write_tokens=_int(details, "cache_write_tokens", where="input_tokens_details."),
         reasoning_tokens=_int(
             _obj(u, "output_tokens_details"), "reasoning_tokens", where="output_tokens_details."
         ),
@@ -254,18 +254,22 @@ def from_otel(attrs: Mapping[str, Any]) -> Usage:
     had no cache or reasoning attributes, so their counts mean the same. One exception is read from
     the numbers: an instrumentation that reports no reasoning count but a total above input +
     output (OpenLLMetry's Gemini: `candidates_token_count` without the thoughts, which only the
-    total carries) left reasoning out of the output; the difference is its reasoning.
+    total carries) left reasoning out of the output; the difference is its reasoning. Likewise a
+    total of input + output + reasoning says the output was counted without the reasoning (the
+    provider's own counts copied, as OpenLLMetry does for xAI).
     """
     input_tokens = _attr_int(attrs, OTEL_INPUT) or 0
     output_tokens = _attr_int(attrs, OTEL_OUTPUT) or 0
     reasoning = _attr_int(attrs, OTEL_REASONING)
+    total = _attr_int(attrs, OTEL_TOTAL)
     includes_reasoning = True
     if reasoning is None:
-        total = _attr_int(attrs, OTEL_TOTAL)
         reasoning = 0
         if total is not None and total > input_tokens + output_tokens:
             reasoning = total - input_tokens - output_tokens
             includes_reasoning = False
+    elif reasoning and total is not None and total == input_tokens + output_tokens + reasoning:
+        includes_reasoning = False  # the provider's own counts copied (xAI's completion_tokens exclude it)
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,

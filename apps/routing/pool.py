@@ -65,7 +65,8 @@ class _Trained:
 class RouterPool:
     """Every endpoint's evidence, ready to cross-fit a router per candidate (trained on first use)."""
 
-    def __init__(self, evidence: Sequence[EndpointEvidence]):
+    def __init__(self, evidence: Sequence[EndpointEvidence], spec: learned.HashSpec = learned.DEFAULT_SPEC):
+        self.spec = spec
         self.endpoints = sorted({e.endpoint for e in evidence})
         self._rows: dict[str, list[_Row]] = {}
         for ev in evidence:
@@ -84,7 +85,7 @@ class RouterPool:
         if found is not None:
             return found
         rows = self._rows.get(key, [])
-        base = learned.featurize([r.prompt for r in rows])
+        base = learned.featurize([r.prompt for r in rows], self.spec)
         endpoint_ids = np.asarray([self.endpoints.index(r.endpoint) for r in rows], dtype=np.int64)
         feats = with_endpoints(base, endpoint_ids)
         labels = learned.router_labels(

@@ -27,7 +27,7 @@ import numpy as np
 
 from apps.policies.evaluation.curves import Curves, curves
 from apps.policies.evaluation.dataset import Item, Pricer
-from apps.policies.evaluation.grading import Grader
+from apps.policies.evaluation.grading import Grader, Ungradable
 from apps.routing import learned
 from apps.routing.choose import choose
 from apps.routing.estimate import Estimate, Option, estimate
@@ -213,6 +213,8 @@ def prepare_split(items: list[Costed], *, endpoint: str, split: int, seed: int, 
     """Split an endpoint's groups in two and turn the training half into evidence (Ungradable
     when the grader cannot score it)."""
     train, test = split_groups(items, endpoint=endpoint, split=split, seed=seed)
+    if not train or not test:
+        raise Ungradable(f"{len({c.item.group for c in items})} group(s): too few to split in two")
     grader.prepare(endpoint, [c.item for c in train])
     evidence = build_evidence(train, endpoint=endpoint, grader=grader, monthly_calls=len(test), job_id=split)
     return Half(endpoint, train, test, evidence, grader)

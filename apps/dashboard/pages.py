@@ -26,6 +26,7 @@ from apps.dashboard.selectors import (
     totals_and_latency,
 )
 from apps.dashboard.templatetags.humanize_money import compact, usd_text
+from apps.dashboard.tiers import tier_spend
 from apps.pricing.display import price_out
 from apps.pricing.selectors import price_book, price_rows
 
@@ -69,6 +70,7 @@ def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
         ),
         "routed_share": (sums.current.routed_calls / sums.current.calls) if sums.current.calls else None,
         "savings": savings_summary(project=project, rng=rng),
+        "tiers": tier_spend(scope, sums.current),
     }
 
 

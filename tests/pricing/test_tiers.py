@@ -7,6 +7,7 @@ batch prices added below; hand computations in nano-USD.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,3 +145,22 @@ def test_a_recompute_keeps_each_calls_tier(tenant: Tenant, tiers: dict[str, LlmM
     stored = stored_call(tenant.project.pk, sent["event_id"])
     # the new flex price: 1M x $1 = 1,000,000,000
     assert (stored["service_tier"], stored["cost_nano_usd"]) == ("flex", 1_000_000_000)
+
+
+def test_the_overview_splits_spend_by_tier(tenant: Tenant, tiers: dict[str, LlmModel]) -> None:
+    post_batch(
+        tenant.api("ingest"),
+        [
+            event(model="gpt-4o", input_tokens=1_000_000, output_tokens=0, service_tier="batch"),
+            event(model="gpt-4o", input_tokens=1_000_000, output_tokens=0),
+            event(model="gpt-4o", input_tokens=1_000_000, output_tokens=0),
+        ],
+    )
+    page = tenant.web().get(f"/projects/{tenant.project.pk}/overview/", {"range": "24h"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    section = html[html.index('id="spend-by-tier"') :]
+    section = section[: section.index("</section>")]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in section.split("<tr>")[2:]]
+    # standard: 2 calls x $2.50 = $5.00 (80 %); batch: 1 call x $1.25 (20 %)
+    assert rows == [["Standard", "2", "$5.00", "80.0 %"], ["Batch", "1", "$1.25", "20.0 %"]]

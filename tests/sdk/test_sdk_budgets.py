@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,8 +22,8 @@ from sy_fake_switchyard import SwitchyardState
 openai = pytest.importorskip("openai")
 
 MSGS = [{"role": "user", "content": "Summarise my week"}]
-LATER = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-EARLIER = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+LATER = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+EARLIER = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def entry(budget_id: int, kind: str, value: str, action: str, resets_at: str = LATER, **extra: Any) -> dict[str, Any]:
@@ -57,13 +57,16 @@ def test_block_raises_a_catchable_error_and_spends_nothing(
     error = caught.value
     assert isinstance(error, switchyard.SwitchyardError)
     assert (error.budget_id, error.scope_kind, error.scope_value, error.period) == (7, "user", "u-greedy", "day")
-    assert error.resets_at == datetime.strptime(LATER, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert error.resets_at == datetime.strptime(LATER, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert "budget 'budget 7'" in str(error) and "blocked" in str(error)
     assert openai_peer.requests == []  # nothing was sent, nothing was spent
     assert ask(client, endpoint="chat", user_id="u-fine") == "answer from gpt-4o"  # other users go through
-    with switchyard.attributes(user_id="u-greedy"), pytest.raises(switchyard.BudgetExceededError):
-        with switchyard.track(provider="openai", model="gpt-4o"):
-            pass
+    with (
+        switchyard.attributes(user_id="u-greedy"),
+        pytest.raises(switchyard.BudgetExceededError),
+        switchyard.track(provider="openai", model="gpt-4o"),
+    ):
+        pass
     assert switchyard.stats().budget_blocked == 2
 
 

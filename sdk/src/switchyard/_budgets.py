@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ._context import Scope
 
@@ -73,7 +73,7 @@ def applicable(
     (an entry whose period has reset is ignored even before the next config arrives)."""
     if not rules:
         return None
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     customer = customer_of(customer_key, scope) if any(r.scope_kind == "customer" for r in rules) else None
     found: BudgetRule | None = None
     for rule in rules:
@@ -110,7 +110,7 @@ def parse_rules(raw: Mapping[str, object], path: str) -> tuple[str, tuple[Budget
         ):
             raise ValueError(f"{where}.downgrade_to: a provider and a model are required")
         try:
-            resets_at = datetime.strptime(str(entry.get("resets_at")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            resets_at = datetime.strptime(str(entry.get("resets_at")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
             budget_id = int(entry["budget_id"])
             limit = float(entry["limit_usd"])
         except (KeyError, TypeError, ValueError) as exc:

@@ -9,7 +9,7 @@ SELECT
     countIf(key_endpoints > 1) AS multi_endpoint
 FROM
 (
-    SELECT key, sum(sum_cost_nano_usd) AS key_cost, sum(calls) AS key_calls, uniqExact(endpoint) AS key_endpoints
+    SELECT key, sum(sum_cost_nano_usd) AS key_cost, sum(calls) AS key_calls, uniq(endpoint) AS key_endpoints
     FROM llm_spend_keys_1d
     WHERE project_id = {project_id:UInt64} AND kind = {kind:String}
       AND day >= {start:Date} AND day < {end:Date}

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-from .. import _client as _client_module
 from .. import _budget_actions as _budgets
+from .. import _client as _client_module
 from .. import _routing
 from .._cascade import failing_check
 from .._client import Client

@@ -216,7 +216,10 @@ def reference_usage(book: PriceBook, provider: str, usage: Usage) -> Usage:
     includes_cached, includes_reasoning = book.rule(provider)
     if usage.input_includes_cached is not None:
         includes_cached = usage.input_includes_cached
-    cache = usage.cached_input_tokens + usage.cache_write_tokens + usage.cache_write_1h_tokens
+    if usage.output_includes_reasoning is not None:
+        includes_reasoning = usage.output_includes_reasoning
+    # cache_write_tokens counts every write, the 1-hour ones included (docs/protocol.md)
+    cache = usage.cached_input_tokens + max(usage.cache_write_tokens, usage.cache_write_1h_tokens)
     return Usage(
         input_tokens=usage.input_tokens + (0 if includes_cached else cache),
         output_tokens=usage.output_tokens + (0 if includes_reasoning else usage.reasoning_tokens),

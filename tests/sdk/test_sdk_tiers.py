@@ -80,3 +80,13 @@ def test_anthropic_batch_results_are_recorded_at_the_batch_tier(
 
 def test_record_batch_without_init_records_nothing() -> None:
     assert switchyard.record_batch(b'{"custom_id": "x", "response": {"status_code": 200, "body": {}}}') == 0
+
+
+def test_track_sets_the_service_tier(start_sdk: Callable[..., Any], sink: SwitchyardState) -> None:
+    start_sdk()
+    with switchyard.track(provider="mistral", model="mistral-large-latest") as call:
+        call.set_usage(input_tokens=10, output_tokens=2)
+        call.set_service_tier("priority")
+    with switchyard.track(provider="openai", model="gpt-4o") as call:
+        call.set_service_tier("scale")
+    assert [e["service_tier"] for e in recorded(sink, 2)] == ["priority", "standard"]

@@ -13,6 +13,7 @@ from . import _budget_actions as _budgets
 from . import _routing
 from ._client import Client, current_client
 from ._context import DEFAULT_ENDPOINT, Scope, current_scope, merge_scope
+from ._integrations._core import read_tier
 from ._log import log_once
 from ._recorder import base_event, elapsed_ms, mark_error, new_event_id, now_ms, routing_field, set_payload
 
@@ -63,6 +64,11 @@ class Call:
                 self._event[name] = value
         if input_includes_cached is not None:
             self._event["input_includes_cached"] = input_includes_cached
+
+    def set_service_tier(self, tier: str) -> None:
+        """The tier that served the call: ``standard``, ``batch``, ``flex`` or ``priority`` (OpenAI's
+        ``default`` and ``scale`` read as standard); it is priced at that tier's price."""
+        read_tier(self._event, tier)
 
     def set_response_model(self, model: str) -> None:
         """The model name the provider answered with."""

@@ -26,6 +26,8 @@ among the calls whose candidate answer is kept, and the lower of the two is show
 from __future__ import annotations
 
 import math
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -38,6 +40,19 @@ MAX_CELLS = 8_000_000  # resamples × groups held in memory at once
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+
+
+SCREEN_EVERY = 3  # one group in three screens (picks options), the other two confirm them
+
+
+def screen_part(group_keys: Sequence[str]) -> BoolArray:
+    """Which of these groups screen (pick an option) rather than confirm it: deterministic and
+    balanced — groups ranked by a hash of their key, every third one."""
+    order = sorted(range(len(group_keys)), key=lambda i: (zlib.crc32(f"screen:{group_keys[i]}".encode()), i))
+    out = np.zeros(len(group_keys), dtype=np.bool_)
+    out[order[::SCREEN_EVERY]] = True
+    return out
 
 
 def z_of(confidence: float) -> float:

@@ -30,7 +30,6 @@ on the quality bar, which only chooses among them, so one option shows one inter
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -43,7 +42,6 @@ from apps.routing.pool import RouterPool
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
 SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-SCREEN_EVERY = 3  # one group in three screens, the rest confirm
 SCREEN_CONFIDENCE = 0.95  # the screening part's intervals only pick; the shown ones are bounds.CONFIDENCE
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
 SDK_CHECKS = ("empty", "refusal", "invalid_json")
@@ -459,15 +457,6 @@ def _stats(
     )
 
 
-def screen_part(group_keys: list[str]) -> BoolArray:
-    """Which groups pick the option (the screening third); the others confirm it. Deterministic,
-    balanced: groups ranked by a hash of their key, every third one."""
-    order = sorted(range(len(group_keys)), key=lambda i: (zlib.crc32(f"screen:{group_keys[i]}".encode()), i))
-    out = np.zeros(len(group_keys), dtype=np.bool_)
-    out[order[::SCREEN_EVERY]] = True
-    return out
-
-
 def estimate(
     evidence: EndpointEvidence,
     *,
@@ -487,7 +476,7 @@ def estimate(
         return Estimate(0, 0, 0.0, evidence.monthly_calls, excluded=dropped, simulated=simulated)
     candidates = _candidates(evidence, dropped)
     candidates = [c for c in candidates if c.key not in (excluded or {})]
-    screen = screen_part(base.keys)
+    screen = bounds.screen_part(base.keys)
     drafts, routers = _drafts(evidence, base, candidates, screen[base.group], pool or RouterPool([evidence]))
     if not drafts:
         return Estimate(

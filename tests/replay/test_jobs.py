@@ -15,7 +15,8 @@ from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.replay.services.results import RESULT_COLUMNS
 from apps.replay.services.runner import replay_job_run
-from apps.routing.estimate import Estimate, screen_part
+from apps.routing.bounds import screen_part
+from apps.routing.estimate import Estimate
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope
 from tests.replay.factories import call, connect, ingest

@@ -100,8 +100,14 @@ def main(out_dir: Path) -> None:
                     "usd": repr(usd),
                 }
             )
-    meta = {"litellm": version("litellm"), "refused": failed, "off_peak": off_peak, "tier_ignored": tier_ignored,
-            "long_ignored": long_ignored, "priced_by_another_entry": elsewhere}
+    meta = {
+        "litellm": version("litellm"),
+        "refused": failed,
+        "off_peak": off_peak,
+        "tier_ignored": tier_ignored,
+        "long_ignored": long_ignored,
+        "priced_by_another_entry": elsewhere,
+    }
     with gzip.open(out_dir / "litellm_costs.json.gz", "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(json.dumps({"meta": meta, "costs": records}, indent=0) + "\n")
     print(

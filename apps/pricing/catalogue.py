@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.models import LlmModel, Price, Provider
-from apps.pricing.price_file import ModelSpec, PricePlan, PriceSpec, parse_price_file
+from apps.pricing.price_file import ModelSpec, PriceFileError, PricePlan, PriceSpec, parse_price_file
 from apps.pricing.services import pricing_changed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -136,6 +136,8 @@ def _model(
             display_name=spec.display_name,
             aliases=spec.aliases or [],
             match_pattern=spec.pattern or "",
+            deprecated_on=spec.deprecated_on,
+            retires_on=spec.retires_on,
         )
         existing[key] = row
         report.models_created += 1
@@ -150,12 +152,36 @@ def _model(
         wanted["match_pattern"] = spec.pattern
     if spec.display_name:
         wanted["display_name"] = spec.display_name
+    if spec.lifecycle:
+        wanted["deprecated_on"] = spec.deprecated_on
+        wanted["retires_on"] = spec.retires_on
     if any(getattr(row, k) != v for k, v in wanted.items()):
         for k, v in wanted.items():
             setattr(row, k, v)
         row.save()
         report.models_updated += 1
     return row
+
+
+def _successors(plan: PricePlan, models: dict[tuple[str, str], LlmModel], report: ImportReport) -> None:
+    """Link each model to its successor (same provider), once every model of the file exists."""
+    for spec in plan.models:
+        if not spec.lifecycle:
+            continue
+        row = models[(spec.provider, spec.name.lower())]
+        successor = None
+        if spec.successor is not None:
+            successor = models.get((spec.provider, spec.successor.lower()))
+            if successor is None:
+                raise PriceFileError(
+                    f"successor of {spec.provider}/{spec.name}: {spec.successor!r} is not a model of "
+                    f"{spec.provider} in the file or the catalogue",
+                    line=spec.line,
+                )
+        if row.successor_id != (successor.pk if successor else None):
+            row.successor = successor
+            row.save(update_fields=["successor", "updated_at"])
+            report.models_updated += 1
 
 
 @transaction.atomic
@@ -215,6 +241,7 @@ def prices_import(
             changed_models.add(model.pk)
             earliest = start if earliest is None else min(earliest, start)
     Price.objects.bulk_create(new_rows, batch_size=500)
+    _successors(plan, existing_models, report)
     if report.changed:
         request = pricing_changed(
             organization_id=None,

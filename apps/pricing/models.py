@@ -60,6 +60,18 @@ class LlmModel(TimeStampedModel):
     match_pattern = models.CharField(
         max_length=300, blank=True, help_text="A regular expression the whole reported model name must match"
     )
+    # Lifecycle (apps.opportunities reads it): a deprecated model is still served until it retires;
+    # a successor is the provider's replacement at the same or a better quality tier.
+    deprecated_on = models.DateField(null=True, blank=True, help_text="When the provider deprecated it")
+    retires_on = models.DateField(null=True, blank=True, help_text="When the provider stops serving it")
+    successor = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predecessors",
+        help_text="The provider's replacement, at the same or a better quality tier",
+    )
 
     class Meta:
         constraints = [

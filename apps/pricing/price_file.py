@@ -90,6 +90,12 @@ class ModelSpec:
     pattern: str | None = None
     prices: list[PriceSpec] = field(default_factory=list)
     line: int = 0
+    # Lifecycle, when the file states it (`lifecycle`: a Switchyard file does, absent keys meaning
+    # none; a LiteLLM file does not, and the stored values are left alone).
+    lifecycle: bool = False
+    deprecated_on: Any = None
+    retires_on: Any = None
+    successor: str | None = None  # a model name of the same provider, in the file or the catalogue
 
 
 @dataclass
@@ -214,6 +220,19 @@ def _native_price(obj: _Obj, where: str, *, per_exp: int, currency: str) -> Pric
     )
 
 
+_LIFECYCLE_KEYS = ("deprecated_on", "retires_on", "successor")
+
+
+def _successor(obj: _Obj, where: str, name: str) -> str | None:
+    value = obj.get("successor")
+    if value is None:
+        return None
+    successor = _checked(obj, where, clean_model_name, value, "successor")
+    if successor.lower() == name.lower():
+        raise PriceFileError(f"{where}.successor: a model cannot succeed itself", line=obj.line)
+    return str(successor)
+
+
 def parse_switchyard(root: _Obj) -> PricePlan:
     _no_unknown(root, {"format", "version", "currency", "unit", "note", "providers", "models"}, "file")
     if root.get("version") != 1:
@@ -250,7 +269,11 @@ def parse_switchyard(root: _Obj) -> PricePlan:
     for i, raw in enumerate(_expect_list(root.get("models", []), "models", root.line)):
         where = f"models[{i}]"
         obj = _expect_obj(raw, where, root.line)
-        _no_unknown(obj, {"provider", "name", "display_name", "aliases", "pattern", "prices", "note"}, where)
+        _no_unknown(
+            obj,
+            {"provider", "name", "display_name", "aliases", "pattern", "prices", "note", *_LIFECYCLE_KEYS},
+            where,
+        )
         provider = _checked(obj, where, clean_slug, obj.get("provider"), "provider")
         if provider not in declared:
             raise PriceFileError(
@@ -270,6 +293,10 @@ def parse_switchyard(root: _Obj) -> PricePlan:
             aliases=_checked(obj, where, clean_aliases, obj.get("aliases")),
             pattern=_checked(obj, where, clean_pattern, obj.get("pattern"), "pattern"),
             line=obj.line,
+            lifecycle=True,
+            deprecated_on=_checked(obj, where, clean_date, obj.get("deprecated_on"), "deprecated_on"),
+            retires_on=_checked(obj, where, clean_date, obj.get("retires_on"), "retires_on"),
+            successor=_successor(obj, where, name),
         )
         starts: dict[tuple[str, datetime], int] = {}
         for j, raw_price in enumerate(_expect_list(obj.get("prices", []), f"{where}.prices", obj.line)):

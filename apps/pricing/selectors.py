@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -31,10 +31,12 @@ from apps.warehouse.client import ProjectScope, load_sql
 
 __all__ = [
     "BOOK_TTL_S",
+    "Lifecycle",
     "PriceBook",
     "PriceRow",
     "UnpricedModel",
     "model_get_visible",
+    "model_lifecycles",
     "models_visible",
     "price_book",
     "price_book_invalidate",
@@ -192,6 +194,41 @@ def model_get_visible(*, organization_id: int | None, model_id: int) -> LlmModel
     if model is None:
         raise NotFound("Model not found")
     return model
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A model the catalogue marks deprecated, retiring or superseded (the successor: same provider,
+    the same or a better quality tier)."""
+
+    model_id: int
+    provider: str
+    name: str
+    deprecated_on: date | None
+    retires_on: date | None
+    successor_provider: str  # "" when there is none
+    successor_name: str
+
+
+def model_lifecycles(*, organization_id: int | None) -> dict[int, Lifecycle]:
+    """Lifecycle of every model the organisation sees that has one, by model id."""
+    qs = (
+        LlmModel.objects.filter(_visible(organization_id))
+        .filter(Q(deprecated_on__isnull=False) | Q(retires_on__isnull=False) | Q(successor__isnull=False))
+        .select_related("provider", "successor__provider")
+    )
+    return {
+        m.pk: Lifecycle(
+            model_id=m.pk,
+            provider=m.provider.slug,
+            name=m.name,
+            deprecated_on=m.deprecated_on,
+            retires_on=m.retires_on,
+            successor_provider=m.successor.provider.slug if m.successor else "",
+            successor_name=m.successor.name if m.successor else "",
+        )
+        for m in qs
+    }
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,22 @@ end of its 95 % retention interval clears the bar and the low end of its savings
 zero; the qualifying option with the most savings is picked (the simpler strategy on a tie). It is
 recommended only if the confirming two thirds — whose 99 % interval every page shows — clear the
 same bar; no second pick is tried, so the shown interval never pays for a choice, and a pick that
-scraped past the bar by luck rarely confirms. Thin evidence is
-never a recommendation:
+scraped past the bar by luck rarely confirms.
+
+Learned routers must earn their place (apps.routing.gain, apps.routing.options):
+
+- a learned option is picked only if its screening part shows it saving more than routing the same
+  candidate at random would at the same retention (95 % lower bound of its gain over random above
+  zero), and recommended only if the confirming part shows it too (99 %); otherwise a plain
+  override or cascade that qualifies is what the rule can pick, never a router no better than a coin;
+- of the two kinds, one per candidate: the encoder router (sentence embeddings) stands in for the
+  linear one only when the project's SDKs report they can run it (`encoder_ok`) and, on the
+  confirming part, it beats the linear router with confidence: the 99 % lower bound of the mean over
+  shares of (encoder option's gain over random − linear option's at the same share), paired on the
+  same resamples, is above zero (`Estimate.kinds`). Otherwise the candidate's linear options stand.
+  The kind is a choice between two rankings of the same prompts, made before any option is picked.
+
+Thin evidence is never a recommendation:
 
 - fewer than `MIN_GROUPS` independent samples (conversations count once) → "not enough evidence
   yet", with how many more to replay;
@@ -22,7 +36,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from apps.routing.estimate import SIMPLICITY, Estimate, Option, usd
+from apps.routing.estimate import Estimate, Option, usd
 
 MIN_GROUPS = 60  # 20 to pick an option and 40 to confirm it
 MAX_SAMPLES_NEEDED = 100_000
@@ -56,11 +70,38 @@ def qualifies(o: Option, bar: float) -> bool:
     return o.retention_low >= bar and o.savings_per_call_low_nano > 0
 
 
-def choose(est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = None) -> Choice:
-    """The option to recommend under `bar` (or None, saying why); `excluded` candidates are skipped."""
+def uses_encoder(est: Estimate, target: str, *, encoder_ok: bool) -> bool:
+    """Whether `target`'s learned options are its encoder router's (see the module docstring)."""
+    found = est.kinds.get(target)
+    return encoder_ok and found is not None and found.encoder_better
+
+
+def eligible(est: Estimate, o: Option, *, encoder_ok: bool) -> bool:
+    """Whether the rule may consider this option: a learned option of the kind its candidate uses."""
+    if o.strategy != "learned":
+        return True
+    return o.is_encoder == uses_encoder(est, o.target, encoder_ok=encoder_ok)
+
+
+def _encoder_notes(est: Estimate, *, encoder_ok: bool) -> list[str]:
+    better = sorted(t for t, k in est.kinds.items() if k.encoder_better)
+    if better and not encoder_ok:
+        return [
+            f"The encoder router beats the linear one for {', '.join(better)}, but not every SDK of this "
+            "project can run it yet (install switchyard-sdk[encoder]): the linear router stands in."
+        ]
+    return []
+
+
+def choose(
+    est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = None, encoder_ok: bool = False
+) -> Choice:
+    """The option to recommend under `bar` (or None, saying why); `excluded` candidates are skipped;
+    encoder routers only when `encoder_ok` (the project's SDKs can run them)."""
     left_out = {**est.excluded, **(excluded or {})}
-    options = [o for o in est.options if o.target not in left_out]
+    options = [o for o in est.options if o.target not in left_out and eligible(est, o, encoder_ok=encoder_ok)]
     notes = [f"{key} left out: {why}." for key, why in sorted(left_out.items())]
+    notes += _encoder_notes(est, encoder_ok=encoder_ok)
     if est.groups < MIN_GROUPS:
         more = MIN_GROUPS - est.groups
         return Choice(
@@ -74,11 +115,19 @@ def choose(est: Estimate, *, bar: float, excluded: Mapping[str, str] | None = No
             ),
             samples_needed=est.samples + more,
         )
-    screened = [o for o in options if o.screen_retention_low >= bar and o.screen_savings_low_nano > 0]
-    pick = max(screened, key=lambda o: (o.screen_savings_nano, -SIMPLICITY[o.strategy]), default=None)
-    if pick is not None and qualifies(pick, bar):
-        return Choice(pick, describe(pick, est))
-    near = [(o, samples_needed(o, est, bar=bar)) for o in options if o.savings_per_call_nano > 0]
+    screened = [
+        o for o in options
+        if o.screen_retention_low >= bar and o.screen_savings_low_nano > 0
+        and (o.strategy != "learned" or o.screen_beats_random)
+    ]  # fmt: skip
+    pick = max(screened, key=lambda o: (o.screen_savings_nano, -o.simplicity), default=None)
+    if pick is not None and qualifies(pick, bar) and (pick.strategy != "learned" or pick.beats_random):
+        return Choice(pick, " ".join([describe(pick, est), *notes[len(left_out) :]]))
+    near = [
+        (o, samples_needed(o, est, bar=bar))
+        for o in options
+        if o.savings_per_call_nano > 0 and (o.strategy != "learned" or o.beats_random)
+    ]
     reachable = [(o, n) for o, n in near if n is not None and n > est.samples]
     if reachable:
         o, n = max(reachable, key=lambda pair: (pair[0].savings_per_call_nano, -pair[1]))
@@ -102,13 +151,21 @@ def describe(o: Option, est: Estimate) -> str:
     how = {
         "override": f"Send every call to {o.target}",
         "cascade": f"Try {o.target} first and escalate to the app's model when {' / '.join(o.checks)} fires",
-        "learned": f"Route the prompts the learned router scores highest to {o.target} ({o.candidate_share:.0%} of calls)",
+        "learned": f"Route the prompts the {'encoder' if o.is_encoder else 'learned'} router scores highest "
+        f"to {o.target} ({o.candidate_share:.0%} of calls)",
     }[o.strategy]
     text = (
         f"{how}: keeps {o.retention:.1%} of quality (99% CI {o.retention_low:.1%}–{o.retention_high:.1%}) "
         f"and saves {usd(o.monthly_savings_nano)}/month "
         f"(99% CI {usd(o.monthly_savings_low_nano)}–{usd(o.monthly_savings_high_nano)})."
     )
+    if o.strategy == "learned" and o.gain_over_random_nano is not None:
+        month = est.monthly_calls
+        text += (
+            f" That is {usd(o.gain_over_random_nano * month)}/month more than routing at random at the same "
+            f"quality (99% CI {usd((o.gain_over_random_low_nano or 0) * month)}–"
+            f"{usd((o.gain_over_random_high_nano or 0) * month)})."
+        )
     if est.simulated:
         text += f" Simulated ({' and '.join(est.simulated)}): not real advice until replayed on real models."
     return text

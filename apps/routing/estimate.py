@@ -7,10 +7,14 @@ For every candidate the evidence has answers from, these options are evaluated:
 - `cascade`: the candidate answers first; when a check the SDK runs fires on its answer (empty,
   a whole-answer refusal, invalid JSON where answers are JSON) or the provider fails, the call
   escalates to the baseline: cost = candidate + baseline, quality = the baseline's.
-- `learned`: a per-prompt router (apps.routing.learned), cross-fitted over folds that keep
-  conversations whole, routing a fixed share of prompts (10 %, 20 %, … 90 %). The router that
-  ships carries the very members that scored the samples, and the threshold that routes that
-  share, so what ships is what was evaluated.
+- `learned`: a per-prompt router, cross-fitted over folds that keep conversations whole, routing a
+  fixed share of prompts (10 %, 20 %, … 90 %): the linear router over hashed n-grams
+  (apps.routing.pool, `router` = `hashed_linear`) and, when the server has the `encoder` extra, the
+  encoder router on sentence embeddings (apps.routing.encoder_pool, `encoder_linear`), trained on the
+  same rows over the same folds. The router that ships carries the very members that scored the
+  samples, and the threshold that routes that share, so what ships is what was evaluated. Each
+  learned option carries its gain over random routing with its interval, and the estimate compares
+  the two kinds per candidate (apps.routing.gain; the rule in apps.routing.choose uses both).
 
 Retention = Σ quality served ÷ Σ the baseline's quality; savings = the baseline's cost − the
 option's, per call, and × the endpoint's monthly calls.
@@ -30,14 +34,19 @@ on the quality bar, which only chooses among them, so one option shows one inter
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from apps.routing import bounds, learned
+from apps.routing import bounds, gain, learned
 from apps.routing.evidence import EndpointEvidence
+from apps.routing.options import ENCODER, HASHED, SIMPLICITY, Estimate, KindComparison, Option
 from apps.routing.pool import RouterPool
+
+logger = logging.getLogger(__name__)
+__all__ = ["SIMPLICITY", "Estimate", "Option", "estimate", "usd"]
 
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
@@ -46,122 +55,10 @@ SCREEN_CONFIDENCE = 0.95  # the screening part's intervals only pick; the shown 
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
 SDK_CHECKS = ("empty", "refusal", "invalid_json")
 DEFAULT_CHECKS = ("empty", "refusal")
-SIMPLICITY = {"override": 0, "cascade": 1, "learned": 2}
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-
-
-@dataclass(frozen=True)
-class Option:
-    strategy: str
-    provider: str
-    model: str
-    samples: int
-    groups: int
-    retention: float
-    retention_low: float
-    retention_high: float
-    cost_per_call_nano: float
-    savings_per_call_nano: float
-    savings_per_call_low_nano: float
-    savings_per_call_high_nano: float
-    monthly_savings_nano: int
-    monthly_savings_low_nano: int
-    monthly_savings_high_nano: int
-    latency_p50_change_ms: float
-    latency_p95_change_ms: float
-    candidate_share: float  # share of calls the candidate's answer is kept for
-    retention_sd: float = 0.0  # per-sample spread behind the interval (for "samples needed")
-    screen_retention_low: float = 0.0  # the screening part's bound (what picks the option)
-    screen_savings_low_nano: float = 0.0
-    screen_savings_nano: float = 0.0
-    checks: tuple[str, ...] = ()
-    share: float | None = None  # learned: the share of prompts it was set to route
-    threshold: float | None = None  # learned: the score threshold that routes that share
-    on_frontier: bool = False
-
-    @property
-    def target(self) -> str:
-        return f"{self.provider}/{self.model}"
-
-    @property
-    def key(self) -> str:
-        suffix = f"@{round((self.share or 0) * 100)}" if self.strategy == "learned" else ""
-        return f"{self.strategy}:{self.target}{suffix}"
-
-    @property
-    def label(self) -> str:
-        if self.strategy == "learned":
-            return f"learned router, {self.candidate_share:.0%} of calls → {self.target}"
-        if self.strategy == "cascade":
-            return f"cascade {self.target} → baseline on {' / '.join(self.checks)}"
-        return f"override → {self.target}"
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["checks"] = list(self.checks)
-        out["key"] = self.key
-        out["label"] = self.label
-        return out
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Option:
-        names = set(cls.__dataclass_fields__)
-        data = {k: v for k, v in raw.items() if k in names}
-        data["checks"] = tuple(data.get("checks") or ())
-        return cls(**data)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    samples: int
-    groups: int
-    baseline_cost_per_call_nano: float
-    monthly_calls: int
-    options: list[Option] = field(default_factory=list)
-    excluded: dict[str, str] = field(default_factory=dict)  # "provider/model" → why not evaluated
-    routers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # candidate → learned members
-    critical: dict[str, float] = field(default_factory=dict)  # the normal quantiles of the shown intervals
-    simulated: tuple[str, ...] = ()  # what in the evidence is simulated ("candidates", "judge")
-
-    def option(self, key: str) -> Option | None:
-        return next((o for o in self.options if o.key == key), None)
-
-    def router_for(self, option: Option) -> dict[str, Any] | None:
-        """The learned router that ships for a learned option (its members, its threshold)."""
-        members = self.routers.get(option.target)
-        if option.strategy != "learned" or not members or option.threshold is None:
-            return None
-        return learned.export_members(members, threshold=option.threshold)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "samples": self.samples,
-            "groups": self.groups,
-            "baseline_cost_per_call_nano": self.baseline_cost_per_call_nano,
-            "monthly_calls": self.monthly_calls,
-            "options": [o.as_dict() for o in self.options],
-            "excluded": dict(self.excluded),
-            "routers": self.routers,
-            "critical": self.critical,
-            "simulated": list(self.simulated),
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Estimate:
-        return cls(
-            samples=int(raw["samples"]),
-            groups=int(raw["groups"]),
-            baseline_cost_per_call_nano=float(raw["baseline_cost_per_call_nano"]),
-            monthly_calls=int(raw["monthly_calls"]),
-            options=[Option.from_dict(o) for o in raw.get("options", [])],
-            excluded=dict(raw.get("excluded", {})),
-            routers={k: list(v) for k, v in raw.get("routers", {}).items()},
-            critical={k: float(v) for k, v in raw.get("critical", {}).items()},
-            simulated=tuple(raw.get("simulated", ())),
-        )
 
 
 @dataclass(frozen=True)
@@ -198,6 +95,7 @@ class _Draft:
     checks: tuple[str, ...] = ()
     share: float | None = None
     threshold: float | None = None
+    router: str = ""
 
 
 def _candidates(evidence: EndpointEvidence, excluded: dict[str, str]) -> list[_Candidate]:
@@ -321,7 +219,7 @@ def share_threshold(ranked: FloatArray, share: float) -> float | None:
 
 
 def _learned(
-    c: _Candidate, override: _Served, base: _Base, fit: learned.CrossFit, screen: BoolArray
+    c: _Candidate, override: _Served, base: _Base, fit: learned.CrossFit, screen: BoolArray, router: str
 ) -> tuple[list[_Draft], list[dict[str, Any]]]:
     """Learned options at each share of `SHARES` from the cross-fitted scores, and the members that
     ship. Each share's threshold is read off the screening part's out-of-fold scores."""
@@ -339,17 +237,35 @@ def _learned(
             continue
         seen.add(routed)
         drafts.append(
-            _Draft("learned", c, _mix(override, c, base, send), share=share, threshold=round(threshold, 6))
+            _Draft(
+                "learned",
+                c,
+                _mix(override, c, base, send),
+                share=share,
+                threshold=round(threshold, 6),
+                router=router,
+            )
         )
     return drafts, fit.members
 
 
+@dataclass
+class _Routers:
+    linear: dict[str, list[dict[str, Any]]]
+    encoder: dict[str, list[dict[str, Any]]]
+    note: str = ""  # why the encoder routers are missing, when they are
+
+
 def _drafts(
-    evidence: EndpointEvidence, base: _Base, candidates: list[_Candidate], screen: BoolArray, pool: RouterPool
-) -> tuple[list[_Draft], dict[str, list[dict[str, Any]]]]:
+    evidence: EndpointEvidence,
+    base: _Base,
+    candidates: list[_Candidate],
+    screen: BoolArray,
+    pools: dict[str, RouterPool],
+) -> tuple[list[_Draft], _Routers]:
     checks = cascade_checks(evidence)
     drafts: list[_Draft] = []
-    routers: dict[str, list[dict[str, Any]]] = {}
+    routers = _Routers({}, {})
     for c in candidates:
         none = np.zeros(len(c.rows), dtype=np.bool_)
         override = _routed(c, base, none)
@@ -358,13 +274,22 @@ def _drafts(
         if fires.any() and not fires.all():
             drafts.append(_Draft("cascade", c, _routed(c, base, fires), checks=checks))
         group_keys = [evidence.samples[i].group_key for i in c.rows]
-        if len(set(group_keys)) >= LEARNED_MIN_GROUPS:
-            ids = [evidence.samples[i].sample_id for i in c.rows]
-            fit = pool.cross_fit(c.key, evidence.endpoint, ids)
-            found, members = _learned(c, override, base, fit, screen)
+        if len(set(group_keys)) < LEARNED_MIN_GROUPS:
+            continue
+        ids = [evidence.samples[i].sample_id for i in c.rows]
+        for kind, pool in pools.items():
+            try:
+                fit = pool.cross_fit(c.key, evidence.endpoint, ids)
+            except Exception as exc:  # an encoder that cannot run leaves the linear options standing
+                if kind == HASHED:
+                    raise
+                logger.exception("estimate: the encoder router could not be trained")
+                routers.note = f"the encoder router could not be trained: {exc}"
+                continue
+            found, members = _learned(c, override, base, fit, screen, kind)
             if found:
                 drafts.extend(found)
-                routers[c.key] = members
+                (routers.linear if kind == HASHED else routers.encoder)[c.key] = members
     return drafts, routers
 
 
@@ -419,6 +344,10 @@ class _Stats:
     samples: FloatArray
     groups: FloatArray
     critical: dict[str, float]
+    part: dict[str, FloatArray]  # the per-group sums of these groups
+    counts: FloatArray  # the bootstrap's resamples of them
+    factor: FloatArray  # per option: small-sample × prediction factor
+    confidence: float
 
 
 def _stats(
@@ -454,7 +383,62 @@ def _stats(
         samples=samples,
         groups=groups,
         critical={"retention": bounds.z_of(confidence), "savings": bounds.z_of(confidence)},
+        part=part,
+        counts=counts,
+        factor=factor,
+        confidence=confidence,
     )
+
+
+@dataclass(frozen=True)
+class _Gains:
+    """Learned options' gain over random (apps.routing.gain) on one part: estimate and half-width."""
+
+    estimate: dict[int, float]
+    half: dict[int, float]
+    found: gain.Gains
+    position: dict[int, int]  # draft index → column of `found`
+
+    def low(self, j: int) -> float | None:
+        return self.estimate[j] - self.half[j] if j in self.estimate else None
+
+
+def _gains(drafts: list[_Draft], stats: _Stats) -> _Gains:
+    overrides = {d.candidate.key: j for j, d in enumerate(drafts) if d.strategy == "override"}
+    cols = [j for j, d in enumerate(drafts) if d.strategy == "learned"]
+    found = gain.gains(
+        stats.part, stats.counts, np.asarray(cols, dtype=np.int64),
+        np.asarray([overrides[drafts[j].candidate.key] for j in cols], dtype=np.int64),
+    )  # fmt: skip
+    z = bounds.z_of(stats.confidence)
+    estimate = {j: float(found.estimate[k]) for k, j in enumerate(cols)}
+    half = {j: float(z * found.se[k] * stats.factor[j]) for k, j in enumerate(cols)}
+    return _Gains(estimate, half, found, {j: k for k, j in enumerate(cols)})
+
+
+def _kinds(drafts: list[_Draft], shown: _Stats, gains: _Gains) -> dict[str, KindComparison]:
+    """Per candidate with both kinds: encoder − linear gain over random, mean over common shares."""
+    by_share: dict[tuple[str, str, float], int] = {
+        (d.candidate.key, d.router, d.share or 0.0): j
+        for j, d in enumerate(drafts)
+        if d.strategy == "learned"
+    }
+    out: dict[str, KindComparison] = {}
+    for key in sorted({k for k, router, _ in by_share if router == ENCODER}):
+        pairs = [
+            (by_share[(key, ENCODER, share)], by_share[(key, HASHED, share)])
+            for (k, router, share) in by_share
+            if k == key and router == ENCODER and (key, HASHED, share) in by_share
+        ]
+        if not pairs:
+            continue
+        factor = max(float(shown.factor[j]) for pair in pairs for j in pair)
+        diff = gain.paired_difference(
+            gains.found, [(gains.position[a], gains.position[b]) for a, b in pairs],
+            factor=factor, confidence=shown.confidence,
+        )  # fmt: skip
+        out[key] = KindComparison(diff.estimate, diff.low, diff.high, diff.pairs)
+    return out
 
 
 def estimate(
@@ -463,10 +447,12 @@ def estimate(
     excluded: dict[str, str] | None = None,
     seed: int = 0,
     pool: RouterPool | None = None,
+    encoder_pool: RouterPool | None = None,
 ) -> Estimate:
     """Every option for the endpoint with 99 % prediction intervals (no choice made). Learned
     routers train on `pool` (the project's endpoints together, this one's evidence included), else
-    on this endpoint's evidence alone."""
+    on this endpoint's evidence alone; encoder routers on `encoder_pool` (apps.routing.encoder_pool)
+    when there is one (the server has the `encoder` extra)."""
     dropped = dict(excluded or {})
     n = len(evidence.samples)
     base = _Base(evidence)
@@ -477,7 +463,10 @@ def estimate(
     candidates = _candidates(evidence, dropped)
     candidates = [c for c in candidates if c.key not in (excluded or {})]
     screen = bounds.screen_part(base.keys)
-    drafts, routers = _drafts(evidence, base, candidates, screen[base.group], pool or RouterPool([evidence]))
+    pools: dict[str, RouterPool] = {HASHED: pool or RouterPool([evidence])}
+    if encoder_pool is not None:
+        pools[ENCODER] = encoder_pool
+    drafts, routers = _drafts(evidence, base, candidates, screen[base.group], pools)
     if not drafts:
         return Estimate(
             n, base.groups, baseline_cost, evidence.monthly_calls, excluded=dropped, simulated=simulated
@@ -486,6 +475,7 @@ def estimate(
     month = evidence.monthly_calls
     pick = _stats(cols, screen, unit=base.unit, month=month, seed=seed, confidence=SCREEN_CONFIDENCE)
     shown = _stats(cols, ~screen, unit=base.unit, month=month, seed=seed + 1, confidence=bounds.CONFIDENCE)
+    pick_gains, shown_gains = _gains(drafts, pick), _gains(drafts, shown)
     options = []
     for j, d in enumerate(drafts):
         rows = d.candidate.rows
@@ -528,6 +518,13 @@ def estimate(
                 checks=d.checks,
                 share=d.share,
                 threshold=d.threshold,
+                router=d.router,
+                gain_over_random_nano=shown_gains.estimate.get(j),
+                gain_over_random_low_nano=shown_gains.low(j),
+                gain_over_random_high_nano=(
+                    shown_gains.estimate[j] + shown_gains.half[j] if j in shown_gains.estimate else None
+                ),
+                screen_gain_over_random_low_nano=pick_gains.low(j),
             )
         )
     return Estimate(
@@ -537,9 +534,13 @@ def estimate(
         monthly_calls=month,
         options=_frontier(options, baseline_cost),
         excluded=dropped,
-        routers=routers,
+        routers=routers.linear,
         critical=shown.critical,
         simulated=simulated,
+        encoder_routers=routers.encoder,
+        encoder=getattr(encoder_pool, "encoder_spec", None) if routers.encoder else None,
+        kinds=_kinds(drafts, shown, shown_gains),
+        encoder_note=routers.note,
     )
 
 

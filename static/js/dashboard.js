@@ -18,6 +18,22 @@
     }
   }
 
+  // On a narrow screen a legend beside or above the plot squeezes it: put it under the plot, in
+  // rows, and make the chart that much taller, so the plot keeps its shape.
+  function fitLegend(node, figure) {
+    var width = node.clientWidth, layout = figure.layout;
+    if (!width || width >= 560 || layout.showlegend === false) { return; }
+    var pie = figure.data.some(function (t) { return t.type === "pie"; });
+    var count = pie ? (figure.data[0].labels || []).length
+      : figure.data.filter(function (t) { return t.name && t.showlegend !== false; }).length;
+    if (!count) { return; }
+    var extra = count * 19 + 12;  // one entry a row: long names would wrap anyway
+    var axes = pie ? 8 : Math.max((layout.margin || {}).b || 40, 76);  // tick labels and axis title
+    layout.legend = Object.assign({}, layout.legend, { orientation: "v", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container" });
+    layout.margin = Object.assign({}, layout.margin, { b: axes + extra, t: 8 });
+    node.style.height = (node.clientHeight + extra) + "px";
+  }
+
   function drawCharts() {
     if (typeof Plotly === "undefined") { return; }
     var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
@@ -25,6 +41,7 @@
       var source = document.getElementById(node.getAttribute("data-figure"));
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
+      fitLegend(node, figure);
       Plotly.newPlot(node, figure.data, figure.layout, config).then(function () {
         node.setAttribute("data-drawn", "1");
       });

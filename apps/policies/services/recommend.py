@@ -209,7 +209,7 @@ def quality_bar_set(*, project: Project, endpoint: str, bar: float, actor: Perso
     require_approver(actor=actor, project=project, doing="change a quality bar")
     if not 0.5 <= bar <= 1.0:
         raise ApplicationError(
-            "The quality bar must be between 50% and 100%", code="invalid_bar", field="bar"
+            "The quality bar must be between 50 % and 100 %", code="invalid_bar", field="bar"
         )
     row, _ = EndpointSettings.objects.update_or_create(
         project=project, endpoint=endpoint, defaults={"quality_bar": bar, "updated_by": actor}

@@ -12,7 +12,8 @@ Usage is read by apps.pricing.usage.from_otel under the current GenAI convention
 whole prompt, cache included; output counts reasoning), the older ones and OpenLLMetry's names;
 the provider name (`gen_ai.provider.name`, else `gen_ai.system`) is stored as the catalogue's slug
 (`gcp.gemini` → `google`, `aws.bedrock` → `bedrock`, …); the service tier comes from
-`openai.response.service_tier` / `gen_ai.openai.response.service_tier`.
+`openai.response.service_tier` / `gen_ai.openai.response.service_tier`; the output limit from
+`gen_ai.request.max_tokens` and how the answer ended from the first of `gen_ai.response.finish_reasons`.
 """
 
 from __future__ import annotations
@@ -111,6 +112,12 @@ def span_to_event(span: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
         "customer_id": _first(attrs, "switchyard.customer_id"),
         "metadata": {"otel.trace_id": trace_id, "otel.span_id": span_id, "otel.span_name": span.name[:200]},
     }
+    max_tokens = attrs.get("gen_ai.request.max_tokens")
+    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 0:
+        event["max_tokens"] = max_tokens
+    reasons = attrs.get("gen_ai.response.finish_reasons")
+    if isinstance(reasons, list) and reasons and isinstance(reasons[0], str):
+        event["finish_reason"] = reasons[0][:64]
     operation = _first(attrs, "gen_ai.operation.name")
     if operation:
         event["tags"] = [f"operation:{operation}"[:128]]

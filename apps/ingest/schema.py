@@ -47,6 +47,10 @@ class EventV1(msgspec.Struct, forbid_unknown_fields=False):
     input_includes_cached: bool | None = None
     output_includes_reasoning: bool | None = None
     service_tier: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    # What the request asked and how the answer ended, when the payloads do not say (or are not sent).
+    max_tokens: Count | None = None
+    stream: bool | None = None
+    finish_reason: Annotated[str, msgspec.Meta(max_length=64)] = ""
     latency_ms: Millis = 0
     ttft_ms: Millis | None = None
     status: Status = "ok"

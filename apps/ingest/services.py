@@ -19,6 +19,7 @@ from apps.ingest import limits, schema
 from apps.ingest.models import CaptureMode
 from apps.ingest.redaction import redact_bytes
 from apps.ingest.selectors import IngestConfig, ingest_config
+from apps.ingest.shape import read_shape
 from apps.ingest.writer import EncodedRows, get_writer
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
@@ -106,6 +107,16 @@ def build_row(
         service_tier=_tier(event.service_tier),
     )
     cost = book.cost(provider=event.provider, model=event.model, ts=ts, usage=usage)
+    # Read before the capture decision: a call's prompt prefix and output limits count whether or
+    # not its payloads are stored (only hashes and numbers are kept).
+    shape = read_shape(
+        event.request,
+        event.response,
+        max_tokens=event.max_tokens,
+        stream=event.stream,
+        finish_reason=event.finish_reason,
+        has_ttft=event.ttft_ms is not None,
+    )
     found: set[str] = set()
     if _captured(config, event.event_id):
         request = _payload(event.request, config, found)
@@ -156,6 +167,11 @@ def build_row(
         msgspec.Raw(request) if request else "",
         msgspec.Raw(response) if response else "",
         config.retention_days,
+        shape.max_tokens,
+        shape.streamed,
+        shape.finish_reason,
+        shape.prompt_bytes,
+        shape.prefix_points,
     ]
 
 

@@ -71,6 +71,11 @@ CALL_COLUMNS: tuple[str, ...] = (
     "request",
     "response",
     "retention_days",
+    "max_tokens",
+    "streamed",
+    "finish_reason",
+    "prompt_bytes",
+    "prefix_points",
 )
 _EXISTING_SQL = """
 SELECT DISTINCT project_id, event_id FROM llm_calls

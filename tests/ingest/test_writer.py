@@ -62,6 +62,11 @@ def _rows(ids: list[uuid.UUID], project: int = PROJECT) -> EncodedRows:
                 "",
                 "",
                 30,
+                0,  # max_tokens
+                -1,  # streamed
+                "",  # finish_reason
+                0,  # prompt_bytes
+                [],  # prefix_points
             ]
         )
         rows.add(project, event_id, now, line)

@@ -341,3 +341,12 @@ SELECT
 FROM llm_calls_tier_1m
 GROUP BY project_id, endpoint, model, provider, environment, service_tier, toStartOfHour(bucket)
 SETTINGS prefer_column_name_to_alias = 1;
+
+-- 0007_call_shape
+
+ALTER TABLE llm_calls
+    ADD COLUMN IF NOT EXISTS max_tokens UInt32 DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS streamed Int8 DEFAULT -1,
+    ADD COLUMN IF NOT EXISTS finish_reason LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS prompt_bytes UInt32 DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS prefix_points Array(UInt64) CODEC(ZSTD(1));

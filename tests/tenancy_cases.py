@@ -214,6 +214,13 @@ register(
     Case(lambda t: "/v1/config", auth="sdk", verify=routing.config_is_the_intruders_own),
     Case(lambda t: "/v1/config", auth="ingest", expect=(403,)),
 )
+# The encoder artefact is the same packaged model for every tenant (tests/policies/test_encoder_api.py
+# serves one to two tenants' SDK keys); none of its URLs names a tenant, an unknown one is 404.
+register(
+    "encoder-file",
+    Case(lambda t: f"/v1/encoders/{'0' * 64}/model.onnx", auth="sdk", expect=(404,)),
+    Case(lambda t: f"/v1/encoders/{'0' * 64}/model.onnx", auth="ingest", expect=(403,)),
+)
 
 # --- replay (apps.replay) -----------------------------------------------------------------------
 register("replay:jobs", Case(replay.project_url("jobs")))

@@ -6,7 +6,9 @@ a plain Django view serving bytes made at publish time, no serializers.
 - 429 with `Retry-After` above CONFIG_RATE_LIMIT_RPS per key and process;
 - 503 with `Retry-After` when the database cannot answer;
 - a project with nothing published yet gets its first config (no policies, its capture settings)
-  published on the spot; so does a project whose capture settings changed since.
+  published on the spot; so does a project whose capture settings changed since;
+- the SDK's `X-Switchyard-Capabilities` (the LEARNED_MODEL types it runs) is recorded per project
+  (apps.policies.services.sdk_clients), so encoder routers are proposed only where SDKs run them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from apps.ingest.selectors import ingest_config
 from apps.policies import signing
 from apps.policies.selectors import ConfigSnapshot, config_current
 from apps.policies.services.publish import capture_from_ingest, config_publish
+from apps.policies.services.sdk_clients import sdk_client_seen
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_UNAVAILABLE_S = 5
@@ -112,6 +115,11 @@ def config(request: HttpRequest) -> HttpResponse:
                 headers={"Retry-After": str(wait)},
             )  # fmt: skip
         snapshot = _snapshot(principal.project_id)
+        sdk_client_seen(
+            project_id=principal.project_id,
+            agent=request.headers.get("User-Agent", ""),
+            capabilities=request.headers.get("X-Switchyard-Capabilities", ""),
+        )
     except DatabaseError:
         logger.exception("config: database unavailable")
         return error_response(

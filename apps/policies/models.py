@@ -298,3 +298,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class SdkClient(models.Model):
+    """An SDK build that polled a project's config, and the LEARNED_MODEL types it says it runs
+    (`X-Switchyard-Capabilities`, docs/protocol.md): the recommender proposes an encoder router
+    only when every SDK seen lately can run it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sdk_clients")
+    agent = models.CharField(max_length=200)  # User-Agent, e.g. switchyard-python/0.1.0
+    capabilities = models.CharField(max_length=300)  # as sent, normalised: sorted, comma-separated
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "agent", "capabilities"], name="uniq_sdk_client")
+        ]
+        indexes = [models.Index(fields=["project", "-last_seen"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} [{self.capabilities}] on project {self.project_id}"
+
+    @property
+    def runs_encoder(self) -> bool:
+        return "encoder_linear/1" in self.capabilities.split(",")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Max, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import Project
 from apps.core.errors import NotFound
@@ -24,6 +25,7 @@ from apps.policies.models import (
     PublishedConfig,
     Recommendation,
     RecommendationStatus,
+    SdkClient,
     Strategy,
 )
 
@@ -387,3 +389,30 @@ def frontier_of(rec: Recommendation) -> Frontier:
         points,
         tuple(rec.simulated_parts or ()),
     )
+
+
+SDK_SEEN_WITHIN = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class EncoderCapability:
+    """Whether a project's SDKs can run encoder routers, and why (for the recommendation's note)."""
+
+    ok: bool
+    why: str
+
+
+def encoder_capability(*, project_id: int) -> EncoderCapability:
+    """An encoder router may be proposed when every SDK build that polled the project's config in
+    the last 7 days reports `encoder_linear/1` (docs/protocol.md, `X-Switchyard-Capabilities`)."""
+    since = timezone.now() - SDK_SEEN_WITHIN
+    seen = list(SdkClient.objects.filter(project_id=project_id, last_seen__gte=since))
+    if not seen:
+        return EncoderCapability(False, "no SDK has polled this project's config in the last 7 days")
+    unable = sorted({c.agent for c in seen if not c.runs_encoder})
+    if unable:
+        return EncoderCapability(
+            False,
+            f"{', '.join(unable)} polled without the encoder extra (pip install 'switchyard-sdk[encoder]')",
+        )
+    return EncoderCapability(True, f"every SDK seen in the last 7 days ({len(seen)}) can run it")

@@ -12,7 +12,8 @@ embedding size, the token limit, the pooling, and whether the vector is normalis
 serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
 
 Embeddings: the prompt is tokenized with the artefact's `tokenizer.json` (truncated at
-`max_tokens`), run through the ONNX graph (mean-pooled output), then divided by its L2 norm. They are
+`max_tokens`), run through the ONNX graph on its own (mean-pooled output), then divided by its L2
+norm: exactly the SDK's computation. They are
 cached per prompt text, in memory and on disk under the artefact's folder, so a project's estimates
 and evaluate_routing's splits embed each prompt once.
 """
@@ -46,7 +47,6 @@ DIM = 384
 POOLING = "mean"
 FILES = ("model.onnx", "tokenizer.json")
 MODULES = ("torch", "sentence_transformers", PACKAGE, "onnx", "onnxruntime", "tokenizers")
-BATCH = 32
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
 
 
@@ -254,25 +254,17 @@ class Runtime:
         )
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Unit-length embeddings (rows), batched by length with padding masked out."""
+        """Unit-length embeddings (rows), one prompt per run as the SDK runs them: int8 dynamic
+        quantization scales activations by the whole input, so a padded batch would embed a prompt
+        slightly differently (by ~1e-2) from the SDK."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        encoded = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
-        for start in range(0, len(order), BATCH):
-            rows = order[start : start + BATCH]
-            width = max(len(encoded[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros((len(rows), width), dtype=np.int64)
-            for j, i in enumerate(rows):
-                e = encoded[i]
-                ids[j, : len(e.ids)] = e.ids
-                mask[j, : len(e.ids)] = e.attention_mask
-                types[j, : len(e.ids)] = e.type_ids
-            pooled = self.session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            )[0]
-            out[rows] = pooled
+        for i, e in enumerate(self.tokenizer.encode_batch(list(texts))):
+            feed = {
+                "input_ids": np.asarray([e.ids], dtype=np.int64),
+                "attention_mask": np.asarray([e.attention_mask], dtype=np.int64),
+                "token_type_ids": np.asarray([e.type_ids], dtype=np.int64),
+            }
+            out[i] = self.session.run(None, feed)[0][0]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
@@ -289,7 +281,7 @@ class _Cache:
     """Embeddings by prompt text: in memory, and on disk in shards beside the artefact."""
 
     def __init__(self, artefact: Artefact):
-        self.folder = artefact.folder / "embeddings"
+        self.folder = artefact.folder / "embeddings-1"  # one prompt per run (see Runtime.embed)
         self.memory: dict[str, FloatArray] = {}
         self.loaded = False
         self.lock = threading.Lock()

@@ -3,8 +3,10 @@
 The options and their intervals are the estimate the replay made when it finished
 (apps.routing.estimate, stored on the job; made here for older jobs), so every page shows one
 interval per option; the endpoint's quality bar chooses among them (apps.routing.choose).
-Candidates on the kill switch or without a price are left out (and the reason says so). The same
-evidence under the same conditions (quality bar, kill switch, prices) gives the same
+Candidates on the kill switch or without a price are left out (and the reason says so). Encoder
+routers are proposed only while every SDK that polled the project's config lately runs them
+(apps.policies.selectors.encoder_capability). The same
+evidence under the same conditions (quality bar, kill switch, prices, SDKs) gives the same
 recommendation, so refreshing is idempotent; new evidence, a new bar or a kill-switch change makes
 a new one and supersedes the open one. When nothing clears the bar the recommendation is "no
 change" with the reason ("not enough evidence yet: N more samples needed" when more replay would
@@ -31,7 +33,7 @@ from apps.policies.models import (
     RecommendationStatus,
     Strategy,
 )
-from apps.policies.selectors import current_version, kill_state, quality_bar
+from apps.policies.selectors import current_version, encoder_capability, kill_state, quality_bar
 from apps.policies.services.audit import audit_record
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
@@ -64,7 +66,9 @@ def excluded_candidates(*, project: Project, evidence: EndpointEvidence) -> dict
     return out
 
 
-def _fingerprint(evidence: EndpointEvidence, bar: float, excluded: dict[str, str], current: str) -> str:
+def _fingerprint(
+    evidence: EndpointEvidence, bar: float, excluded: dict[str, str], current: str, encoder_ok: bool
+) -> str:
     doc = {
         "job": evidence.job_id,
         "finished": evidence.finished_at.isoformat(),
@@ -72,6 +76,8 @@ def _fingerprint(evidence: EndpointEvidence, bar: float, excluded: dict[str, str
         "excluded": excluded,
         "current": current,
     }
+    if encoder_ok:  # the project's SDKs can run encoder routers (absent before there were any)
+        doc["encoder"] = True
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -80,7 +86,13 @@ def _same_policy(option: Option, version: PolicyVersion | None, evidence: Endpoi
         return False
     if option.strategy == Strategy.LEARNED:  # the same router only if trained on the same evidence
         rec = version.recommendation
-        return rec is not None and rec.evidence_job_id == evidence.job_id and version.target == option.target
+        kind = (version.spec.get("learned") or {}).get("type")
+        return (
+            rec is not None
+            and rec.evidence_job_id == evidence.job_id
+            and version.target == option.target
+            and kind == option.router
+        )
     same_checks = list(option.checks) == list(version.spec.get("cascade", {}).get("checks", []))
     return version.target == option.target and (option.strategy != Strategy.CASCADE or same_checks)
 
@@ -133,7 +145,8 @@ def recommendation_refresh(*, project: Project, evidence: EndpointEvidence) -> R
     excluded = excluded_candidates(project=project, evidence=evidence)
     current = current_version(project_id=project.pk, endpoint=endpoint)
     in_force = f"{current.strategy}:{current.target}" if current is not None else ""
-    fingerprint = _fingerprint(evidence, bar, excluded, in_force)
+    encoder_ok = encoder_capability(project_id=project.pk).ok
+    fingerprint = _fingerprint(evidence, bar, excluded, in_force, encoder_ok)
     latest = (
         Recommendation.objects.filter(project=project, endpoint=endpoint)
         .order_by("-created_at", "-pk")
@@ -142,7 +155,7 @@ def recommendation_refresh(*, project: Project, evidence: EndpointEvidence) -> R
     if latest is not None and latest.fingerprint == fingerprint:
         return latest
     est = evidence_estimate(evidence)
-    decision = choose(est, bar=bar, excluded=excluded)
+    decision = choose(est, bar=bar, excluded=excluded, encoder_ok=encoder_ok)
     active = current is not None and current.strategy != Strategy.NONE
     if decision.chosen is None:
         status = RecommendationStatus.OPEN if active else RecommendationStatus.INFO

@@ -16,6 +16,7 @@ by a worker that was fenced out is ignored):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -25,11 +26,15 @@ from apps.replay.evaluators.registry import quality_reference
 from apps.replay.models import CandidateResult, ItemState, ReplayJob
 from apps.replay.selectors import job_evidence, project_evidence
 from apps.replay.sql import sql
+from apps.routing import encoder
+from apps.routing.encoder_pool import EncoderPool
 from apps.routing.estimate import Estimate, Option, estimate
+from apps.routing.evidence import EndpointEvidence
 from apps.routing.pool import RouterPool
 from apps.warehouse.client import ProjectScope
 
 FEATURE = "replay.summary"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,13 +84,26 @@ def _collect(job: ReplayJob) -> dict[str, _Rows]:
 def job_estimate(job: ReplayJob) -> Estimate:
     """Estimate every routing option from the job's evidence and store it on the job. Learned
     routers train on the project's endpoints together (apps.routing.pool): this job's evidence and
-    the newest replay of every other endpoint."""
+    the newest replay of every other endpoint; encoder routers too (apps.routing.encoder_pool) when
+    this server has the `encoder` extra (the artefact is exported on first use)."""
     evidence = job_evidence(job)
-    pool = RouterPool([evidence, *project_evidence(project_id=job.project_id, exclude_endpoint=job.endpoint)])
-    found = estimate(evidence, seed=job.seed % 100_000, pool=pool)
+    everyone = [evidence, *project_evidence(project_id=job.project_id, exclude_endpoint=job.endpoint)]
+    found = estimate(
+        evidence, seed=job.seed % 100_000, pool=RouterPool(everyone), encoder_pool=_encoders(everyone)
+    )
     job.estimate = found.as_json()
     job.save(update_fields=["estimate", "updated_at"])
     return found
+
+
+def _encoders(everyone: list[EndpointEvidence]) -> EncoderPool | None:
+    if not encoder.available():
+        return None
+    try:
+        return EncoderPool(everyone)
+    except Exception:  # the linear routers stand without it
+        logger.exception("replay: the encoder could not be prepared; estimating without encoder routers")
+        return None
 
 
 def summarize(job: ReplayJob) -> list[CandidateResult]:

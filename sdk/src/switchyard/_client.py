@@ -12,6 +12,7 @@ from typing import Any
 
 from ._config import CompiledConfig
 from ._consumer import Consumer
+from ._encoder import EncoderLoader, EncoderModel
 from ._errors import InvalidConfigError
 from ._log import log_once
 from ._options import Options, resolve_options
@@ -75,10 +76,15 @@ class Client:
         cache = cache_path_for(options.config_cache_dir, options.host, options.sdk_key) if options.sdk_key else None
         self.store = ConfigStore(options.config_public_keys, self.counters, cache)
         self.poller: ConfigPoller | None = None
+        self.encoders: EncoderLoader | None = None
         self.routing_enabled = options.enable_routing and not options.disabled
         if options.sdk_key and not options.disabled:
             if not options.config_public_keys:
                 log_once("no-public-keys", "switchyard: no config_public_keys; every config will be rejected")
+            self.encoders = EncoderLoader(
+                host=options.host, sdk_key=options.sdk_key, transport=self.transport, cache_dir=options.config_cache_dir
+            )
+            self.store.on_install = self._load_encoders
             self.store.load_cached()
             self.poller = ConfigPoller(
                 self.store,
@@ -93,6 +99,23 @@ class Client:
             self.consumer.start()  # send what an earlier run left on disk
         self._capture_allowed = options.capture_payloads
         self._closed = False
+
+    def _load_encoders(self, config: CompiledConfig, *, wait: bool = False) -> None:
+        """Fetch and load (in the background) the encoders the config's routers need."""
+        if self.encoders is not None and self.routing_enabled:
+            models = [p.learned for p in config.policies.values() if isinstance(p.learned, EncoderModel)]
+            self.encoders.ensure(models, wait=wait)
+
+    def wait_for_encoders(self, timeout: float | None = None) -> bool:
+        """Load now the encoders the config in force names; ``True`` when every one of them runs."""
+        config = self.store.current
+        if config is None or self.encoders is None:
+            return False
+        models = [p.learned for p in config.policies.values() if isinstance(p.learned, EncoderModel)]
+        worker = threading.Thread(target=self.encoders.ensure, args=(models,), kwargs={"wait": True}, daemon=True)
+        worker.start()
+        worker.join(timeout)
+        return all(m.ready for m in models)
 
     # -- the call path --------------------------------------------------------------------------
 

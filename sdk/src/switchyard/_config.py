@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._budgets import BudgetRule, parse_rules
+from ._encoder import EncoderFile, EncoderModel, EncoderSpec
 from ._errors import InvalidConfigError
 from ._learned import LearnedModel, Member
 
@@ -54,7 +55,7 @@ class CompiledPolicy:
     sticky_on: str
     fallbacks: tuple[Target, ...]
     cascade_checks: tuple[str, ...]
-    learned: LearnedModel | None
+    learned: LearnedModel | EncoderModel | None
     plans: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -158,7 +159,59 @@ def _policy(raw: Mapping[str, Any], path: str) -> CompiledPolicy:
     )
 
 
-def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel:
+def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel | EncoderModel:
+    if raw.get("type") == "encoder_linear" and raw.get("version") == 1:
+        return _encoder_model(raw, path)
+    return _hashed(raw, path)
+
+
+_HEX = re.compile("[0-9a-f]{64}")
+
+
+def _encoder_model(raw: Mapping[str, Any], path: str) -> EncoderModel:
+    enc = _obj(raw.get("encoder"), f"{path}.encoder")
+    sha = _str(enc.get("sha256"), f"{path}.encoder.sha256")
+    if not _HEX.fullmatch(sha):
+        raise InvalidConfigError(f"{path}.encoder.sha256: expected 64 lower-case hex digits")
+    files = []
+    for name, item in _obj(enc.get("files"), f"{path}.encoder.files").items():
+        obj = _obj(item, f"{path}.encoder.files.{name}")
+        digest = _str(obj.get("sha256"), f"{path}.encoder.files.{name}.sha256")
+        if not _HEX.fullmatch(digest) or "/" in name or name.startswith("."):
+            raise InvalidConfigError(f"{path}.encoder.files.{name}: bad file name or sha256")
+        url = _str(obj.get("url"), f"{path}.encoder.files.{name}.url")
+        files.append(EncoderFile(name, url, digest, _int(obj.get("bytes", 0), f"{path}.encoder.files.{name}.bytes")))
+    if {"model.onnx", "tokenizer.json"} - {f.name for f in files}:
+        raise InvalidConfigError(f"{path}.encoder.files: model.onnx and tokenizer.json are required")
+    dim = _int(enc.get("dim"), f"{path}.encoder.dim")
+    pooling = _choice(enc.get("pooling"), frozenset({"mean"}), f"{path}.encoder.pooling")
+    normalize = enc.get("normalize")
+    if not isinstance(normalize, bool):
+        raise InvalidConfigError(f"{path}.encoder.normalize: must be a boolean")
+    spec = EncoderSpec(
+        name=_str(enc.get("name"), f"{path}.encoder.name"),
+        sha256=sha,
+        files=tuple(sorted(files, key=lambda f: f.name)),
+        dim=dim,
+        max_tokens=_int(enc.get("max_tokens"), f"{path}.encoder.max_tokens"),
+        pooling=pooling,
+        normalize=normalize,
+    )
+    members = []
+    for i, item in enumerate(_list(raw.get("members"), f"{path}.members")):
+        obj = _obj(item, f"{path}.members[{i}]")
+        weights = tuple(_num(w, f"{path}.members[{i}].weights") for w in _list(obj.get("weights"), f"{path}.members[{i}].weights"))
+        if len(weights) != dim:
+            raise InvalidConfigError(f"{path}.members[{i}].weights: expected {dim} numbers")
+        members.append((weights, _num(obj.get("bias", 0.0), f"{path}.members[{i}].bias")))
+    if not members:
+        raise InvalidConfigError(f"{path}.members: at least one member is required")
+    fallback_raw = raw.get("fallback")
+    fallback = None if fallback_raw is None else _hashed(_obj(fallback_raw, f"{path}.fallback"), f"{path}.fallback")
+    return EncoderModel(spec, tuple(members), _num(raw.get("threshold"), f"{path}.threshold"), fallback)
+
+
+def _hashed(raw: Mapping[str, Any], path: str) -> LearnedModel:
     if raw.get("type") != "hashed_linear" or raw.get("version") not in (1, 2):
         raise InvalidConfigError(f"{path}: unsupported model {raw.get('type')!r} v{raw.get('version')!r}")
     n_buckets = _int(raw.get("n_buckets"), f"{path}.n_buckets")

@@ -93,3 +93,7 @@ class LearnedModel:
     def routes_to_target(self, text: str) -> bool:
         """Whether the prompt goes to the target (``score >= threshold``)."""
         return self.score(text) >= self.threshold
+
+    def decide(self, text: str) -> tuple[bool, str | None]:
+        """(route to the target?, no reason: this model always decides itself)."""
+        return self.score(text) >= self.threshold, None

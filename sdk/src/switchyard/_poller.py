@@ -16,10 +16,12 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._config import CompiledConfig, parse_config
+from ._encoder import capabilities
 from ._errors import InvalidConfigError, TransportError
 from ._fork import after_fork_in_child
 from ._log import log_once
@@ -54,6 +56,7 @@ class ConfigStore:
         self.last_error: InvalidConfigError | None = None
         self.loaded = threading.Event()
         self._lock = threading.Lock()
+        self.on_install: Callable[[CompiledConfig], None] | None = None  # e.g. load the encoders it names
 
     def install(self, signed: SignedConfig, *, persist: bool) -> bool:
         """Verify, parse and swap in ``signed``; on any defect keep the current config."""
@@ -79,6 +82,12 @@ class ConfigStore:
         if persist:
             self._persist(signed)
         self.loaded.set()
+        hook = self.on_install
+        if hook is not None:
+            try:
+                hook(config)
+            except Exception as exc:
+                log_once("config-hook", "switchyard: after installing a config: %r", exc)
         return True
 
     def _persist(self, signed: SignedConfig) -> None:
@@ -145,6 +154,7 @@ class ConfigPoller:
             "Authorization": f"Bearer {sdk_key}",
             "Accept": "application/json",
             "User-Agent": f"switchyard-python/{__version__}",
+            "X-Switchyard-Capabilities": capabilities(),  # which LEARNED_MODEL types this SDK runs
         }
         self.transport = transport
         self.interval = interval

@@ -89,8 +89,13 @@ def plan(
                 break
     elif strategy == "learned":
         learned = policy.learned
-        if learned is None or prompt is None or not learned.routes_to_target(prompt()):
+        if learned is None or prompt is None:
             return _cached(config, policy, ("only", "learned:below_threshold"))
+        routed, why = learned.decide(prompt())
+        if not routed:
+            return _cached(config, policy, ("only", why or "learned:below_threshold"))
+        if why is not None:  # decided by the fallback router: the reason says so
+            return _cached(config, policy, ("target", index, reach, why))
     elif strategy == "cascade" and not can_cascade:
         return _cached(config, policy, ("only", "cascade:unsupported"))
     return _cached(config, policy, ("target", index, reach))
@@ -117,9 +122,11 @@ def _build(config: CompiledConfig, policy: CompiledPolicy, key: tuple[object, ..
             return _only(policy, "kill_switch:no_alternative")
         attempts.append(Attempt(baseline.provider, baseline.model, ARM_FALLBACK, "provider_error"))
         return Plan(policy.version, tuple(attempts))
-    _, index, reach = key
+    index, reach = key[1], key[2]
     assert isinstance(index, int) and isinstance(reach, frozenset)
     target, strategy = policy.targets[index], policy.strategy
+    if len(key) > 3:
+        strategy = str(key[3])
     if target.key == baseline.key:
         return _only(policy, strategy)
     if config.is_killed(target):

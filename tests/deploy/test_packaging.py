@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BANNERS = ("Warning", "deprecated", "!!", "********")
 
 
-def _pip(*args: str) -> str:
-    command = [sys.executable, "-m", "pip", *args, "--quiet", "--no-deps", "--disable-pip-version-check"]
+def _pip(*args: str, python: str = sys.executable) -> str:
+    """pip of this environment, working on `python`'s (never this one's: an install with --prefix
+    would still uninstall this environment's copy first)."""
+    command = [sys.executable, "-m", "pip", "--python", python, *args, "--quiet", "--no-deps"]
+    command.append("--disable-pip-version-check")
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     # pip's own notes about this machine's package index settings are not the project's
@@ -24,7 +27,9 @@ def _pip(*args: str) -> str:
 
 @pytest.mark.slow
 def test_installing_the_project_and_the_sdk_prints_no_banner(tmp_path: Path) -> None:
-    editable = _pip("install", "--prefix", str(tmp_path / "prefix"), "-e", ".", "-e", "./sdk")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    editable = _pip("install", "-e", ".", "-e", "./sdk", python=str(venv / "bin" / "python"))
     wheels = _pip("wheel", "--wheel-dir", str(tmp_path / "wheels"), ".", "./sdk")
     for output in (editable, wheels):
         assert not [b for b in BANNERS if b in output], output

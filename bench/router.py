@@ -10,15 +10,23 @@ is reported as mean ± sd over splits. Designs:
 - `per_endpoint` — the hashed linear router trained on each endpoint's evidence alone (before
   pooling; the baseline);
 - `pooled` — the same router trained on every endpoint's training half at once, with a term per
-  endpoint (apps.routing.pool): what ships;
-- `pooled_unigrams` — pooled, words only (no word pairs): half the features to hash in the SDK.
+  endpoint (apps.routing.pool): the linear router that ships;
+- `pooled_unigrams` — pooled, words only (no word pairs): half the features to hash in the SDK;
+- `encoder_per_endpoint`, `encoder_pooled` — ridge heads on all-MiniLM-L6-v2 embeddings (the
+  exported int8 ONNX encoder the SDK runs, apps.routing.encoder_pool), per endpoint and pooled;
+- `shipped` — what the recommender would ship: per endpoint and candidate, the encoder router where
+  the endpoint's estimate shows it beating the linear one with confidence (apps.routing.choose
+  .uses_encoder, its SDKs taken to run it), else the pooled linear router. Its means are the JSON
+  line's `alpaca_gap_share` and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.
 
-Then the shipped router's speed in the SDK: `decision_p99_us` scores a 2,000-character prompt with
-the SDK's own `LearnedModel` (a pooled MMLU router, five members), against a baseline measured in
-the same run (the SDK deciding an `override` policy, no scoring); `model_bytes` is that router's
-JSON in the config. Encoder routers are not built yet: their keys print null.
+Then speed in the SDK: `decision_p99_us` scores a 2,000-character prompt with the SDK's own
+`LearnedModel` (a pooled MMLU router, five members), against a baseline measured in the same run (the
+SDK deciding an `override` policy, no scoring); `model_bytes` is that router's JSON in the config.
+`encoder_decision_p99_ms` and `encoder_rss_mb` come from bench/encoder_sdk.py in a fresh process: the
+SDK's whole decision with the encoder on the same prompts, and the memory it adds to the app.
+`BENCH_ENCODER=0` runs the linear designs only.
 
-    .venv/bin/python bench/router.py [--splits 5] [--jobs 2]
+    .venv/bin/python bench/router.py [--splits 5] [--jobs 2] [--sets alpaca_eval,mmlu]
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -36,8 +45,48 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "routing-eval" / "v1"
-DESIGNS = ("per_endpoint", "pooled", "pooled_unigrams")
+LINEAR = ("per_endpoint", "pooled", "pooled_unigrams")
+ENCODERS = ("encoder_per_endpoint", "encoder_pooled", "shipped")
 BAR = 0.95
+ENCODER = os.environ.get("BENCH_ENCODER", "1") != "0"  # BENCH_ENCODER=0: the linear designs only
+PENALTIES = os.environ.get("BENCH_ENCODER_PENALTIES")  # e.g. "0.01": one penalty, not the screening's pick
+
+
+def designs() -> tuple[str, ...]:
+    return LINEAR + (ENCODERS if ENCODER else ())
+
+
+def _penalties() -> tuple[float, ...]:
+    from apps.routing import encoder_pool
+
+    return tuple(float(x) for x in PENALTIES.split(",")) if PENALTIES else encoder_pool.PENALTIES
+
+
+def _shipped_kinds(half: Any, pooled: Any, encoders: Any, split: int) -> dict[str, str]:
+    """Per candidate, the kind of learned router the recommender would propose for this endpoint
+    (apps.routing.choose.uses_encoder on the endpoint's estimate; its SDKs taken to run the encoder)."""
+    from apps.routing.choose import uses_encoder
+    from apps.routing.estimate import estimate
+
+    est = estimate(half.evidence, seed=split, pool=pooled, encoder_pool=encoders)
+    return {
+        key: ("encoder_pooled" if uses_encoder(est, key, encoder_ok=True) else "pooled")
+        for key in {o.target for o in est.options}
+    }
+
+
+def _held_out_scores(pool: Any, key: str, endpoint: str, ids: list[str], prompts: list[str]) -> Any:
+    """The held-out prompts scored by the members this endpoint would ship (threshold aside)."""
+    import numpy as np
+
+    from apps.routing import learned
+    from apps.routing.encoder_pool import EncoderPool, EncoderScorer, export
+
+    members = pool.cross_fit(key, endpoint, ids).members
+    if isinstance(pool, EncoderPool):
+        return EncoderScorer(export(members, threshold=0.0, encoder_spec=pool.encoder_spec)).scores(prompts)
+    router = learned.Scorer(learned.export_members(members, threshold=0.0, spec=pool.spec))
+    return np.asarray([router.score(p) for p in prompts])
 
 
 def _setup() -> None:
@@ -61,6 +110,7 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
     from apps.policies.evaluation.harness import PROVIDER, cost_items, prepare_split
     from apps.policies.evaluation.runner import pricer_for
     from apps.routing import learned
+    from apps.routing.encoder_pool import EncoderPool
     from apps.routing.pool import RouterPool
 
     items = dataset.read_items(Path(path))
@@ -71,24 +121,38 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
         ids = {i.id for i in endpoint_items}
         mine = [c for c in costed if c.item.id in ids]
         halves.append(prepare_split(mine, endpoint=name, split=split, seed=0, grader=make_grader("labels")))
-    pooled = RouterPool([h.evidence for h in halves])
-    unigrams = RouterPool([h.evidence for h in halves], spec=learned.HashSpec(ngrams=(1,)))
+    everyone = [h.evidence for h in halves]
+    pools: dict[str, Any] = {
+        "pooled": RouterPool(everyone),
+        "pooled_unigrams": RouterPool(everyone, spec=learned.HashSpec(ngrams=(1,))),
+    }
+    if ENCODER:
+        pools["encoder_pooled"] = EncoderPool(everyone, penalties=_penalties())
     out: dict[str, dict[str, dict[str, float]]] = {
-        d: defaultdict(lambda: defaultdict(float)) for d in DESIGNS
+        d: defaultdict(lambda: defaultdict(float)) for d in (*designs(), "kinds")
     }
     for half in halves:
-        own = RouterPool([half.evidence])
+        own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence]), **pools}
+        kinds: dict[str, str] = {}
+        if ENCODER:
+            own["encoder_per_endpoint"] = EncoderPool([half.evidence], penalties=_penalties())
+            kinds = _shipped_kinds(half, pools["pooled"], pools["encoder_pooled"], split)
         for model in sorted({m for c in half.test for m in c.candidate_cost}):
             key = f"{PROVIDER}/{model}"
             ids = [s.sample_id for s in half.evidence.samples if key in s.candidates]
             rows = [c for c in half.test if model in c.candidate_cost]
             if len(ids) < 10 or not rows:
                 continue
-            for design, pool in (("per_endpoint", own), ("pooled", pooled), ("pooled_unigrams", unigrams)):
-                members = pool.cross_fit(key, half.endpoint, ids).members
-                router = learned.Scorer(learned.export_members(members, threshold=0.0, spec=pool.spec))
+            prompts = [c.item.prompt for c in rows]
+            scored: dict[str, Any] = {}
+            for design, pool in own.items():
+                scored[design] = _held_out_scores(pool, key, half.endpoint, ids, prompts)
+            if ENCODER:
+                scored["shipped"] = scored[kinds.get(key, "pooled")]
+                out["kinds"][kinds.get(key, "pooled")][model] += 1
+            for design, scores in scored.items():
                 found = curves(
-                    scores=np.asarray([router.score(c.item.prompt) for c in rows]),
+                    scores=scores,
                     quality=np.asarray([c.item.candidates[model].score for c in rows]),
                     baseline=np.asarray([c.item.baseline.score for c in rows]),
                     savings=np.asarray(
@@ -117,7 +181,14 @@ def _gap(by_model: dict[str, dict[str, float]]) -> float:
 def gap_shares(path: Path, splits: int, jobs: int) -> dict[str, list[float]]:
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(_split, [str(path)] * splits, range(splits)))
-    return {d: [_gap(r[d]) for r in results] for d in DESIGNS}
+    shares = {d: [_gap(r[d]) for r in results] for d in designs()}
+    chosen = defaultdict(float)
+    for r in results:
+        for kind, by_model in r.get("kinds", {}).items():
+            chosen[kind] += sum(by_model.values())
+    total = sum(chosen.values()) or 1.0
+    shares["encoder_chosen"] = [chosen["encoder_pooled"] / total]  # share of (endpoint, candidate) pairs
+    return shares
 
 
 def decision_latency(router: dict[str, Any], n: int = 3000) -> tuple[float, float]:
@@ -167,39 +238,64 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sets", default="alpaca_eval,mmlu", help="comma-separated (a partial run prints no JSON line)")
     args = parser.parse_args()
     _setup()
     results = {}
-    for name in ("alpaca_eval", "mmlu"):
+    for name in args.sets.split(","):
         started = time.perf_counter()
         shares = gap_shares(SHARED / f"{name}.jsonl", args.splits, args.jobs)
         results[name] = shares
-        for design in DESIGNS:
+        for design in designs():
             values = shares[design]
             print(
                 f"{name:12s} {design:13s} gap share {statistics.fmean(values):6.1%} ± "
                 f"{statistics.stdev(values) if len(values) > 1 else 0:.1%}  ({time.perf_counter() - started:.0f} s)"
             )
+        if ENCODER:
+            print(f"{name:12s} encoder router chosen for {shares['encoder_chosen'][0]:.0%} of (endpoint, candidate) pairs")
+    if set(results) != {"alpaca_eval", "mmlu"}:
+        return
     router = _mmlu_router()
     p99, baseline = decision_latency(router)
-    line = {
+    shipped = "shipped" if ENCODER else "pooled"
+    line: dict[str, Any] = {
         "splits": args.splits,
-        "alpaca_gap_share": statistics.fmean(results["alpaca_eval"]["pooled"]),
-        "mmlu_gap_share": statistics.fmean(results["mmlu"]["pooled"]),
+        "alpaca_gap_share": statistics.fmean(results["alpaca_eval"][shipped]),
+        "mmlu_gap_share": statistics.fmean(results["mmlu"][shipped]),
         "baseline_alpaca_gap_share": statistics.fmean(results["alpaca_eval"]["per_endpoint"]),
         "baseline_mmlu_gap_share": statistics.fmean(results["mmlu"]["per_endpoint"]),
-        "alpaca_gap_share_sd": statistics.stdev(results["alpaca_eval"]["pooled"]) if args.splits > 1 else 0.0,
-        "mmlu_gap_share_sd": statistics.stdev(results["mmlu"]["pooled"]) if args.splits > 1 else 0.0,
+        "alpaca_gap_share_sd": statistics.stdev(results["alpaca_eval"][shipped]) if args.splits > 1 else 0.0,
+        "mmlu_gap_share_sd": statistics.stdev(results["mmlu"][shipped]) if args.splits > 1 else 0.0,
+        "designs": {
+            d: {n: round(statistics.fmean(results[n][d]), 4) for n in ("alpaca_eval", "mmlu")} for d in designs()
+        },
         "decision_p99_us": round(p99, 1),
         "baseline_decision_p99_us": round(baseline, 1),
         "model_bytes": len(json.dumps(router).encode()),
         "encoder_decision_p99_ms": None,
         "encoder_rss_mb": None,
     }
+    if ENCODER:
+        line["encoder_chosen"] = {n: round(results[n]["encoder_chosen"][0], 3) for n in ("alpaca_eval", "mmlu")}
+        line.update(encoder_in_sdk())
     print(
-        f"SDK decision p99 {p99:.0f} µs (override baseline {baseline:.0f} µs); router {line['model_bytes']:,} bytes"
+        f"SDK decision p99 {p99:.0f} µs (override baseline {baseline:.0f} µs); router {line['model_bytes']:,} bytes; "
+        f"encoder decision p99 {line['encoder_decision_p99_ms']} ms, +{line['encoder_rss_mb']} MB"
     )
     print(json.dumps(line, sort_keys=True))
+
+
+def encoder_in_sdk() -> dict[str, Any]:
+    """bench/encoder_sdk.py in a fresh process on the server's exported encoder."""
+    from apps.routing import encoder
+
+    artefact = encoder.ensure()
+    found = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "encoder_sdk.py"), "--artefact", str(artefact.folder)],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return dict(json.loads(found.stdout.strip().splitlines()[-1]))
 
 
 def _mmlu_router() -> dict[str, Any]:

@@ -66,14 +66,21 @@ def inbox(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "policies/inbox.html", context)
 
 
+def _model_text(raw: dict[str, Any]) -> dict[str, Any]:
+    """A learned model with its members summarised (an encoder router's fallback too)."""
+    model = dict(raw)
+    members = model.pop("members", None) or [model]
+    weights = sum(len(m.get("weights", {})) for m in members)
+    model.pop("weights", None)
+    if isinstance(model.get("fallback"), dict):
+        model["fallback"] = _model_text(model["fallback"])
+    return {**model, "members": f"<{len(members)} members, {weights} weights>"}
+
+
 def _policy_text(spec: dict[str, Any]) -> list[str]:
     shown = dict(spec)
     if "learned" in shown:
-        model = dict(shown["learned"])
-        members = model.pop("members", None) or [model]
-        weights = sum(len(m.get("weights", {})) for m in members)
-        model.pop("weights", None)
-        shown["learned"] = {**model, "members": f"<{len(members)} members, {weights} weights>"}
+        shown["learned"] = _model_text(shown["learned"])
     if "rollout" in shown:
         shown["rollout"] = {**shown["rollout"], "salt": "<set at publish>"}
     return (

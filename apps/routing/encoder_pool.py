@@ -30,11 +30,11 @@ import numpy as np
 
 from apps.routing import encoder, learned
 from apps.routing.evidence import EndpointEvidence
-from apps.routing.pool import RouterPool
+from apps.routing.pool import RouterPool, _reachable
 
 TYPE = "encoder_linear"
 VERSION = 1
-L2 = 0.01  # on mean squared error, embeddings of unit length (see bench/router.py)
+PENALTIES = (0.003, 0.01, 0.03, 0.1)  # ridge penalties tried (embeddings of unit length); see _pick
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -45,7 +45,7 @@ class HeadFit:
     bias: float
 
 
-def fit_head(x: FloatArray, y: FloatArray, *, l2: float = L2) -> HeadFit:
+def fit_head(x: FloatArray, y: FloatArray, *, l2: float) -> HeadFit:
     """Ridge regression minimising mean squared error + l2·|w|², the bias unpenalised."""
     mu_x, mu_y = x.mean(axis=0), float(y.mean())
     xc = x - mu_x
@@ -130,11 +130,11 @@ class EncoderPool(RouterPool):
         evidence: Sequence[EndpointEvidence],
         artefact: encoder.Artefact | None = None,
         *,
-        l2: float = L2,
+        penalties: Sequence[float] = PENALTIES,
     ):
         super().__init__(evidence)
         self.artefact = artefact or encoder.ensure()
-        self.l2 = l2
+        self.penalties = tuple(penalties)
         self._heads: dict[str, _Trained] = {}
 
     @property
@@ -155,14 +155,36 @@ class EncoderPool(RouterPool):
             np.asarray([r.quality for r in rows]), np.asarray([r.saving for r in rows])
         )
         folds = learned.fold_ids([r.group for r in rows])
-        heads: list[HeadFit | None] = []
-        for fold in range(learned.FOLDS):
-            train = folds != fold
-            heads.append(fit_head(x[train], labels[train], l2=self.l2) if train.any() else None)
+        heads = self._pick(rows, x, labels, folds)
         index = {(r.endpoint, r.sample_id): i for i, r in enumerate(rows)}
         found = _Trained(index, vectors, folds, heads)
         self._heads[key] = found
         return found
+
+    def _pick(
+        self, rows: Sequence[Any], x: FloatArray, labels: FloatArray, folds: np.ndarray[Any, Any]
+    ) -> list[HeadFit | None]:
+        """The members at the penalty whose out-of-fold ranking saves most on the *screening* samples
+        (as RouterPool chooses its own: apps.routing.pool._pick_penalty); the confirming samples,
+        which every interval comes from, play no part in it."""
+        best: tuple[float, list[HeadFit | None]] | None = None
+        endpoints = {r.endpoint for r in rows}
+        for l2 in self.penalties:
+            heads: list[HeadFit | None] = []
+            oof = np.zeros(len(rows))
+            for fold in range(learned.FOLDS):
+                train = folds != fold
+                head = fit_head(x[train], labels[train], l2=l2) if train.any() else None
+                heads.append(head)
+                if head is not None:
+                    oof[~train] = x[~train] @ head.weights + head.bias
+            if len(self.penalties) == 1:
+                return heads
+            value = sum(_reachable(list(rows), oof, endpoint) for endpoint in endpoints)
+            if best is None or value > best[0] + 1e-12:
+                best = (value, heads)
+        assert best is not None
+        return best[1]
 
     def cross_fit(self, key: str, endpoint: str, sample_ids: Sequence[str]) -> learned.CrossFit:
         """Out-of-fold scores of these samples of `endpoint`, and the members `endpoint` ships."""

@@ -29,12 +29,17 @@ from apps.policies.evaluation.curves import Curves, curves
 from apps.policies.evaluation.dataset import Item, Pricer
 from apps.policies.evaluation.grading import Grader, Ungradable
 from apps.routing import learned
-from apps.routing.choose import choose
+from apps.routing.choose import choose, uses_encoder
+from apps.routing.encoder_pool import EncoderPool, EncoderScorer, export
 from apps.routing.estimate import Estimate, Option, estimate
 from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
+from apps.routing.options import ENCODER, HASHED
 from apps.routing.pool import RouterPool
 
-PROVIDER = "eval"  # evidence keys are "provider/model"; a labelled file names models only
+PROVIDER = "eval"
+FloatArray = np.ndarray[
+    Any, np.dtype[np.float64]
+]  # evidence keys are "provider/model"; a labelled file names models only
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,24 @@ def apply_policy(option: Option | None, est: Estimate, test: list[Costed], grade
     cost = 0
     base_cost = 0
     kept = 0
-    router = learned.Scorer(est.router_for(option) or {}) if option and option.strategy == "learned" else None
+    routes: dict[str, bool] | None = None
+    if option is not None and option.strategy == "learned":
+        shipped = est.router_for(option) or {}
+        texts = sorted({c.item.prompt for c in test})
+        if option.is_encoder:
+            scorer = EncoderScorer(shipped)
+            routes = dict(zip(texts, (scorer.scores(texts) >= scorer.threshold).tolist(), strict=True))
+        else:
+            linear = learned.Scorer(shipped)
+            routes = {t: linear.routes_to_target(t) for t in texts}
     for c in test:
         item = c.item
         reference += item.baseline.score
         base_cost += c.baseline_cost
         model = option.model if option else ""
         use = option is not None and model in c.candidate_cost
-        if use and router is not None:
-            use = router.routes_to_target(item.prompt)
+        if use and routes is not None:
+            use = routes[item.prompt]
         if use and option is not None and option.strategy == "cascade":
             escalate = bool(set(option.checks) & set(grader.checks(item, model)))
             if escalate:
@@ -195,7 +209,10 @@ class Run:
     evaluator_why: str = ""
     agreement_agree: int = 0  # verdicts on the training half that agree with the ground truth
     agreement_total: int = 0
-    curves: dict[str, Curves] = field(default_factory=dict)  # candidate → learned/random/oracle
+    curves: dict[str, Curves] = field(
+        default_factory=dict
+    )  # candidate → the shipped kind's learned/random/oracle
+    kinds: dict[str, dict[str, Curves]] = field(default_factory=dict)  # router kind → candidate → curves
 
 
 @dataclass(frozen=True)
@@ -220,12 +237,21 @@ def prepare_split(items: list[Costed], *, endpoint: str, split: int, seed: int, 
     return Half(endpoint, train, test, evidence, grader)
 
 
-def run_split(half: Half, *, split: int, seed: int, bar: float, pool: RouterPool) -> Run:
+def run_split(
+    half: Half,
+    *,
+    split: int,
+    seed: int,
+    bar: float,
+    pool: RouterPool,
+    encoder_pool: EncoderPool | None = None,
+) -> Run:
     """Estimate and choose on the training half (learned routers trained on `pool`, every
-    endpoint's training half), apply what ships to the held-out half."""
+    endpoint's training half; encoder routers on `encoder_pool`, whose SDKs are taken to run them),
+    apply what ships to the held-out half."""
     endpoint, train, test, grader = half.endpoint, half.train, half.test, half.grader
-    est = estimate(half.evidence, seed=seed * 1000 + split, pool=pool)
-    decision = choose(est, bar=bar)
+    est = estimate(half.evidence, seed=seed * 1000 + split, pool=pool, encoder_pool=encoder_pool)
+    decision = choose(est, bar=bar, encoder_ok=encoder_pool is not None)
     o = decision.chosen
     applied = apply_policy(o, est, test, grader)
     run = Run(
@@ -264,19 +290,40 @@ def run_split(half: Half, *, split: int, seed: int, bar: float, pool: RouterPool
         )
     else:
         run.baseline_nano = applied.baseline_nano
-    models = sorted({m for c in test for m in c.candidate_cost})
-    for model in models:
-        members = est.routers.get(f"{PROVIDER}/{model}")
-        router = learned.Scorer(learned.export_members(members, threshold=0.0)) if members else None
+    for model in sorted({m for c in test for m in c.candidate_cost}):
         rows = [c for c in test if model in c.candidate_cost]
-        found = curves(
-            scores=np.asarray([router.score(c.item.prompt) for c in rows]) if router else None,
-            quality=np.asarray([c.item.candidates[model].score for c in rows]),
-            baseline=np.asarray([c.item.baseline.score for c in rows]),
-            savings=np.asarray([c.baseline_cost - c.candidate_cost[model] for c in rows], dtype=np.float64),
-            baseline_cost=float(sum(c.baseline_cost for c in rows)),
-            bar=bar,
-        )
-        if found is not None:
-            run.curves[model] = found
+        key = f"{PROVIDER}/{model}"
+        shipped = ENCODER if uses_encoder(est, key, encoder_ok=encoder_pool is not None) else HASHED
+        for kind, scores in _held_out_scores(est, key, [c.item.prompt for c in rows]).items():
+            found = curves(
+                scores=scores,
+                quality=np.asarray([c.item.candidates[model].score for c in rows]),
+                baseline=np.asarray([c.item.baseline.score for c in rows]),
+                savings=np.asarray(
+                    [c.baseline_cost - c.candidate_cost[model] for c in rows], dtype=np.float64
+                ),
+                baseline_cost=float(sum(c.baseline_cost for c in rows)),
+                bar=bar,
+            )
+            if found is None:
+                continue
+            run.kinds.setdefault(kind, {})[model] = found
+            if kind == shipped:
+                run.curves[model] = found
     return run
+
+
+def _held_out_scores(est: Estimate, key: str, prompts: list[str]) -> dict[str, FloatArray | None]:
+    """The held-out prompts scored by each kind of router the estimate trained for `key` (None: no
+    linear router, so its ranking is random); thresholds aside, the members that would ship."""
+    members = est.routers.get(key)
+    linear = learned.Scorer(learned.export_members(members, threshold=0.0)) if members else None
+    out: dict[str, FloatArray | None] = {
+        HASHED: np.asarray([linear.score(p) for p in prompts]) if linear else None
+    }
+    encoders = est.encoder_routers.get(key)
+    if encoders and est.encoder is not None:
+        out[ENCODER] = EncoderScorer(export(encoders, threshold=0.0, encoder_spec=est.encoder)).scores(
+            prompts
+        )
+    return out

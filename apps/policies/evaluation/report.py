@@ -34,13 +34,14 @@ def _sd(values: list[float]) -> float:
     return float(statistics.stdev(values)) if len(values) > 1 else 0.0
 
 
-def gap_shares(runs: list[Run]) -> dict[str, list[float]]:
-    """Per split: the learned router's gap share and the three savings shares (of baseline cost)."""
+def gap_shares(runs: list[Run], kind: str | None = None) -> dict[str, list[float]]:
+    """Per split: the learned router's gap share and the three savings shares (of baseline cost); the
+    shipped router's, or one kind's (`hashed_linear`, `encoder_linear`)."""
     by_split: dict[int, dict[str, dict[str, float]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(float))
     )
     for run in runs:
-        for model, c in run.curves.items():
+        for model, c in (run.curves if kind is None else run.kinds.get(kind, {})).items():
             sums = by_split[run.split][model]
             sums["learned"] += c.learned
             sums["random"] += c.random
@@ -143,6 +144,11 @@ def summarize(
             "lower_bound_held_split_min": min(split_held) if split_held else 1.0,
             "learned_gap_share_mean": _mean(gaps.get("gap_share", []), 0.0),
             "learned_gap_share_sd": _sd(gaps.get("gap_share", [])),
+            **{
+                f"{name}_gap_share_mean": _mean(gap_shares(runs, kind).get("gap_share", []), 0.0)
+                for name, kind in (("linear", "hashed_linear"), ("encoder", "encoder_linear"))
+                if any(kind in r.kinds for r in runs)
+            },
             "learned_savings_mean": _mean(gaps.get("learned", []), 0.0),
             "random_savings_mean": _mean(gaps.get("random", []), 0.0),
             "oracle_savings_mean": _mean(gaps.get("oracle", []), 0.0),
@@ -181,4 +187,9 @@ def table(summary: dict[str, Any]) -> str:
         f"{o['learned_savings_mean']:.1%}, oracle {o['oracle_savings_mean']:.1%} of baseline cost; gap captured "
         f"{o['learned_gap_share_mean']:.1%} ± {o['learned_gap_share_sd']:.1%} over {o['splits']} splits"
     )
+    if "encoder_gap_share_mean" in o:
+        lines.append(
+            f"by kind: linear {o.get('linear_gap_share_mean', 0.0):.1%}, encoder {o['encoder_gap_share_mean']:.1%}; "
+            "the shipped router is the encoder where an endpoint's estimate shows it beating the linear one"
+        )
     return "\n".join(lines)

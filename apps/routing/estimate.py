@@ -390,55 +390,23 @@ def _stats(
     )
 
 
-@dataclass(frozen=True)
-class _Gains:
-    """Learned options' gain over random (apps.routing.gain) on one part: estimate and half-width."""
-
-    estimate: dict[int, float]
-    half: dict[int, float]
-    found: gain.Gains
-    position: dict[int, int]  # draft index → column of `found`
-
-    def low(self, j: int) -> float | None:
-        return self.estimate[j] - self.half[j] if j in self.estimate else None
-
-
-def _gains(drafts: list[_Draft], stats: _Stats) -> _Gains:
+def _gains(drafts: list[_Draft], stats: _Stats) -> gain.OptionGains:
     overrides = {d.candidate.key: j for j, d in enumerate(drafts) if d.strategy == "override"}
     cols = [j for j, d in enumerate(drafts) if d.strategy == "learned"]
-    found = gain.gains(
-        stats.part, stats.counts, np.asarray(cols, dtype=np.int64),
-        np.asarray([overrides[drafts[j].candidate.key] for j in cols], dtype=np.int64),
+    return gain.option_gains(
+        stats.part, stats.counts, stats.factor, stats.confidence, cols,
+        [overrides[drafts[j].candidate.key] for j in cols],
     )  # fmt: skip
-    z = bounds.z_of(stats.confidence)
-    estimate = {j: float(found.estimate[k]) for k, j in enumerate(cols)}
-    half = {j: float(z * found.se[k] * stats.factor[j]) for k, j in enumerate(cols)}
-    return _Gains(estimate, half, found, {j: k for k, j in enumerate(cols)})
 
 
-def _kinds(drafts: list[_Draft], shown: _Stats, gains: _Gains) -> dict[str, KindComparison]:
-    """Per candidate with both kinds: encoder − linear gain over random, mean over common shares."""
-    by_share: dict[tuple[str, str, float], int] = {
-        (d.candidate.key, d.router, d.share or 0.0): j
+def _kinds(drafts: list[_Draft], shown: _Stats, gains: gain.OptionGains) -> dict[str, KindComparison]:
+    learned = [
+        (j, d.candidate.key, d.router, d.share or 0.0)
         for j, d in enumerate(drafts)
         if d.strategy == "learned"
-    }
-    out: dict[str, KindComparison] = {}
-    for key in sorted({k for k, router, _ in by_share if router == ENCODER}):
-        pairs = [
-            (by_share[(key, ENCODER, share)], by_share[(key, HASHED, share)])
-            for (k, router, share) in by_share
-            if k == key and router == ENCODER and (key, HASHED, share) in by_share
-        ]
-        if not pairs:
-            continue
-        factor = max(float(shown.factor[j]) for pair in pairs for j in pair)
-        diff = gain.paired_difference(
-            gains.found, [(gains.position[a], gains.position[b]) for a, b in pairs],
-            factor=factor, confidence=shown.confidence,
-        )  # fmt: skip
-        out[key] = KindComparison(diff.estimate, diff.low, diff.high, diff.pairs)
-    return out
+    ]
+    found = gain.kind_comparisons(learned, gains, shown.factor, shown.confidence)
+    return {key: KindComparison(d.estimate, d.low, d.high, d.pairs) for key, d in found.items()}
 
 
 def estimate(
@@ -521,9 +489,7 @@ def estimate(
                 router=d.router,
                 gain_over_random_nano=shown_gains.estimate.get(j),
                 gain_over_random_low_nano=shown_gains.low(j),
-                gain_over_random_high_nano=(
-                    shown_gains.estimate[j] + shown_gains.half[j] if j in shown_gains.estimate else None
-                ),
+                gain_over_random_high_nano=shown_gains.high(j),
                 screen_gain_over_random_low_nano=pick_gains.low(j),
             )
         )

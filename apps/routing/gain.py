@@ -82,3 +82,57 @@ def paired_difference(
     se = float(np.nanstd(star)) if np.isfinite(star).any() else 0.0
     half = bounds.z_of(confidence) * se * factor
     return Difference(point, point - half, point + half, len(pairs))
+
+
+@dataclass(frozen=True)
+class OptionGains:
+    """Learned options' gain over random on one part: estimate and half-width by option index."""
+
+    estimate: dict[int, float]
+    half: dict[int, float]
+    found: Gains
+    position: dict[int, int]  # option index → column of `found`
+
+    def low(self, j: int) -> float | None:
+        return self.estimate[j] - self.half[j] if j in self.estimate else None
+
+    def high(self, j: int) -> float | None:
+        return self.estimate[j] + self.half[j] if j in self.estimate else None
+
+
+def option_gains(
+    part: dict[str, FloatArray],
+    counts: FloatArray,
+    factor: FloatArray,
+    confidence: float,
+    cols: Sequence[int],
+    overrides: Sequence[int],
+) -> OptionGains:
+    """Gain over random of options `cols` (their candidates' overrides: `overrides`) with intervals
+    at `confidence`, each widened by its option's small-sample × prediction `factor`."""
+    found = gains(part, counts, np.asarray(cols, dtype=np.int64), np.asarray(overrides, dtype=np.int64))
+    z = bounds.z_of(confidence)
+    estimate = {j: float(found.estimate[k]) for k, j in enumerate(cols)}
+    half = {j: float(z * found.se[k] * factor[j]) for k, j in enumerate(cols)}
+    return OptionGains(estimate, half, found, {j: k for k, j in enumerate(cols)})
+
+
+def kind_comparisons(
+    learned: Sequence[tuple[int, str, str, float]], found: OptionGains, factor: FloatArray, confidence: float
+) -> dict[str, Difference]:
+    """Per candidate with options of both kinds at some share — `learned` lists (option index,
+    candidate, router, share) — the encoder's gain over random minus the linear router's, mean over
+    those shares, paired on the same resamples (widened by the larger factor of the options)."""
+    at = {(key, router, share): j for j, key, router, share in learned}
+    out: dict[str, Difference] = {}
+    for key in sorted({k for k, router, _ in at if router == "encoder_linear"}):
+        pairs = [
+            (j, at[(key, "hashed_linear", share)])
+            for (k, router, share), j in at.items()
+            if k == key and router == "encoder_linear" and (key, "hashed_linear", share) in at
+        ]
+        if pairs:
+            widest = max(float(factor[j]) for pair in pairs for j in pair)
+            columns = [(found.position[a], found.position[b]) for a, b in pairs]
+            out[key] = paired_difference(found.found, columns, factor=widest, confidence=confidence)
+    return out

@@ -100,7 +100,7 @@ def test_with_the_extra_the_sdk_fetches_the_servers_encoder_and_decides_every_ve
     assert sorted(p.name for p in on_disk.iterdir()) == ["model.onnx", "tokenizer.json"]
     from switchyard import _encoder
 
-    runtime = _encoder._runtimes[artefact.sha256]
+    runtime = _encoder._runtimes[_encoder.runtime_key(compiled.spec)]
     for case in doc["cases"]:
         vector = runtime.embed(case["text"])
         assert np.abs(vector - np.asarray(case["embedding"])).max() <= doc["embedding_tolerance"]

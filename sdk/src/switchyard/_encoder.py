@@ -112,7 +112,12 @@ class Runtime:
         return vector
 
 
-_runtimes: dict[str, Runtime] = {}  # by artefact SHA-256: content-addressed, shared by every client
+_runtimes: dict[str, Runtime] = {}  # by runtime_key: content-addressed, shared by every client
+
+
+def runtime_key(spec: EncoderSpec) -> str:
+    """The artefact's SHA-256 with how it is run (token limit, normalisation)."""
+    return f"{spec.sha256}:{spec.max_tokens}:{int(spec.normalize)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +132,11 @@ class EncoderModel:
     @property
     def ready(self) -> bool:
         """Whether the encoder runs in this process (fetched, verified and loaded)."""
-        return self.spec.sha256 in _runtimes
+        return runtime_key(self.spec) in _runtimes
 
     def score(self, text: str) -> float | None:
         """The member's score of ``text``, or ``None`` while the encoder cannot run here."""
-        runtime = _runtimes.get(self.spec.sha256)
+        runtime = _runtimes.get(runtime_key(self.spec))
         if runtime is None:
             return None
         weights, bias = self.members[zlib.crc32(text.encode()) % len(self.members)]
@@ -175,8 +180,8 @@ class EncoderLoader:
         if not models or not extra_available():
             return
         threads = []
-        for spec in {m.spec.sha256: m.spec for m in models}.values():
-            if spec.sha256 in _runtimes:
+        for spec in {runtime_key(m.spec): m.spec for m in models}.values():
+            if runtime_key(spec) in _runtimes:
                 continue
             with self._lock:
                 retry = self._retry_at.get(spec.sha256)
@@ -196,7 +201,7 @@ class EncoderLoader:
             hashes = {f.name: self._file(folder, f) for f in spec.files}
             if artefact_sha256(hashes) != spec.sha256:
                 raise ValueError("the files do not make the artefact the config names")
-            _runtimes.setdefault(spec.sha256, Runtime(spec, folder))
+            _runtimes.setdefault(runtime_key(spec), Runtime(spec, folder))
             with self._lock:
                 self._retry_at.pop(spec.sha256, None)
         except Exception as exc:

@@ -17,6 +17,7 @@ for one candidate is paired on the same resamples: the mean over the shares both
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,13 @@ def _gains(w: FloatArray, part: dict[str, FloatArray], cols: IntArray, overrides
         return np.asarray(s - share * s_o, dtype=np.float64)
 
 
+def _nanstd(values: FloatArray, axis: int | None = None) -> FloatArray:
+    """Standard deviation over the finite resamples (NaN where there are none, without a warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanstd(values, axis=axis), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Gains:
     estimate: FloatArray  # per option in `cols`
@@ -56,7 +64,7 @@ def gains(part: dict[str, FloatArray], counts: FloatArray, cols: IntArray, overr
     ones = np.ones((1, part["calls"].shape[0]))
     point = _gains(ones, part, cols, overrides)[0]
     star = _gains(counts, part, cols, overrides)
-    se = np.nanstd(star, axis=0)
+    se = _nanstd(star, axis=0)
     return Gains(np.where(np.isfinite(point), point, 0.0), np.where(np.isfinite(se), se, 0.0), star)
 
 
@@ -78,8 +86,10 @@ def paired_difference(
     a = np.asarray([p[0] for p in pairs], dtype=np.int64)
     b = np.asarray([p[1] for p in pairs], dtype=np.int64)
     point = float(np.mean(found.estimate[a] - found.estimate[b]))
-    star = np.nanmean(found.star[:, a] - found.star[:, b], axis=1)
-    se = float(np.nanstd(star)) if np.isfinite(star).any() else 0.0
+    with warnings.catch_warnings():  # a resample without any of a column's groups is NaN, left out
+        warnings.simplefilter("ignore", RuntimeWarning)
+        star = np.nanmean(found.star[:, a] - found.star[:, b], axis=1)
+    se = float(_nanstd(star)) if np.isfinite(star).any() else 0.0
     half = bounds.z_of(confidence) * se * factor
     return Difference(point, point - half, point + half, len(pairs))
 

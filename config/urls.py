@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("apps.replay.urls")),
     path("v1/", include("apps.spend.api_urls")),
     path("", include("apps.spend.urls")),
+    path("v1/", include("apps.opportunities.api_urls")),
+    path("", include("apps.opportunities.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/redoc.js", core_views.redoc_js, name="api-docs-redoc"),
     path(

@@ -303,3 +303,26 @@ register(
     Case(spend.url("api-customer-revenue"), "put", body=lambda t: {"customer": "c", "month": "2026-01-01",
          "amount_usd": "1"}),
 )  # fmt: skip
+
+# --- opportunities (apps.opportunities) ---------------------------------------------------------
+from tests.opportunities import tenancy_data as opportunities  # noqa: E402
+
+register(
+    "opportunities:home",
+    Case(opportunities.url("opportunities:home")),
+    Case(opportunities.url("opportunities:home"), "post", form=lambda t: {"action": "run"}),
+    Case(opportunities.url("opportunities:home"), "post", form=lambda t: {"action": "latency",
+         "endpoint": opportunities.SECRET_ENDPOINT, "latency": "background"}),
+)  # fmt: skip
+register(
+    "opportunities:detail",
+    Case(opportunities.finding_url),
+    Case(opportunities.finding_url, "post", form=lambda t: {"action": "dismiss"}, verify=opportunities.untouched),
+    Case(opportunities.finding_url, "post", form=lambda t: {"action": "done"}, verify=opportunities.untouched),
+)
+register(
+    "api-opportunities",
+    Case(opportunities.api_with_owner_project),
+    Case(lambda t: "/v1/opportunities", auth="sdk", verify=opportunities.api_sees_only_its_own),
+    Case(lambda t: "/v1/opportunities", auth="ingest", expect=(403,)),
+)

@@ -27,6 +27,7 @@ from apps.dashboard.selectors import (
 )
 from apps.dashboard.templatetags.humanize_money import compact, usd_text
 from apps.dashboard.tiers import tier_spend
+from apps.opportunities.selectors import endpoint_card
 from apps.pricing.display import price_out
 from apps.pricing.selectors import price_book, price_rows
 
@@ -157,6 +158,7 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
                 height=260,
             ),
         ],
+        "opportunities": endpoint_card(project_id=project.pk, endpoint=endpoint),
     } | endpoint_routing(project=project, rng=rng, endpoint=endpoint)
 
 

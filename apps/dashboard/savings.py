@@ -5,7 +5,9 @@ comes from apps.policies' and apps.replay's selectors; nothing here estimates an
 Potential savings are real money only: a recommendation made from simulated evidence (candidates
 or judge on the `sim` provider) is listed apart, labelled, and never summed with them; and no
 endpoint's potential is counted above what it cost over the last 30 days (the volume its
-recommendation's monthly figures are for), so the total can never exceed the endpoints' spend."""
+recommendation's monthly figures are for), so the total can never exceed the endpoints' spend.
+Open opportunities beyond routing (apps.opportunities) are added on what routing's potential leaves
+of each endpoint's spend, so no dollar is counted twice."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from apps.accounts.models import Project
 from apps.dashboard import charts
 from apps.dashboard.filters import TimeRange
 from apps.dashboard.selectors import endpoint_spend
+from apps.opportunities.combine import Total as OpportunityTotal
+from apps.opportunities.selectors import has_run, opportunity_totals
 from apps.policies.savings import RealisedSavings, realised_savings, realised_savings_for_endpoint
 from apps.policies.selectors import (
     Frontier,
@@ -81,6 +85,21 @@ class SavingsSummary:
     realised: list[RealisedSavings]  # endpoints with a routing policy, in the range
     potential: list[PotentialSavings]  # open recommendations from real evidence, largest first
     simulated_potential: list[PotentialSavings]  # from simulated evidence: shown apart, never summed
+    # Open opportunities beyond routing, counted on what `potential` leaves (apps.opportunities.combine).
+    opportunities: OpportunityTotal | None = None
+    opportunities_ran: bool = False
+
+    @property
+    def together_nano(self) -> int:
+        return self.potential_nano + (self.opportunities.net_nano if self.opportunities else 0)
+
+    @property
+    def together_low_nano(self) -> int:
+        return self.potential_low_nano + (self.opportunities.net_low_nano if self.opportunities else 0)
+
+    @property
+    def together_high_nano(self) -> int:
+        return self.potential_high_nano + (self.opportunities.net_high_nano if self.opportunities else 0)
 
     @property
     def saved_nano(self) -> int:
@@ -124,10 +143,16 @@ def savings_summary(*, project: Project, rng: TimeRange) -> SavingsSummary:
         _potential(r, spend.get(r.endpoint, 0)) for r in open_recommendation_savings(project_id=project.pk)
     ]
     rows.sort(key=lambda p: -p.monthly_savings_nano)
+    potential = [p for p in rows if not p.simulated]
+    routing: dict[str, int] = {}
+    for p in potential:
+        routing[p.endpoint] = routing.get(p.endpoint, 0) + p.monthly_savings_nano
     return SavingsSummary(
         realised=[r for r in realised if r.calls_in_policy or r.saved_nano],
-        potential=[p for p in rows if not p.simulated],
+        potential=potential,
         simulated_potential=[p for p in rows if p.simulated],
+        opportunities=opportunity_totals(project_id=project.pk, routing=routing),
+        opportunities_ran=has_run(project_id=project.pk),
     )
 
 

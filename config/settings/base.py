@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.billing",
     "apps.policies",
     "apps.spend",
+    "apps.opportunities",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,8 @@ CONFIG_SIGNING_KEY_ID = env_str("CONFIG_SIGNING_KEY_ID", "")
 CONFIG_RATE_LIMIT_RPS = env_int("CONFIG_RATE_LIMIT_RPS", 50)
 CELERY_BEAT_SCHEDULE["policies-guard"] = {"task": "policies.guard_tick", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["policies-recommend"] = {"task": "policies.recommend_all", "schedule": 900.0}
+# Opportunities: each project's detectors run when their last run is 6 hours old (checked every 15 min).
+CELERY_BEAT_SCHEDULE["opportunities-detect"] = {"task": "opportunities.detect_due", "schedule": 900.0}
 
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)

@@ -281,7 +281,8 @@ class _Cache:
     """Embeddings by prompt text: in memory, and on disk in shards beside the artefact."""
 
     def __init__(self, artefact: Artefact):
-        self.folder = artefact.folder / "embeddings-1"  # one prompt per run (see Runtime.embed)
+        # one prompt per run (see Runtime.embed), truncated at the artefact's token limit
+        self.folder = artefact.folder / f"embeddings-1-{int(artefact.manifest['max_tokens'])}"
         self.memory: dict[str, FloatArray] = {}
         self.loaded = False
         self.lock = threading.Lock()

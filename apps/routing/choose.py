@@ -100,8 +100,8 @@ def choose(
     encoder routers only when `encoder_ok` (the project's SDKs can run them)."""
     left_out = {**est.excluded, **(excluded or {})}
     options = [o for o in est.options if o.target not in left_out and eligible(est, o, encoder_ok=encoder_ok)]
-    notes = [f"{key} left out: {why}." for key, why in sorted(left_out.items())]
-    notes += _encoder_notes(est, encoder_ok=encoder_ok)
+    kinds = _encoder_notes(est, encoder_ok=encoder_ok)  # said with a recommendation too
+    notes = [f"{key} left out: {why}." for key, why in sorted(left_out.items())] + kinds
     if est.groups < MIN_GROUPS:
         more = MIN_GROUPS - est.groups
         return Choice(
@@ -122,7 +122,7 @@ def choose(
     ]  # fmt: skip
     pick = max(screened, key=lambda o: (o.screen_savings_nano, -o.simplicity), default=None)
     if pick is not None and qualifies(pick, bar) and (pick.strategy != "learned" or pick.beats_random):
-        return Choice(pick, " ".join([describe(pick, est), *notes[len(left_out) :]]))
+        return Choice(pick, " ".join([describe(pick, est), *kinds]))
     near = [
         (o, samples_needed(o, est, bar=bar))
         for o in options

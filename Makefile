@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(PY) manage.py demo_recommend
 	$(PY) manage.py demo_spend
 	$(PY) manage.py demo_spend
+	$(PY) manage.py demo_opportunities
 	$(PY) manage.py serve --bind 127.0.0.1:8000 --demo
 
 lint: $(STAMP)

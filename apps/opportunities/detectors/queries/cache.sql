@@ -1,6 +1,8 @@
 -- Prompt caching: for each endpoint and model that caches ({pairs}), which prompt prefixes repeat,
 -- and how soon. Each call's prefix points (apps.ingest.shape: byte offset << 32 | CRC-32 of the
--- prompt up to there) become rows; a point's tokens are its byte share of the call's prompt tokens.
+-- prompt up to there) become rows; a point's tokens are its byte offset times the endpoint and
+-- model's median prompt tokens per byte (so one shared prefix counts alike on every call), at most
+-- the call's prompt.
 -- Points below the model's minimum cacheable length ({min_tokens}) cannot be cached; the first one
 -- above it brings the whole prefix before it. Points shared by two calls or more form a group; in
 -- time order, each repeat's gap to the one before, stretched by the share of calls that carry a
@@ -43,26 +45,30 @@ FROM
             SELECT
                 endpoint, pair, point, event_id,
                 toUnixTimestamp64Milli(ts) AS t,
-                bitShiftRight(point, 32) * scale AS upto,
-                bitShiftRight(prev, 32) * scale AS before,
+                least(bitShiftRight(point, 32) * scale, prompt) AS upto,
+                least(bitShiftRight(prev, 32) * scale, prompt) AS before,
                 if(before < min_tokens, upto, upto - before) AS tokens
             FROM
             (
-                SELECT
-                    endpoint, ts, event_id, prefix_points,
-                    concat(provider, '/', model) AS pair,
-                    if(input_includes_cached = -1, has({incl_cached:Array(String)}, pair),
-                       input_includes_cached = 1) AS in_incl,
-                    toFloat64(if(in_incl, input_tokens,
-                        input_tokens + cached_input_tokens + greatest(cache_write_tokens, cache_write_1h_tokens)))
-                        / prompt_bytes AS scale,
-                    mapFromArrays({min_tokens_k:Array(String)}, {min_tokens_v:Array(UInt32)})[pair] AS min_tokens
-                FROM llm_calls FINAL
-                WHERE project_id = {project_id:UInt64}
-                  AND ts >= {since:DateTime64(3, 'UTC')} AND ts < {until:DateTime64(3, 'UTC')}
-                  AND routing_arm != 'candidate'
-                  AND status = 'ok' AND prompt_bytes > 0
-                  AND has({pairs:Array(String)}, concat(provider, '/', model))
+                SELECT *, quantile(0.5)(prompt / prompt_bytes) OVER (PARTITION BY endpoint, pair) AS scale
+                FROM
+                (
+                    SELECT
+                        endpoint, ts, event_id, prefix_points, prompt_bytes,
+                        concat(provider, '/', model) AS pair,
+                        if(input_includes_cached = -1, has({incl_cached:Array(String)}, pair),
+                           input_includes_cached = 1) AS in_incl,
+                        toFloat64(if(in_incl, input_tokens,
+                            input_tokens + cached_input_tokens + greatest(cache_write_tokens, cache_write_1h_tokens)))
+                            AS prompt,
+                        mapFromArrays({min_tokens_k:Array(String)}, {min_tokens_v:Array(UInt32)})[pair] AS min_tokens
+                    FROM llm_calls FINAL
+                    WHERE project_id = {project_id:UInt64}
+                      AND ts >= {since:DateTime64(3, 'UTC')} AND ts < {until:DateTime64(3, 'UTC')}
+                      AND routing_arm != 'candidate'
+                      AND status = 'ok' AND prompt_bytes > 0
+                      AND has({pairs:Array(String)}, concat(provider, '/', model))
+                )
             )
             ARRAY JOIN prefix_points AS point, arrayPushFront(arrayPopBack(prefix_points), 0) AS prev
             WHERE upto >= min_tokens

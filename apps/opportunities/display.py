@@ -29,7 +29,7 @@ def _caching(e: dict[str, Any]) -> list[tuple[str, str]]:
         ("Calls (with a prompt prefix)", f"{_n(e.get('calls'))} ({_n(e.get('calls_with_prefix'))})"),
         ("Prompt tokens a call that repeat", _n(e.get("cacheable_tokens_per_call"))),
         ("Read from the cache now", _pct(e.get("cached_share_now"))),
-        ("Repeats, and the median gap between them", f"{_n(e.get('repeats'))}, {_gap(e.get('median_gap_s'))}"),
+        ("Calls whose prefix repeats (median gap)", f"{_n(e.get('repeats'))} ({_gap(e.get('median_gap_s'))})"),
         ("Provider's minimum cacheable prompt", f"{_n(e.get('min_cacheable_tokens'))} tokens"),
         ("Cache lifetime priced", e.get("lifetime", "")),
         ("Input / cached / write, per 1M tokens",

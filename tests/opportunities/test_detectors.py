@@ -68,6 +68,7 @@ def test_caching_on_its_plant_and_not_where_the_cache_already_serves(
     evidence = hit.evidence
     assert evidence["lifetime"] == "5-minute" and evidence["cached_share_now"] == 0
     assert 3900 <= evidence["cacheable_tokens_per_call"] <= 4000 and evidence["median_gap_s"] == 120
+    assert evidence["repeats"] == 7 * 720 - 1  # every call but the first repeats the prefix
     assert "cache_control" in hit.change["snippet"] and len(hit.examples) == 3
 
 

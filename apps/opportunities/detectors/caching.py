@@ -150,10 +150,10 @@ def _finding(
             "min_cacheable_tokens": rule.min_tokens,
             "lifetime": lifetime.name,
             "lifetime_s": lifetime.seconds,
-            "prices_per_mtok": {
-                "input": round(prices.input * 1000, 6),
-                "cached": round(prices.cached * 1000, 6),
-                "write": round(prices.write_price(lifetime.write) * 1000, 6),
+            "prices_per_mtok": {  # nano-USD a token → USD per 1M tokens
+                "input": round(prices.input / 1000, 6),
+                "cached": round(prices.cached / 1000, 6),
+                "write": round(prices.write_price(lifetime.write) / 1000, 6),
             },
             "ideal_monthly_nano": {o[1].name: per_month(o[0], scan.day_count(key.endpoint)) for o in options},
         },

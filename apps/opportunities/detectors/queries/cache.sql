@@ -11,7 +11,8 @@
 -- the cached price, a miss writes them ({save}: input − cached price; {extra_a}, {extra_b}: the write
 -- price above input, nano-USD a token). A group is cached only if that pays over the window (a
 -- breakpoint goes only where it pays). Out: per endpoint, model and day, the tokens read and
--- written under each lifetime, the median gap between repeats, and example calls.
+-- written under each lifetime, the calls whose prefix repeats (counted at each call's first
+-- cacheable point) with the median gap to the one before, and example calls.
 SELECT
     endpoint, pair,
     toUInt32(intDiv(intDiv(o.1, 1000) - {since_s:Int64}, 86400)) AS day,
@@ -19,8 +20,8 @@ SELECT
     sumIf(o.2, NOT hit_a AND net_a > 0) AS write_a,
     sumIf(o.2, hit_b AND net_b > 0) AS read_b,
     sumIf(o.2, NOT hit_b AND net_b > 0) AS write_b,
-    countIf(gap < 1e17) AS repeats,
-    quantileIf(0.5)(gap, gap < 1e17) AS median_gap_ms,
+    countIf(gap < 1e17 AND o.3) AS repeats,
+    quantileIf(0.5)(gap, gap < 1e17 AND o.3) AS median_gap_ms,
     argMax(examples, n) AS example_ids
 FROM
 (
@@ -38,7 +39,7 @@ FROM
     FROM
     (
         SELECT endpoint, pair, point, count() AS n,
-               arraySort(x -> x.1, groupArray((t, tokens))) AS occ,
+               arraySort(x -> x.1, groupArray((t, tokens, first_point))) AS occ,
                groupArray(3)(event_id) AS examples
         FROM
         (
@@ -47,7 +48,8 @@ FROM
                 toUnixTimestamp64Milli(ts) AS t,
                 least(bitShiftRight(point, 32) * scale, prompt) AS upto,
                 least(bitShiftRight(prev, 32) * scale, prompt) AS before,
-                if(before < min_tokens, upto, upto - before) AS tokens
+                before < min_tokens AS first_point,
+                if(first_point, upto, upto - before) AS tokens
             FROM
             (
                 SELECT *, quantile(0.5)(prompt / prompt_bytes) OVER (PARTITION BY endpoint, pair) AS scale

@@ -9,10 +9,13 @@ scraped past the bar by luck rarely confirms.
 
 Learned routers must earn their place (apps.routing.gain, apps.routing.options):
 
-- a learned option is picked only if its screening part shows it saving more than routing the same
-  candidate at random would at the same retention (95 % lower bound of its gain over random above
-  zero), and recommended only if the confirming part shows it too (99 %); otherwise a plain
-  override or cascade that qualifies is what the rule can pick, never a router no better than a coin;
+- where a plain option (override or cascade) qualifies on the screening part, a learned option
+  competes with it only if the screening part shows it saving more than routing the same candidate
+  at random would at the same retention (95 % lower bound of its gain over random above zero), and
+  is recommended only if the confirming part shows that too (99 %): a router no better than a coin
+  is never recommended over a plain override. Where no plain option qualifies, a learned option
+  is a share of calls sent to the candidate whose promise holds like any other (its gain over random
+  is shown beside it);
 - of the two kinds, one per candidate: the encoder router (sentence embeddings) stands in for the
   linear one only when the project's SDKs report they can run it (`encoder_ok`) and, on the
   confirming part, it beats the linear router with confidence: the 99 % lower bound of the mean over
@@ -115,19 +118,15 @@ def choose(
             ),
             samples_needed=est.samples + more,
         )
-    screened = [
-        o for o in options
-        if o.screen_retention_low >= bar and o.screen_savings_low_nano > 0
-        and (o.strategy != "learned" or o.screen_beats_random)
-    ]  # fmt: skip
+    screened = [o for o in options if o.screen_retention_low >= bar and o.screen_savings_low_nano > 0]
+    plain = [o for o in screened if o.strategy != "learned"]
+    if plain:  # a learned router must earn its place over a plain option that qualifies
+        screened = [o for o in screened if o.strategy != "learned" or o.screen_beats_random]
     pick = max(screened, key=lambda o: (o.screen_savings_nano, -o.simplicity), default=None)
-    if pick is not None and qualifies(pick, bar) and (pick.strategy != "learned" or pick.beats_random):
+    earned = pick is not None and (pick.strategy != "learned" or not plain or pick.beats_random)
+    if pick is not None and qualifies(pick, bar) and earned:
         return Choice(pick, " ".join([describe(pick, est), *kinds]))
-    near = [
-        (o, samples_needed(o, est, bar=bar))
-        for o in options
-        if o.savings_per_call_nano > 0 and (o.strategy != "learned" or o.beats_random)
-    ]
+    near = [(o, samples_needed(o, est, bar=bar)) for o in options if o.savings_per_call_nano > 0]
     reachable = [(o, n) for o, n in near if n is not None and n > est.samples]
     if reachable:
         o, n = max(reachable, key=lambda pair: (pair[0].savings_per_call_nano, -pair[1]))

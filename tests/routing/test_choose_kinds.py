@@ -42,6 +42,8 @@ def test_a_learned_option_no_better_than_random_is_not_recommended_over_an_overr
     override = _option("override", 3000.0)
     coin = _option("learned", 5000.0, router=HASHED, gain_low=-100.0)  # saves more, but as a coin would
     assert choose(_estimate([override, coin]), bar=0.95).chosen == override
+    # with no plain option to prefer, it is a share of calls sent to the candidate: its promise holds
+    assert choose(_estimate([coin]), bar=0.95).chosen == coin
     earned = _option("learned", 5000.0, router=HASHED, gain_low=100.0)
     chosen = choose(_estimate([override, earned]), bar=0.95).chosen
     assert chosen == earned

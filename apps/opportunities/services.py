@@ -88,6 +88,12 @@ def detect_project(
     run.calls = sum(r.tokens.calls for r in scan.usage)
     run.found = len(findings)
     run.save()
+    logger.info(
+        "opportunities run %s of project %s: %d findings over %d calls, ClickHouse %s",
+        run.pk, project.pk, run.found, run.calls,
+        ", ".join(f"{name} {seconds:.2f} s" for name, seconds in scan.timings.items()),
+        extra={"clickhouse_s": dict(scan.timings)},
+    )  # fmt: skip
     return run
 
 

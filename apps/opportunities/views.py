@@ -42,6 +42,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
+PAGE_SIZE = 100  # the largest findings; a kind or an endpoint narrows the rest down
 TAB_LABELS = {
     "open": "Open",
     "done": "Done",
@@ -87,14 +88,13 @@ def home(request: HttpRequest, project_id: int) -> HttpResponse:
         _home_post(request, project)
         return redirect("opportunities:home", project.pk)
     filters = _filters(request)
+    listed = selectors.opportunities_list(project_id=project.pk, **filters)
     totals = selectors.opportunity_totals(project_id=project.pk)
     context: dict[str, Any] = {
         "project": project,
         "filters": filters,
-        "items": [
-            {"o": o, "facts": facts(o)}
-            for o in selectors.opportunities_list(project_id=project.pk, **filters)[:200]
-        ],
+        "items": [{"o": o, "facts": facts(o)} for o in listed[:PAGE_SIZE]],
+        "more": max(0, listed.count() - PAGE_SIZE),
         "status_tabs": _status_tabs(project),
         "totals": totals,
         "realised": selectors.realised_summary(project_id=project.pk),

@@ -82,6 +82,7 @@ class Scan:
         self.until = until
         self.days = (until - since) / timedelta(days=1)
         self.clickhouse_s = 0.0
+        self.timings: dict[str, float] = {}  # seconds in ClickHouse per query
         self._prices: dict[tuple[str, str, str], UnitPrices | None] = {}
         pairs = self.query("pairs").rows
         self.rules = {(p, m): book.rule(p, m) for p, m in pairs}
@@ -102,7 +103,9 @@ class Scan:
                 sql, bound | (params or {}), feature=f"opportunities.{name}", settings=settings or None
             )
         finally:
-            self.clickhouse_s += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.clickhouse_s += spent
+            self.timings[name] = self.timings.get(name, 0.0) + spent
 
     def rule_params(self) -> dict[str, Any]:
         """The pairs whose provider's rule counts cached tokens inside input (and reasoning inside output)."""

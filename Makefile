@@ -26,7 +26,6 @@ demo: $(STAMP)
 	$(PY) manage.py demo_replay
 	$(PY) manage.py demo_recommend
 	$(PY) manage.py demo_spend
-	$(PY) manage.py demo_spend
 	$(PY) manage.py demo_opportunities
 	$(PY) manage.py serve --bind 127.0.0.1:8000 --demo
 

@@ -148,6 +148,8 @@ CELERY_BEAT_SCHEDULE["policies-guard"] = {"task": "policies.guard_tick", "schedu
 CELERY_BEAT_SCHEDULE["policies-recommend"] = {"task": "policies.recommend_all", "schedule": 900.0}
 # Opportunities: each project's detectors run when their last run is 6 hours old (checked every 15 min).
 CELERY_BEAT_SCHEDULE["opportunities-detect"] = {"task": "opportunities.detect_due", "schedule": 900.0}
+# Spend control: budgets and anomaly monitors judged, alerts opened, resolved and delivered.
+CELERY_BEAT_SCHEDULE["spend-tick"] = {"task": "spend.tick", "schedule": 60.0}
 
 # --- ingest limits --------------------------------------------------------------
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10_000_000)

@@ -89,7 +89,7 @@ def prepare(rows: int, keep: bool) -> tuple[Any, list[Any], int, datetime]:
 
     from apps.accounts.models import Project
     from apps.accounts.services import api_key_create, organization_create, project_create
-    from apps.dashboard.demo_traffic import ingest_principal
+    from apps.demo.traffic import ingest_principal
     from apps.ingest.services import store_events
     from apps.pricing.catalogue import seed_prices_load
     from apps.warehouse import client as warehouse

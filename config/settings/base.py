@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.policies",
     "apps.spend",
     "apps.opportunities",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.services import api_key_create
 from apps.core import background
-from apps.dashboard.demo_traffic import demo_traffic_store
+from apps.demo.traffic import demo_traffic_store
 from apps.policies.services.recommend import recommendation_refresh
 from apps.pricing.catalogue import SEED_FILE, prices_import_file
 from apps.pricing.models import LlmModel

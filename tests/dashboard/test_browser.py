@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.services import api_key_create
-from apps.dashboard import demo_waste
-from apps.dashboard.demo_traffic import PROFILES, demo_traffic_store
+from apps.demo import waste
+from apps.demo.traffic import PROFILES, demo_traffic_store
 from apps.pricing.catalogue import SEED_FILE, prices_import_file
 from tests.factories import PASSWORD, ProjectFactory
 from tests.tenancy import Tenant, make_tenant
@@ -137,7 +137,7 @@ def test_browse_the_dashboard(live_server: Any, demo: Tenant, chromium: Any, sho
     page.wait_for_url(f"**{reverse('dashboard:overview', args=[project])}")
     assert visit.charts_drawn() == 3
     assert page.locator("#kpi-spend .value").inner_text().startswith("$")
-    assert page.locator("#top-endpoints tbody tr").count() == len(PROFILES) + len(demo_waste.ENDPOINTS)
+    assert page.locator("#top-endpoints tbody tr").count() == len(PROFILES) + len(waste.ENDPOINTS)
     assert "No routing policy active yet" in page.locator("#savings").inner_text()
     visit.shot("overview")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from apps.dashboard.demo_traffic import ingest_principal
+from apps.demo.traffic import ingest_principal
 from apps.ingest.services import store_events
 from apps.pricing.catalogue import seed_prices_load
 from apps.pricing.selectors import price_book_invalidate

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from apps.dashboard.demo_traffic import ingest_principal
+from apps.demo.traffic import ingest_principal
 from apps.ingest.services import store_events
 from apps.opportunities.models import Opportunity, Status
 from apps.opportunities.services import detect_project

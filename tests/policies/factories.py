@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.test import Client
@@ -12,7 +12,14 @@ from django.test import Client
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
+from apps.replay.models import ReplayJob
+from apps.replay.services.jobs import replay_job_create
+from apps.replay.services.planning import CandidateSpec, ReplaySpec
+from apps.replay.services.runner import replay_job_run
 from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
+from tests.replay.factories import call, replay_catalogue
+from tests.replay.factories import ingest as ingest_calls
+from tests.tenancy import Tenant
 
 # USD per 1M tokens (input, output)
 PRICES = {
@@ -134,3 +141,24 @@ def ingest(ingest_key: str, events: list[dict[str, Any]]) -> None:
         response = client.post("/v1/ingest", data=body, content_type="application/json")
         assert response.status_code == 200, response.content
         assert response.json()["accepted"] == len(batch), response.json()
+
+
+def simulated_replay(tenant: Tenant) -> ReplayJob:
+    """A finished replay of 30 captured "help" calls (gpt-4o) on simulated gpt-4o-mini."""
+    replay_catalogue()
+    now = datetime.now(UTC)
+    calls = [
+        call(f"How do I reset my password, case {i}?", f"Open settings, choose security, then reset (case {i}).",
+             endpoint="help", ts=now - timedelta(hours=i + 1))
+        for i in range(30)
+    ]  # fmt: skip
+    ingest_calls(tenant, calls)
+    spec = ReplaySpec(
+        endpoint="help",
+        candidates=(CandidateSpec("openai", "gpt-4o-mini", simulated=True),),
+        sample_size=30,
+        spend_cap_nano=0,
+    )
+    job = replay_job_run(job_id=replay_job_create(project=tenant.project, actor=None, spec=spec).pk)
+    assert job is not None and job.status == "done"
+    return job

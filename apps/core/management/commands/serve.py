@@ -5,7 +5,8 @@ data directory, so web and worker share a process). Production runs gunicorn and
 
 The embedded worker's tasks log failures, not each success: the beat starts tasks every minute,
 and "Task … succeeded" lines would scroll the log-in away. `--demo` prints the log-in, keys and
-the SDK's install line last, once the server answers.
+the SDK's install line last, once the server answers: the lines come from every installed app
+whose AppConfig has `ready_lines(base_url)` (apps.demo's), so core does not import the demo.
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ import time
 import urllib.request
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 READY_TIMEOUT_S = 60.0
+
+
+def ready_banner(base_url: str) -> list[str]:
+    """The lines installed apps ask to print once the server answers (`ready_lines` on an AppConfig)."""
+    lines: list[str] = []
+    for config in apps.get_app_configs():
+        hook = getattr(config, "ready_lines", None)
+        if callable(hook):
+            lines += hook(base_url)
+    return lines
 
 
 def _print_when_ready(base_url: str, lines: list[str]) -> None:
@@ -51,13 +63,12 @@ class Command(BaseCommand):
         from gunicorn.app.base import BaseApplication
 
         from apps.core import background
-        from apps.core.demo import ready_lines
 
         bind = options["bind"]
         threads = options["threads"]
         access_log = options["access_log"]
         base_url = f"http://{bind}"
-        banner = ready_lines(base_url) if options["demo"] else []
+        banner = ready_banner(base_url) if options["demo"] else []
 
         def start_embedded(_worker: Any) -> None:
             if not background.uses_broker():

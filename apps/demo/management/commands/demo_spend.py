@@ -9,10 +9,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from apps.accounts.models import Project
+from apps.demo.management.base import DemoCommand
 from apps.spend.models import Alert, AnomalyMonitor, Budget, CustomerRevenue
 from apps.spend.selectors.budgets import budget_spend
 from apps.spend.selectors.economics import parse_day_range, top_keys
@@ -32,16 +32,12 @@ BUDGETS = (
 )
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Budgets, anomaly alerts, revenue and a first tick for the demo project (idempotent)."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", default="demo-app", help="project slug (default: demo-app)")
+    run_first = "demo_setup and demo_traffic"
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).select_related("organization").first()
-        if project is None:
-            raise CommandError(f"No project {options['project']!r}: run demo_setup and demo_traffic first")
+        project = self.demo_project(options["project"])
         now = timezone.now()
         made = self._budgets(project, now)
         for scope_kind, value, metric in (

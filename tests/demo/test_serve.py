@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from apps.core.demo import DEMO_EMAIL, DEMO_PASSWORD
+from apps.demo.login import DEMO_EMAIL, DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

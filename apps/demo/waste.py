@@ -1,6 +1,6 @@
 """Demo endpoints that waste money the way real apps do, so the Opportunities page has findings
 with believable numbers (apps.opportunities). Each hour's calls depend only on the seed and the
-hour, as the rest of the demo's traffic does (apps.dashboard.demo_traffic):
+hour, as the rest of the demo's traffic does (apps.demo.traffic):
 
 - **kb-search**: Claude Sonnet answering from a long, fixed knowledge-base prompt (≈6k tokens) with no
   `cache_control`: prompt caching would serve most of it.

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from apps.accounts.models import Project
-from apps.dashboard.demo_traffic import demo_traffic_store
+from apps.demo.management.base import DemoCommand
+from apps.demo.traffic import demo_traffic_store
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Generate the demo project's traffic through the ingest path (deterministic, idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", default="demo-app", help="project slug (default: demo-app)")
+        super().add_arguments(parser)
         parser.add_argument("--days", type=int, default=30)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
@@ -23,10 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        projects = Project.objects.filter(slug=options["project"]).select_related("organization")
-        if projects.count() != 1:
-            raise CommandError(f"Expected one project with slug {options['project']!r}: run demo_setup first")
-        project = projects.get()
+        project = self.demo_project(options["project"])
         if not 1 <= options["days"] <= 60:
             raise CommandError("--days must be between 1 and 60")
         report = demo_traffic_store(

@@ -3,7 +3,7 @@
 Eight endpoints with their own models, prompt and answer sizes, latencies and failure rates;
 working-hours and weekday seasonality, a slow drift in volume, a provider incident every 11 days,
 and captured payloads that look like each endpoint's work; then four that waste money the way
-real apps do (apps.dashboard.demo_waste), for the Opportunities page. Everything is a function of (seed,
+real apps do (apps.demo.waste), for the Opportunities page. Everything is a function of (seed,
 hour): the calls of a given hour are the same on every run, with the same event ids and times, so
 running again stores nothing twice (ingest de-duplicates on event id) and only fills in the hours
 since the last run.
@@ -25,8 +25,8 @@ import msgspec
 
 from apps.accounts.models import ApiKey, Project
 from apps.accounts.selectors import KeyPrincipal
-from apps.dashboard import demo_waste
-from apps.dashboard.demo_payloads import GENERATORS
+from apps.demo import waste
+from apps.demo.payloads import GENERATORS
 from apps.ingest.limits import RateLimited
 from apps.ingest.services import store_events
 
@@ -231,7 +231,7 @@ def generate(*, now: datetime, days: int = 30, seed: int = 7, scale: float = 1.0
                     yield event
         shape = 1 + 0.8 * (HOUR_SHAPE[hour_start.hour] / _SHAPE_MEAN - 1)
         weekday = 0.5 if hour_start.weekday() >= 5 else 1.0
-        for make, mean in demo_waste.plan(hour_start=hour_start, daily=daily, shape=shape, weekday=weekday):
+        for make, mean in waste.plan(hour_start=hour_start, daily=daily, shape=shape, weekday=weekday):
             for event in make(rng, seed, hour, hour_start, _poisson(rng, mean)):
                 if event["ts"] <= now.timestamp() * 1000:
                     yield event

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.dashboard import demo_waste
-from apps.dashboard.demo_traffic import PROFILES, demo_traffic_store, generate
 from apps.dashboard.filters import parse_range
 from apps.dashboard.selectors import Scope, dimensions, totals
+from apps.demo import waste
+from apps.demo.traffic import PROFILES, demo_traffic_store, generate
 from apps.pricing.catalogue import seed_prices_load
 from apps.pricing.selectors import price_book
 from tests.tenancy import Tenant
@@ -33,7 +33,7 @@ def test_the_same_hours_give_the_same_calls() -> None:
 def test_profiles_look_like_real_work() -> None:
     events = list(generate(now=timezone.now(), days=7, scale=0.3))
     by_endpoint = Counter(e["endpoint"] for e in events)
-    assert set(by_endpoint) == {p.endpoint for p in PROFILES} | set(demo_waste.ENDPOINTS)
+    assert set(by_endpoint) == {p.endpoint for p in PROFILES} | set(waste.ENDPOINTS)
     assert by_endpoint.most_common(1)[0][0] == "classify-ticket"
     statuses = Counter(e["status"] for e in events)
     assert statuses["error"] and statuses["timeout"] and statuses["ok"] > 0.9 * len(events)

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from apps.accounts.models import Membership, Organization, Project, Role
 from apps.accounts.services import api_key_create, organization_create, project_create
-from apps.core.demo import DEMO_EMAIL, DEMO_PASSWORD, keys_file
+from apps.demo.login import DEMO_EMAIL, DEMO_PASSWORD, keys_file
 from apps.pricing.catalogue import seed_prices_load
 
 KEYS_FILE = keys_file()

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.dashboard.demo_traffic import demo_traffic_store
+from apps.demo.traffic import demo_traffic_store
 from apps.opportunities.models import Opportunity, Status
 from tests.tenancy import Tenant
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.accounts.models import Project
+from apps.demo.management.base import DemoCommand
 from apps.policies import signing
 from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendations_refresh_project
@@ -17,17 +16,11 @@ from apps.routing.estimate import usd
 PUBLIC_KEYS_FILE = "demo-config-public-keys.txt"
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Make routing recommendations for the demo project from its replay evidence (idempotent)."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", default="demo-app", help="project slug (default: demo-app)")
-
     def handle(self, *args: Any, **options: Any) -> None:
-        projects = Project.objects.filter(slug=options["project"]).select_related("organization")
-        if projects.count() != 1:
-            raise CommandError(f"Expected one project with slug {options['project']!r}: run demo_setup first")
-        project = projects.get()
+        project = self.demo_project(options["project"])
         config = config_publish(project_id=project.pk, reason="demo")
         recommendations = recommendations_refresh_project(project=project)
         if not recommendations:

@@ -12,11 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from apps.accounts.models import Project
 from apps.core import background
 from apps.core.errors import ApplicationError
+from apps.demo.management.base import DemoCommand
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book_load
 from apps.replay.models import JobStatus, ReplayJob
@@ -61,17 +59,11 @@ def cheaper_candidates(
     return out
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Run a simulated replay for every demo endpoint that has none yet (idempotent)."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--project", default="demo-app", help="project slug (default: demo-app)")
-
     def handle(self, *args: Any, **options: Any) -> None:
-        projects = Project.objects.filter(slug=options["project"]).select_related("organization")
-        if projects.count() != 1:
-            raise CommandError(f"Expected one project with slug {options['project']!r}: run demo_setup first")
-        project = projects.get()
+        project = self.demo_project(options["project"])
         done = set(
             ReplayJob.objects.filter(project=project, status=JobStatus.DONE).values_list(
                 "endpoint", flat=True

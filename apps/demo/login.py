@@ -1,5 +1,6 @@
 """The embedded demo's log-in and keys, and the lines `manage.py serve --demo` prints last, once
-the server answers (after gunicorn's start-up lines, so nothing scrolls them away)."""
+the server answers (after gunicorn's start-up lines, so nothing scrolls them away; DemoConfig
+hands them to the serve command)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+
+from apps.core.sdk_dist import sdk_wheel
 
 DEMO_EMAIL = "demo@switchyard.local"
 DEMO_PASSWORD = "switchyard-demo"  # noqa: S105 - the published demo login, embedded mode only
@@ -24,8 +27,6 @@ def demo_keys() -> dict[str, str]:
 
 def ready_lines(base_url: str) -> list[str]:
     """What a person needs once `make demo` serves: where, how to log in, the keys, the SDK."""
-    from apps.core.sdk_dist import sdk_wheel
-
     keys = demo_keys()
     wheel = sdk_wheel()
     lines = [

@@ -110,22 +110,51 @@ register(
     "pricing:catalogue",
     Case(pricing.url("pricing:catalogue"), verify=pricing.hides_owner),
 )
+register("pricing:model", Case(pricing.model_url))
+_PRICE_FORM = {"effective_from": "2026-01-01", "input": "9", "output": "9"}
 register(
-    "pricing:model",
-    Case(pricing.model_url),
+    "pricing:model-price-add",
+    Case(pricing.model_action_url("pricing:model-price-add"), "post", form=lambda t: _PRICE_FORM),
+)
+register(
+    "pricing:model-price-edit",
+    Case(pricing.model_action_url("pricing:model-price-edit", True), "post", form=lambda t: _PRICE_FORM),
+)
+register(
+    "pricing:model-price-delete",
+    Case(pricing.model_action_url("pricing:model-price-delete", True), "post"),
+)
+register(
+    "pricing:model-names",
+    Case(pricing.model_action_url("pricing:model-names"), "post", form=lambda t: {"aliases": "stolen"}),
+)
+register("pricing:settings", Case(pricing.url("pricing:settings"), verify=pricing.hides_owner))
+register(
+    "pricing:discount-save",
     Case(
-        pricing.model_url,
+        pricing.url("pricing:discount-save"),
         "post",
-        form=lambda t: {"save_price": "1", "effective_from": "2026-01-01", "input": "9", "output": "9"},
+        form=lambda t: {"provider": "openai", "percent": "50", "effective_from": "2026-01-01"},
+        verify=pricing.owner_untouched,
+    ),
+)
+register("pricing:discount-delete", Case(pricing.discount_url, "post"))
+register(
+    "pricing:custom-model-add",
+    Case(
+        pricing.url("pricing:custom-model-add"),
+        "post",
+        form=lambda t: {"provider": "vllm", "name": f"{t.organization.slug}-secret-llm"},
+        verify=pricing.owner_untouched,
     ),
 )
 register(
-    "pricing:settings",
-    Case(pricing.url("pricing:settings"), verify=pricing.hides_owner),
+    "pricing:recompute-start",
     Case(
-        pricing.url("pricing:settings"),
+        pricing.url("pricing:recompute-start"),
         "post",
-        form=lambda t: {"delete_discount": pricing.secrets(t)["discount"].pk},
+        form=lambda t: {"since": "2026-01-01"},
+        verify=pricing.owner_untouched,
     ),
 )
 register("pricing:unpriced", Case(pricing.url("pricing:unpriced"), verify=pricing.hides_owner))

@@ -9,10 +9,22 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
 from apps.core.errors import ApplicationError
 
 View = Callable[..., HttpResponse]
+
+
+def _refused(request: HttpRequest, exc: ApplicationError, back: str) -> HttpResponse:
+    if exc.status == 404:
+        return render(request, "errors/404.html", {"message": exc.message}, status=404)
+    if exc.status == 403:
+        return render(request, "errors/403.html", {"message": exc.message}, status=403)
+    messages.error(request, exc.message)
+    if request.method == "POST":
+        return HttpResponseRedirect(back)
+    return render(request, "errors/400.html", {"message": exc.message}, status=exc.status)
 
 
 def page_errors(view: View) -> View:
@@ -23,13 +35,23 @@ def page_errors(view: View) -> View:
         try:
             return view(request, *args, **kwargs)
         except ApplicationError as exc:
-            if exc.status == 404:
-                return render(request, "errors/404.html", {"message": exc.message}, status=404)
-            if exc.status == 403:
-                return render(request, "errors/403.html", {"message": exc.message}, status=403)
-            messages.error(request, exc.message)
-            if request.method == "POST":
-                return HttpResponseRedirect(request.get_full_path())
-            return render(request, "errors/400.html", {"message": exc.message}, status=exc.status)
+            return _refused(request, exc, request.get_full_path())
 
     return wrapper
+
+
+def action_errors(page: str, *keep: str) -> Callable[[View], View]:
+    """`page_errors` for a view that only takes a POST: a refusal becomes a message on the page
+    it was posted from, the URL `page` reversed with the view's URL arguments named in `keep`."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except ApplicationError as exc:
+                return _refused(request, exc, reverse(page, kwargs={k: kwargs[k] for k in keep}))
+
+        return wrapper
+
+    return decorate

@@ -2,7 +2,8 @@
 
 Both answer for the caller's organisation (the catalogue plus its own overrides): a project key
 speaks for its project's organisation, a logged-in person for the organisation they are in.
-The estimate runs the same cost function the ingest path and the replay engine use.
+The estimate runs the same cost function the ingest path and the replay engine use
+(apps.pricing.selectors.cost_estimate); the views here only validate and shape.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import KeyPrincipal
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import NotFound
 from apps.pricing.book import TIERS
-from apps.pricing.cost import nano_to_usd
+from apps.pricing.cost import Usage, nano_to_usd
 from apps.pricing.display import price_out
-from apps.pricing.selectors import models_visible, price_book, price_is_catalogue, price_rows
+from apps.pricing.selectors import CostEstimate, cost_estimate, models_visible, price_book, price_rows
 from apps.pricing.usage import FORMATS, usage_from_payload
 
 MAX_ROWS = 500
@@ -123,58 +124,49 @@ class PriceEstimateApi(APIView):
         data = EstimateIn(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
-        ts = body.get("ts") or timezone.now()
         usage = usage_from_payload(body["usage_format"], body["usage"])
-        tier = body.get("tier") or usage.service_tier or "standard"
-        book = price_book(organization_id=organization_id)
-        resolved = book.resolve(body["provider"], body["model"])
-        result = book.cost(provider=body["provider"], model=body["model"], ts=ts, usage=usage, tier=tier)
-        if result is None or resolved is None:
-            where = f"{body['provider']}/{body['model']}" if body["provider"] else body["model"]
-            raise ApplicationError(
-                f"No price for {where} at {ts:%Y-%m-%d %H:%M} UTC; "
-                "add one on the Pricing page (Models without a price)",
-                code="no_price",
-                status=422,
-            )
-        includes_cached, includes_reasoning = book.rule(body["provider"], body["model"])
-        return Response(
-            {
-                "provider": body["provider"],
-                "model": body["model"],
-                "resolved": {
-                    "provider": resolved.provider,
-                    "model": resolved.name,
-                    "model_id": resolved.model_id,
-                    "custom": resolved.custom,
-                },
-                "ts": ts.isoformat(),
-                "tier": tier,
-                "priced_tier": result.tier,
-                "currency": "USD",
-                "price_id": result.price_id,
-                "rule": {
-                    "input_includes_cached": includes_cached
-                    if usage.input_includes_cached is None
-                    else usage.input_includes_cached,
-                    "output_includes_reasoning": includes_reasoning
-                    if usage.output_includes_reasoning is None
-                    else usage.output_includes_reasoning,
-                },
-                "usage": {
-                    "input_tokens": usage.input_tokens,
-                    "output_tokens": usage.output_tokens,
-                    "cached_input_tokens": usage.cached_input_tokens,
-                    "cache_write_tokens": usage.cache_write_tokens,
-                    "cache_write_1h_tokens": usage.cache_write_1h_tokens,
-                    "reasoning_tokens": usage.reasoning_tokens,
-                    "images": usage.images,
-                },
-                "discount_percent": format(book.discount_percent(resolved.provider, ts).normalize(), "f")
-                if price_is_catalogue(price_id=result.price_id)
-                else "0",
-                "total_nano_usd": result.nano_usd,
-                "total_usd": format(nano_to_usd(result.nano_usd), "f"),
-                "breakdown_nano_usd": result.breakdown,
-            }
+        estimate = cost_estimate(
+            organization_id=organization_id,
+            provider=body["provider"],
+            model=body["model"],
+            ts=body.get("ts") or timezone.now(),
+            tier=body.get("tier"),
+            usage=usage,
         )
+        return Response(_estimate_out(body["provider"], body["model"], usage, estimate))
+
+
+def _estimate_out(provider: str, model: str, usage: Usage, estimate: CostEstimate) -> dict[str, Any]:
+    resolved, result = estimate.resolved, estimate.result
+    return {
+        "provider": provider,
+        "model": model,
+        "resolved": {
+            "provider": resolved.provider,
+            "model": resolved.name,
+            "model_id": resolved.model_id,
+            "custom": resolved.custom,
+        },
+        "ts": estimate.ts.isoformat(),
+        "tier": estimate.tier,
+        "priced_tier": result.tier,
+        "currency": "USD",
+        "price_id": result.price_id,
+        "rule": {
+            "input_includes_cached": estimate.input_includes_cached,
+            "output_includes_reasoning": estimate.output_includes_reasoning,
+        },
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "cache_write_1h_tokens": usage.cache_write_1h_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "images": usage.images,
+        },
+        "discount_percent": format(estimate.discount_percent.normalize(), "f"),
+        "total_nano_usd": result.nano_usd,
+        "total_usd": format(nano_to_usd(result.nano_usd), "f"),
+        "breakdown_nano_usd": result.breakdown,
+    }

@@ -11,12 +11,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Organization
-from apps.core.errors import NotFound
+from apps.core.errors import ApplicationError, NotFound
 from apps.pricing.book import (
     PRICE_FIELDS,
     DiscountRecord,
@@ -24,23 +25,30 @@ from apps.pricing.book import (
     PriceBook,
     PriceRecord,
     ProviderRecord,
+    ResolvedModel,
 )
-from apps.pricing.cost import Usage
+from apps.pricing.cost import CostResult, Usage
 from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeJob
 from apps.warehouse.client import ProjectScope, load_sql
 
 __all__ = [
     "BOOK_TTL_S",
+    "CostEstimate",
     "Lifecycle",
     "PriceBook",
     "PriceRow",
     "UnpricedModel",
+    "cost_estimate",
+    "custom_models_of",
+    "discounts_of",
     "model_get_visible",
     "model_lifecycles",
     "models_visible",
+    "own_prices_of",
     "price_book",
     "price_book_invalidate",
     "price_book_load",
+    "price_get_for_model",
     "price_is_catalogue",
     "price_rows",
     "providers_visible",
@@ -273,6 +281,39 @@ def price_rows(
     return rows
 
 
+def price_get_for_model(*, organization: Organization, model_id: int, price_id: int) -> Price:
+    """One of the organisation's own prices of this model (catalogue rows are not its to edit)."""
+    price = (
+        Price.objects.filter(pk=price_id, organization=organization, model_id=model_id)
+        .select_related("model__provider")
+        .first()
+    )
+    if price is None:
+        raise NotFound("Price not found")
+    return price
+
+
+def discounts_of(*, organization: Organization) -> QuerySet[ProviderDiscount]:
+    return (
+        ProviderDiscount.objects.filter(organization=organization)
+        .select_related("provider")
+        .order_by("provider__slug", "-effective_from")
+    )
+
+
+def custom_models_of(*, organization: Organization) -> QuerySet[LlmModel]:
+    return LlmModel.objects.filter(organization=organization).select_related("provider").order_by("name")
+
+
+def own_prices_of(*, organization: Organization) -> QuerySet[Price]:
+    """The organisation's own prices for catalogue models."""
+    return (
+        Price.objects.filter(organization=organization, model__organization__isnull=True)
+        .select_related("model__provider")
+        .order_by("model__name", "-effective_from")
+    )
+
+
 def price_is_catalogue(*, price_id: int) -> bool:
     """Whether a price row is the shared catalogue's (negotiated discounts apply to those only)."""
     return Price.objects.filter(pk=price_id, organization__isnull=True).exists()
@@ -283,6 +324,55 @@ def recompute_jobs_for_organization(*, organization: Organization, limit: int = 
         RecomputeJob.objects.filter(organization=organization)
         .select_related("project")
         .order_by("-created_at")[:limit]
+    )
+
+
+# --- the cost of one call's usage -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    resolved: ResolvedModel
+    ts: datetime
+    tier: str  # asked for (or the usage's, else standard)
+    result: CostResult
+    input_includes_cached: bool  # the rule applied: the usage's own flag, else the provider's
+    output_includes_reasoning: bool
+    discount_percent: Decimal  # the negotiated discount applied (catalogue prices only)
+
+
+def cost_estimate(
+    *, organization_id: int, provider: str, model: str, ts: datetime, tier: str | None, usage: Usage
+) -> CostEstimate:
+    """What Switchyard would store as the cost of one call: the same book and cost function as
+    ingest. Refuses (422, `no_price`) when no price covers the model at `ts`."""
+    tier = tier or usage.service_tier or "standard"
+    book = price_book(organization_id=organization_id)
+    resolved = book.resolve(provider, model)
+    result = book.cost(provider=provider, model=model, ts=ts, usage=usage, tier=tier)
+    if result is None or resolved is None:
+        where = f"{provider}/{model}" if provider else model
+        raise ApplicationError(
+            f"No price for {where} at {ts:%Y-%m-%d %H:%M} UTC; "
+            "add one on the Pricing page (Models without a price)",
+            code="no_price",
+            status=422,
+        )
+    includes_cached, includes_reasoning = book.rule(provider, model)
+    return CostEstimate(
+        resolved=resolved,
+        ts=ts,
+        tier=tier,
+        result=result,
+        input_includes_cached=includes_cached
+        if usage.input_includes_cached is None
+        else usage.input_includes_cached,
+        output_includes_reasoning=includes_reasoning
+        if usage.output_includes_reasoning is None
+        else usage.output_includes_reasoning,
+        discount_percent=book.discount_percent(resolved.provider, ts)
+        if price_is_catalogue(price_id=result.price_id)
+        else Decimal(0),
     )
 
 

@@ -312,16 +312,6 @@ def price_delete(*, price: Price, actor: Person | None) -> None:
     pricing_changed(organization_id=organization_id, since=since, model_ids=[model_id], reason=label)
 
 
-def price_get_for_organization(*, organization: Organization, price_id: int) -> Price:
-    """One of the organisation's own price rows (catalogue rows are not the organisation's to edit)."""
-    price = (
-        Price.objects.filter(pk=price_id, organization=organization).select_related("model__provider").first()
-    )
-    if price is None:
-        raise NotFound("Price not found")
-    return price
-
-
 # --- negotiated discounts ----------------------------------------------------------------------
 
 

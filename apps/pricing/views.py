@@ -11,14 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import Organization
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_errors
+from apps.core.pages import action_errors, page_errors
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.display import per_million, price_out
 from apps.pricing.forms import (
@@ -29,12 +28,16 @@ from apps.pricing.forms import (
     RecomputeForm,
     rule_value,
 )
-from apps.pricing.models import LlmModel, Price, ProviderDiscount, RecomputeJob, RecomputeStatus
+from apps.pricing.models import LlmModel, Price, RecomputeJob, RecomputeStatus
 from apps.pricing.recompute import LEASE, recompute_job_resume, recompute_organization
 from apps.pricing.selectors import (
+    custom_models_of,
+    discounts_of,
     model_get_visible,
     models_visible,
+    own_prices_of,
     price_book,
+    price_get_for_model,
     price_rows,
     providers_visible,
     recompute_jobs_for_organization,
@@ -47,7 +50,6 @@ from apps.pricing.services import (
     discount_set,
     price_create,
     price_delete,
-    price_get_for_organization,
     price_update,
 )
 from apps.pricing.validation import PER_MILLION_EXP, clean_datetime
@@ -135,82 +137,27 @@ def _price_values(data: dict[str, Any]) -> dict[str, Any]:
     return {name: data.get(name) or None for name in PRICE_FIELDS}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
-    organization = _organization(request)
-    model = model_get_visible(organization_id=organization.pk, model_id=model_id)
-    price_form = PriceForm(request.POST if "save_price" in request.POST else None)
-    names_form = NamesForm(
-        request.POST if "names" in request.POST else None,
-        initial={
-            "display_name": model.display_name,
-            "aliases": "\n".join(model.aliases or []),
-            "match_pattern": model.match_pattern,
-        },
-    )
-    here = reverse("pricing:model", args=[model.pk])
-    editing_id = (
-        int(request.POST.get("price_id") or 0) if str(request.POST.get("price_id") or "").isdigit() else 0
-    )
-    if request.method == "POST":
-        if "delete_price" in request.POST:
-            price = price_get_for_organization(
-                organization=organization, price_id=int(request.POST.get("delete_price") or 0)
-            )
-            if price.model_id != model.pk:
-                raise NotFound("Price not found")
-            price_delete(price=price, actor=request.user)
-            messages.success(request, f"Price from {price.effective_from:%Y-%m-%d} removed. {PAST_NOTE}")
-            return redirect(here)
-        if "save_price" in request.POST and price_form.is_valid():
-            data = price_form.cleaned_data
-            try:
-                kwargs = {
-                    "actor": request.user,
-                    "effective_from": data["effective_from"],
-                    "prices": _price_values(data),
-                    "per_exp": PER_MILLION_EXP,
-                    "long_context_threshold": data["long_context_threshold"],
-                    "currency": data["currency"],
-                }
-                if editing_id:
-                    price = price_get_for_organization(organization=organization, price_id=editing_id)
-                    if price.model_id != model.pk:
-                        raise NotFound("Price not found")
-                    price_update(price=price, source=data["source"], **kwargs)
-                else:
-                    price_create(
-                        model=model,
-                        organization=organization,
-                        tier=data["tier"],
-                        source=data["source"],
-                        **kwargs,
-                    )
-            except ApplicationError as exc:
-                form_refusal(price_form, exc)
-            else:
-                note = PAST_NOTE if _past(data["effective_from"]) else ""
-                messages.success(request, f"Price saved for {model.name}. {note}".strip())
-                return redirect(here)
-        if "names" in request.POST and names_form.is_valid():
-            try:
-                custom_model_update(model=model, actor=request.user, **names_form.cleaned_data)
-            except ApplicationError as exc:
-                form_refusal(names_form, exc)
-            else:
-                messages.success(request, f"Names of {model.name} saved.")
-                return redirect(here)
-    elif request.GET.get("edit", "").isdigit():
-        price = price_get_for_organization(organization=organization, price_id=int(request.GET["edit"]))
-        if price.model_id != model.pk:
-            raise NotFound("Price not found")
-        editing_id = price.pk
-        price_form = PriceForm(initial=_price_initial(price))
-    elif not price_form.is_bound:
+def _model_page(
+    request: HttpRequest,
+    organization: Organization,
+    model: LlmModel,
+    *,
+    price_form: PriceForm | None = None,
+    names_form: NamesForm | None = None,
+    editing_id: int = 0,
+) -> HttpResponse:
+    """The model's page; a refused form is shown again with what was typed and why."""
+    if price_form is None:
         price_form = PriceForm(
             initial={"effective_from": timezone.now().strftime("%Y-%m-%d"), "tier": "standard"}
+        )
+    if names_form is None:
+        names_form = NamesForm(
+            initial={
+                "display_name": model.display_name,
+                "aliases": "\n".join(model.aliases or []),
+                "match_pattern": model.match_pattern,
+            }
         )
     book = price_book(organization_id=organization.pk)
     includes_cached, includes_reasoning = book.rule(model.provider.slug)
@@ -227,6 +174,92 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
         "rule": {"input_includes_cached": includes_cached, "output_includes_reasoning": includes_reasoning},
     }
     return render(request, "pricing/model.html", context)
+
+
+def _visible_model(request: HttpRequest, model_id: int) -> tuple[Organization, LlmModel]:
+    organization = _organization(request)
+    return organization, model_get_visible(organization_id=organization.pk, model_id=model_id)
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
+    """A model's price history; `?edit=<price id>` fills the form with one of the organisation's own."""
+    organization, model = _visible_model(request, model_id)
+    if not request.GET.get("edit", "").isdigit():
+        return _model_page(request, organization, model)
+    price = price_get_for_model(
+        organization=organization, model_id=model.pk, price_id=int(request.GET["edit"])
+    )
+    form = PriceForm(initial=_price_initial(price))
+    return _model_page(request, organization, model, price_form=form, editing_id=price.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:model", "model_id")
+def model_price_save(request: HttpRequest, model_id: int, price_id: int = 0) -> HttpResponse:
+    """Add a price for the organisation, or (with `price_id`) change one of its own."""
+    organization, model = _visible_model(request, model_id)
+    price = (
+        price_get_for_model(organization=organization, model_id=model.pk, price_id=price_id)
+        if price_id
+        else None
+    )
+    form = PriceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        kwargs = {
+            "actor": request.user,
+            "effective_from": data["effective_from"],
+            "prices": _price_values(data),
+            "per_exp": PER_MILLION_EXP,
+            "long_context_threshold": data["long_context_threshold"],
+            "currency": data["currency"],
+            "source": data["source"],
+        }
+        try:
+            if price is not None:
+                price_update(price=price, **kwargs)
+            else:
+                price_create(model=model, organization=organization, tier=data["tier"], **kwargs)
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            note = PAST_NOTE if _past(data["effective_from"]) else ""
+            messages.success(request, f"Price saved for {model.name}. {note}".strip())
+            return redirect("pricing:model", model_id=model.pk)
+    return _model_page(request, organization, model, price_form=form, editing_id=price_id)
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:model", "model_id")
+def model_price_delete(request: HttpRequest, model_id: int, price_id: int) -> HttpResponse:
+    organization, model = _visible_model(request, model_id)
+    price = price_get_for_model(organization=organization, model_id=model.pk, price_id=price_id)
+    price_delete(price=price, actor=request.user)
+    messages.success(request, f"Price from {price.effective_from:%Y-%m-%d} removed. {PAST_NOTE}")
+    return redirect("pricing:model", model_id=model.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:model", "model_id")
+def model_names_save(request: HttpRequest, model_id: int) -> HttpResponse:
+    """A custom model's display name, aliases and match pattern."""
+    organization, model = _visible_model(request, model_id)
+    form = NamesForm(request.POST)
+    if form.is_valid():
+        try:
+            custom_model_update(model=model, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(request, f"Names of {model.name} saved.")
+            return redirect("pricing:model", model_id=model.pk)
+    return _model_page(request, organization, model, names_form=form)
 
 
 def _create_custom_model(
@@ -265,78 +298,109 @@ def _create_custom_model(
     return model
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def overrides(request: HttpRequest) -> HttpResponse:
-    """The organisation's discounts, custom models and own prices."""
-    organization = _organization(request)
+def _settings_page(
+    request: HttpRequest,
+    organization: Organization,
+    *,
+    discount_form: DiscountForm | None = None,
+    model_form: CustomModelForm | None = None,
+    recompute_form: RecomputeForm | None = None,
+) -> HttpResponse:
+    """The organisation's discounts, custom models and own prices, with the three forms; a refused
+    form is shown again with what was typed and why."""
     providers = [p.slug for p in providers_visible(organization_id=organization.pk)]
-    post = request.POST if request.method == "POST" else None
-    discount_form = DiscountForm(post if post and "discount" in post else None, providers=providers)
-    model_form = CustomModelForm(
-        post if post and "custom_model" in post else None,
-        initial={
-            "provider": request.GET.get("provider", "")[:64],
-            "name": request.GET.get("model", "")[:200],
-            "effective_from": request.GET.get("since", "")[:10],
-        },
-    )
-    recompute_form = RecomputeForm(post if post and "recompute" in post else None)
-    here = reverse("pricing:settings")
-    if post is not None:
-        if "delete_discount" in post:
-            discount_delete(
-                organization=organization,
-                actor=request.user,
-                discount_id=int(post.get("delete_discount") or 0),
-            )
-            messages.success(request, f"Discount removed. {PAST_NOTE}")
-            return redirect(here)
-        if "discount" in post and discount_form.is_valid():
-            data = discount_form.cleaned_data
-            try:
-                discount_set(organization=organization, actor=request.user, **data)
-            except ApplicationError as exc:
-                form_refusal(discount_form, exc)
-            else:
-                messages.success(request, f"{data['percent']}% off {data['provider']} saved. {PAST_NOTE}")
-                return redirect(here)
-        if "custom_model" in post and model_form.is_valid():
-            model = _create_custom_model(request, organization, model_form)
-            if model is not None:
-                messages.success(request, f"Model {model.name} added. {PAST_NOTE}")
-                return redirect("pricing:model", model_id=model.pk)
-        if "recompute" in post and recompute_form.is_valid():
-            try:
-                since = clean_datetime(recompute_form.cleaned_data["since"], "since")
-                recompute_organization(
-                    organization=organization,
-                    actor=request.user,
-                    since=since,
-                    reason=f"requested by {request.user}",
-                )
-            except ApplicationError as exc:
-                form_refusal(recompute_form, exc)
-            else:
-                messages.success(request, f"Recomputing every stored cost since {since:%Y-%m-%d}.")
-                return redirect("pricing:recompute")
     context = {
         "organization": organization,
-        "discounts": ProviderDiscount.objects.filter(organization=organization)
-        .select_related("provider")
-        .order_by("provider__slug", "-effective_from"),
-        "custom_models": LlmModel.objects.filter(organization=organization)
-        .select_related("provider")
-        .order_by("name"),
-        "own_prices": Price.objects.filter(organization=organization, model__organization__isnull=True)
-        .select_related("model__provider")
-        .order_by("model__name", "-effective_from"),
-        "discount_form": discount_form,
-        "model_form": model_form,
-        "recompute_form": recompute_form,
+        "discounts": discounts_of(organization=organization),
+        "custom_models": custom_models_of(organization=organization),
+        "own_prices": own_prices_of(organization=organization),
+        "discount_form": discount_form or DiscountForm(providers=providers),
+        "model_form": model_form
+        or CustomModelForm(
+            initial={
+                "provider": request.GET.get("provider", "")[:64],
+                "name": request.GET.get("model", "")[:200],
+                "effective_from": request.GET.get("since", "")[:10],
+            },
+        ),
+        "recompute_form": recompute_form or RecomputeForm(),
     }
     return render(request, "pricing/settings.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def overrides(request: HttpRequest) -> HttpResponse:
+    """The organisation's discounts, custom models and own prices (`?provider=&model=&since=` fill
+    the custom model form, as the page of models without a price links to it)."""
+    return _settings_page(request, _organization(request))
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:settings")
+def discount_save(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    providers = [p.slug for p in providers_visible(organization_id=organization.pk)]
+    form = DiscountForm(request.POST, providers=providers)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            discount_set(organization=organization, actor=request.user, **data)
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(request, f"{data['percent']}% off {data['provider']} saved. {PAST_NOTE}")
+            return redirect("pricing:settings")
+    return _settings_page(request, organization, discount_form=form)
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:settings")
+def discount_remove(request: HttpRequest, discount_id: int) -> HttpResponse:
+    discount_delete(organization=_organization(request), actor=request.user, discount_id=discount_id)
+    messages.success(request, f"Discount removed. {PAST_NOTE}")
+    return redirect("pricing:settings")
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:settings")
+def custom_model_add(request: HttpRequest) -> HttpResponse:
+    """A model the catalogue does not have, with its first price if one is given."""
+    organization = _organization(request)
+    form = CustomModelForm(request.POST)
+    model = _create_custom_model(request, organization, form) if form.is_valid() else None
+    if model is None:
+        return _settings_page(request, organization, model_form=form)
+    messages.success(request, f"Model {model.name} added. {PAST_NOTE}")
+    return redirect("pricing:model", model_id=model.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+@action_errors("pricing:settings")
+def recompute_start(request: HttpRequest) -> HttpResponse:
+    """Recompute every stored cost of the organisation since a date."""
+    organization = _organization(request)
+    form = RecomputeForm(request.POST)
+    if form.is_valid():
+        try:
+            since = clean_datetime(form.cleaned_data["since"], "since")
+            recompute_organization(
+                organization=organization,
+                actor=request.user,
+                since=since,
+                reason=f"requested by {request.user}",
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(request, f"Recomputing every stored cost since {since:%Y-%m-%d}.")
+            return redirect("pricing:recompute")
+    return _settings_page(request, organization, recompute_form=form)
 
 
 @login_required

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from apps.pricing.models import Provider, RecomputeJob, RecomputeStatus
+from apps.pricing.models import LlmModel, Provider, ProviderDiscount, RecomputeJob, RecomputeStatus
 from apps.pricing.services import custom_model_create, discount_set, price_create
 from tests.pricing.factories import store_unpriced_calls
 from tests.tenancy import Tenant
@@ -60,6 +60,33 @@ def url(name: str) -> Any:
 
 def model_url(t: Tenant) -> str:
     return reverse("pricing:model", args=[secrets(t)["model"].pk])
+
+
+def model_action_url(name: str, with_price: bool = False) -> Any:
+    """One of the model page's action URLs, for the owner's custom model (and its price)."""
+
+    def build(t: Tenant) -> str:
+        found = secrets(t)
+        args = [found["model"].pk, found["price"].pk] if with_price else [found["model"].pk]
+        return reverse(name, args=args)
+
+    return build
+
+
+def discount_url(t: Tenant) -> str:
+    return reverse("pricing:discount-delete", args=[secrets(t)["discount"].pk])
+
+
+def owner_untouched(owner: Tenant, intruder: Tenant, response: Any) -> None:
+    """A form that acts on the caller's own organisation changed nothing of the owner's."""
+    assert response.status_code in (200, 302), response.status_code
+    found = secrets(owner)
+    assert ProviderDiscount.objects.filter(organization=owner.organization).get() == found["discount"]
+    assert ProviderDiscount.objects.get(pk=found["discount"].pk).percent == found["discount"].percent
+    assert [m.pk for m in LlmModel.objects.filter(organization=owner.organization)] == [found["model"].pk]
+    assert (
+        not RecomputeJob.objects.filter(organization=owner.organization).exclude(pk=found["job"].pk).exists()
+    )
 
 
 def hides_owner(owner: Tenant, intruder: Tenant, response: Any) -> None:

@@ -34,9 +34,8 @@ def test_model_page_shows_history_and_an_admin_adds_a_negotiated_price(
     html = tenant.web().get(url).content.decode()
     assert "hello-gpt-4o" in html and "2024-05-13" in html and "includes" in html
     response = tenant.web().post(
-        url,
+        reverse("pricing:model-price-add", args=[model.pk]),
         {
-            "save_price": "1",
             "effective_from": "2026-01-01",
             "tier": "standard",
             "currency": "USD",
@@ -81,15 +80,15 @@ def test_bad_prices_are_refused_on_the_form_naming_the_field(
         per_exp=6,
     )
     data = {
-        "save_price": "1",
         "effective_from": "2026-02-01",
         "tier": "standard",
         "currency": "USD",
         **fields,
     }
-    response = tenant.web().post(reverse("pricing:model", args=[model.pk]), data)
+    response = tenant.web().post(reverse("pricing:model-price-add", args=[model.pk]), data)
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert "Price history" in response.content.decode()  # the model's page again, with the form
     assert Price.objects.filter(model=model, organization=tenant.organization).count() == 1
 
 
@@ -100,9 +99,8 @@ def test_a_viewer_sees_prices_but_cannot_change_them(tenant: Tenant, catalogue: 
     page = tenant.web().get(url)
     assert page.status_code == 200 and b"Only admins and owners can add prices" in page.content
     refused = tenant.web().post(
-        url,
+        reverse("pricing:model-price-add", args=[catalogue["gpt-4o"].pk]),
         {
-            "save_price": "1",
             "effective_from": "2026-01-01",
             "tier": "standard",
             "currency": "USD",
@@ -117,21 +115,21 @@ def test_a_viewer_sees_prices_but_cannot_change_them(tenant: Tenant, catalogue: 
 def test_settings_adds_a_discount_and_a_custom_model_with_its_price(
     tenant: Tenant, catalogue: dict[str, LlmModel]
 ) -> None:
-    url = reverse("pricing:settings")
-    assert tenant.web().get(url).status_code == 200
-    bad = tenant.web().post(
-        url, {"discount": "1", "provider": "openai", "percent": "120", "effective_from": "2026-01-01"}
+    page = tenant.web().get(reverse("pricing:settings"))
+    assert (
+        page.status_code == 200
+        and b"Negotiated discounts" in page.content
+        and b"Add a model of your own" in page.content
     )
+    url = reverse("pricing:discount-save")
+    bad = tenant.web().post(url, {"provider": "openai", "percent": "120", "effective_from": "2026-01-01"})
     assert bad.status_code == 200 and b"must be between 0 and 100" in bad.content
-    ok = tenant.web().post(
-        url, {"discount": "1", "provider": "openai", "percent": "12.5", "effective_from": "2026-01-01"}
-    )
+    ok = tenant.web().post(url, {"provider": "openai", "percent": "12.5", "effective_from": "2026-01-01"})
     assert ok.status_code == 302
     assert ProviderDiscount.objects.get(organization=tenant.organization).percent == Decimal("12.5")
     created = tenant.web().post(
-        url,
+        reverse("pricing:custom-model-add"),
         {
-            "custom_model": "1",
             "provider": "vllm",
             "name": "acme-llama-70b",
             "aliases": "acme-llama\nllama-ft",
@@ -151,8 +149,8 @@ def test_settings_adds_a_discount_and_a_custom_model_with_its_price(
 
 def test_a_custom_model_with_a_bad_price_is_not_half_created(tenant: Tenant) -> None:
     response = tenant.web().post(
-        reverse("pricing:settings"),
-        {"custom_model": "1", "provider": "vllm", "name": "half", "input": "-1", "output": "1"},
+        reverse("pricing:custom-model-add"),
+        {"provider": "vllm", "name": "half", "input": "-1", "output": "1"},
     )
     assert response.status_code == 200 and b"must be &gt;= 0" in response.content
     assert not LlmModel.objects.filter(name="half").exists()
@@ -204,9 +202,9 @@ def test_unknown_ids_are_404_not_500(tenant: Tenant) -> None:
     assert tenant.web().get(reverse("pricing:model", args=[1]) + "?edit=999999").status_code == 404
 
 
-def test_an_admin_edits_their_own_price_in_place(tenant: Tenant, catalogue: dict[str, LlmModel]) -> None:
-    model = catalogue["gpt-4o"]
-    own = price_create(
+def _own_price(tenant: Tenant, model: LlmModel) -> Price:
+    """The organisation's own $2 / $8 price for `model` from 2026-01-01."""
+    return price_create(
         model=model,
         organization=tenant.organization,
         actor=None,
@@ -214,21 +212,81 @@ def test_an_admin_edits_their_own_price_in_place(tenant: Tenant, catalogue: dict
         prices={"input": "2", "output": "8"},
         per_exp=6,
     )
+
+
+def test_an_admin_edits_their_own_price_in_place(tenant: Tenant, catalogue: dict[str, LlmModel]) -> None:
+    model = catalogue["gpt-4o"]
+    own = _own_price(tenant, model)
     url = reverse("pricing:model", args=[model.pk])
     form = tenant.web().get(url, {"edit": own.pk}).content.decode()
-    assert "Edit your price" in form and f'name="price_id" value="{own.pk}"' in form and 'value="2"' in form
+    edit_url = reverse("pricing:model-price-edit", args=[model.pk, own.pk])
+    assert "Edit your price" in form and f'action="{edit_url}"' in form and 'value="2"' in form
     data = {
-        "save_price": "1",
-        "price_id": own.pk,
         "effective_from": "2026-01-01",
         "tier": "standard",
         "currency": "USD",
         "input": "1.8",
         "output": "8",
     }
-    assert tenant.web().post(url, data).status_code == 302
+    assert tenant.web().post(edit_url, data).status_code == 302
     own.refresh_from_db()
     assert (
         own.input == Decimal("0.0000018")
         and Price.objects.filter(organization=tenant.organization).count() == 1
     )
+
+
+def test_an_admin_removes_their_own_price_but_not_another_models(
+    tenant: Tenant, catalogue: dict[str, LlmModel]
+) -> None:
+    model, other = catalogue["gpt-4o"], catalogue["claude-sonnet-4-5"]
+    own = _own_price(tenant, model)
+    page = tenant.web().get(reverse("pricing:model", args=[model.pk])).content.decode()
+    delete_url = reverse("pricing:model-price-delete", args=[model.pk, own.pk])
+    assert f'action="{delete_url}"' in page
+    # the price is this model's: asked through another model's URL it is not found
+    wrong = tenant.web().post(reverse("pricing:model-price-delete", args=[other.pk, own.pk]))
+    assert wrong.status_code == 404 and Price.objects.filter(pk=own.pk).exists()
+    assert tenant.web().get(delete_url).status_code == 405
+    removed = tenant.web().post(delete_url, follow=True)
+    assert b"Price from 2026-01-01 removed" in removed.content
+    assert not Price.objects.filter(pk=own.pk).exists()
+
+
+def test_a_custom_models_names_are_saved_and_a_clash_is_shown_on_the_form(
+    tenant: Tenant, catalogue: dict[str, LlmModel]
+) -> None:
+    tenant.web().post(reverse("pricing:custom-model-add"), {"provider": "vllm", "name": "acme-a"})
+    tenant.web().post(reverse("pricing:custom-model-add"), {"provider": "vllm", "name": "acme-b"})
+    model = LlmModel.objects.get(organization=tenant.organization, name="acme-a")
+    url = reverse("pricing:model-names", args=[model.pk])
+    saved = tenant.web().post(url, {"display_name": "Acme A", "aliases": "a-one"}, follow=True)
+    assert b"Names of acme-a saved" in saved.content and b"<strong>Acme A</strong>" in saved.content
+    model.refresh_from_db()
+    assert model.aliases == ["a-one"]
+    clash = tenant.web().post(url, {"aliases": "acme-b"})
+    assert clash.status_code == 200 and b"Save names" in clash.content and b"acme-b" in clash.content
+    model.refresh_from_db()
+    assert model.aliases == ["a-one"]
+
+
+def test_a_discount_is_removed_and_a_recompute_is_started_from_the_settings_page(
+    tenant: Tenant, catalogue: dict[str, LlmModel]
+) -> None:
+    web = tenant.web()
+    web.post(
+        reverse("pricing:discount-save"),
+        {"provider": "openai", "percent": "10", "effective_from": "2026-01-01"},
+    )
+    discount = ProviderDiscount.objects.get(organization=tenant.organization)
+    page = web.get(reverse("pricing:settings")).content.decode()
+    assert f'action="{reverse("pricing:discount-delete", args=[discount.pk])}"' in page
+    removed = web.post(reverse("pricing:discount-delete", args=[discount.pk]), follow=True)
+    assert b"Discount removed" in removed.content and not ProviderDiscount.objects.exists()
+    missing = web.post(reverse("pricing:discount-delete", args=[discount.pk]))
+    assert missing.status_code == 404
+    bad = web.post(reverse("pricing:recompute-start"), {"since": "not a date"})
+    assert bad.status_code == 200 and b"Recompute stored costs" in bad.content
+    assert not RecomputeJob.objects.exists()
+    started = web.post(reverse("pricing:recompute-start"), {"since": "2026-11-01"})
+    assert started.status_code == 302 and started["Location"] == reverse("pricing:recompute")

@@ -214,15 +214,21 @@ register(
     Case(routing.recommendation_url, "post", form=lambda t: {"action": "approve", "sticky_on": "event"}),
     Case(routing.recommendation_url, "post", form=lambda t: {"action": "reject", "reason": "no"}),
 )
-register(
-    "policies:endpoint",
-    Case(routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT)),
-    Case(
-        routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT),
-        "post",
-        form=lambda t: {"action": "rollback", "version": 1},
-    ),
-)
+register("policies:endpoint", Case(routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT)))
+for _action, _form in (
+    ("rollback", {"version": 1}),
+    ("stop", {}),
+    ("rollout", {"percent": 100}),
+    ("quality-bar", {"bar_percent": 90}),
+):
+    register(
+        f"policies:endpoint-{_action}",
+        Case(
+            routing.url(f"policies:endpoint-{_action}", lambda t: routing.SECRET_ENDPOINT),
+            "post",
+            form=lambda t, form=_form: form,
+        ),
+    )
 register("policies:config", Case(routing.url("policies:config")))
 register(
     "policies:settings",

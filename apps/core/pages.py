@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError
 
@@ -40,9 +41,10 @@ def page_errors(view: View) -> View:
     return wrapper
 
 
-def action_errors(page: str, *keep: str) -> Callable[[View], View]:
-    """`page_errors` for a view that only takes a POST: a refusal becomes a message on the page
-    it was posted from, the URL `page` reversed with the view's URL arguments named in `keep`."""
+def page_action(page: str, *keep: str) -> Callable[[View], View]:
+    """One operation a page's form posts to: POST only (405 otherwise), and `page_errors` where a
+    refusal becomes a message on the page it was posted from, the URL `page` reversed with the
+    view's URL arguments named in `keep`."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -52,6 +54,6 @@ def action_errors(page: str, *keep: str) -> Callable[[View], View]:
             except ApplicationError as exc:
                 return _refused(request, exc, reverse(page, kwargs={k: kwargs[k] for k in keep}))
 
-        return wrapper
+        return require_POST(wrapper)
 
     return decorate

@@ -17,6 +17,7 @@ from apps.core.errors import NotFound
 from apps.policies.models import (
     AuditEntry,
     EndpointSettings,
+    GuardCheck,
     KillKind,
     KillSwitch,
     Notification,
@@ -87,6 +88,19 @@ def versions_for_endpoint(*, project_id: int, endpoint: str) -> QuerySet[PolicyV
         .select_related("created_by", "recommendation")
         .order_by("-version")
     )
+
+
+def endpoint_routing(*, project: Project, endpoint: str, limit: int = 50) -> list[PolicyVersion]:
+    """The endpoint's policy versions, newest first; not found when it has neither a version nor a
+    recommendation (nothing to show or change)."""
+    versions = list(versions_for_endpoint(project_id=project.pk, endpoint=endpoint)[:limit])
+    if not versions and not Recommendation.objects.filter(project=project, endpoint=endpoint).exists():
+        raise NotFound("No routing for this endpoint yet")
+    return versions
+
+
+def guard_checks_recent(*, version: PolicyVersion, limit: int = 10) -> list[GuardCheck]:
+    return list(version.guard_checks.order_by("-checked_at")[:limit])
 
 
 def version_get(*, project: Project, endpoint: str, version: int) -> PolicyVersion:

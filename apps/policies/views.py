@@ -16,15 +16,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.models import Organization
+from apps.accounts.models import Organization, Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core import background
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_errors
+from apps.core.pages import page_action, page_errors
 from apps.dashboard import charts
 from apps.policies import forms, selectors, signing
-from apps.policies.models import KillSwitch, PolicySettings, Recommendation, Strategy
+from apps.policies.models import KillSwitch, PolicySettings, PolicyVersion, Recommendation, Strategy
 from apps.policies.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.services import approve, killswitch, project_settings, recommend
 from apps.policies.services.versions import spec_build
@@ -189,64 +189,22 @@ def recommendation(request: HttpRequest, project_id: int, recommendation_id: int
     return render(request, "policies/recommendation.html", context, status=400 if refused else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id)
-    versions = list(selectors.versions_for_endpoint(project_id=project.pk, endpoint=endpoint)[:50])
-    if not versions and not Recommendation.objects.filter(project=project, endpoint=endpoint).exists():
-        raise NotFound("No routing for this endpoint yet")
+def _endpoint_page(
+    request: HttpRequest,
+    project: Project,
+    endpoint: str,
+    versions: list[PolicyVersion],
+    *,
+    bar_form: forms.QualityBarForm | None = None,
+    rollout_form: forms.RolloutForm | None = None,
+) -> HttpResponse:
+    """The endpoint's policy history; a refused form is shown again under its field (400)."""
     bar = selectors.quality_bar(project=project, endpoint=endpoint)
     current = versions[0] if versions else None
-    action = request.POST.get("action") if request.method == "POST" else None
-    bar_form = forms.QualityBarForm(
-        request.POST if action == "bar" else None, initial={"bar_percent": forms.percent_value(bar)}
+    bar_form = bar_form or forms.QualityBarForm(initial={"bar_percent": forms.percent_value(bar)})
+    rollout_form = rollout_form or forms.RolloutForm(
+        initial={"percent": current.rollout_percent if current else None}
     )
-    rollout_form = forms.RolloutForm(
-        request.POST if action == "rollout" else None,
-        initial={"percent": current.rollout_percent if current else None},
-    )
-    here = redirect("policies:endpoint", project_id=project.pk, endpoint=endpoint)
-    if action == "rollback":
-        form = forms.RollbackForm(request.POST)
-        if not form.is_valid():
-            raise ApplicationError("Choose a version to roll back to")
-        v = approve.policy_rollback(
-            project=project, endpoint=endpoint, to_version=form.cleaned_data["version"],
-            actor=request.user, note=form.cleaned_data["note"],
-        )  # fmt: skip
-        messages.success(request, f"Rolled back: v{v.version} is now in force.")
-        return here
-    if action == "stop":
-        v = approve.policy_stop(project=project, endpoint=endpoint, actor=request.user)
-        messages.success(request, f"Routing stopped (v{v.version}).")
-        return here
-    if action == "rollout" and rollout_form.is_valid():
-        try:
-            v = approve.rollout_set(
-                project=project, endpoint=endpoint, percent=rollout_form.cleaned_data["percent"],
-                actor=request.user,
-            )  # fmt: skip
-        except ApplicationError as exc:
-            form_refusal(rollout_form, exc, fields={"rollout": "percent"})
-        else:
-            messages.success(request, f"v{v.version} routes {v.rollout_percent:g}% of traffic.")
-            return here
-    if action == "bar" and bar_form.is_valid():
-        try:
-            recommend.quality_bar_set(
-                project=project, endpoint=endpoint, bar=bar_form.cleaned_data["bar_percent"] / 100,
-                actor=request.user,
-            )  # fmt: skip
-        except ApplicationError as exc:
-            form_refusal(bar_form, exc, fields={"bar": "bar_percent"})
-        else:
-            recommend.recommendation_refresh_endpoint(project=project, endpoint=endpoint)
-            messages.success(request, "Quality bar saved; the recommendation was made again.")
-            return here
-    if action not in (None, "bar", "rollout"):
-        raise ApplicationError("That did not work: check the values and try again")
     latest = next(
         (r for r in selectors.recommendations_latest(project=project) if r.endpoint == endpoint), None
     )
@@ -259,7 +217,7 @@ def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpRespon
         "bar": bar,
         "bar_form": bar_form,
         "rollout_form": rollout_form,
-        "checks": list(versions[0].guard_checks.order_by("-checked_at")[:10]) if versions else [],
+        "checks": selectors.guard_checks_recent(version=current) if current else [],
         "audit": list(selectors.audit_for(project=project, endpoint=endpoint, limit=50)),
         "savings": realised_savings_for_endpoint(
             project_id=project.pk, organization_id=project.organization_id, endpoint=endpoint, since=_since()
@@ -268,6 +226,91 @@ def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpRespon
     }
     refused = bar_form.errors or rollout_form.errors
     return render(request, "policies/endpoint.html", context, status=400 if refused else 200)
+
+
+def _routed(request: HttpRequest, project_id: int, endpoint: str) -> tuple[Project, list[PolicyVersion]]:
+    """The caller's project and the endpoint's versions (not found for another tenant's project or an
+    endpoint with no routing)."""
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    return project, selectors.endpoint_routing(project=project, endpoint=endpoint)
+
+
+def _back(project: Project, endpoint: str) -> HttpResponse:
+    return redirect("policies:endpoint", project_id=project.pk, endpoint=endpoint)
+
+
+endpoint_action = page_action("policies:endpoint", "project_id", "endpoint")
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def endpoint(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    project, versions = _routed(request, project_id, endpoint)
+    return _endpoint_page(request, project, endpoint, versions)
+
+
+@login_required
+@endpoint_action
+def endpoint_rollback(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    project, _ = _routed(request, project_id, endpoint)
+    form = forms.RollbackForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("Choose a version to roll back to")
+    v = approve.policy_rollback(
+        project=project, endpoint=endpoint, to_version=form.cleaned_data["version"],
+        actor=request.user, note=form.cleaned_data["note"],
+    )  # fmt: skip
+    messages.success(request, f"Rolled back: v{v.version} is now in force.")
+    return _back(project, endpoint)
+
+
+@login_required
+@endpoint_action
+def endpoint_stop(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    project, _ = _routed(request, project_id, endpoint)
+    v = approve.policy_stop(project=project, endpoint=endpoint, actor=request.user)
+    messages.success(request, f"Routing stopped (v{v.version}).")
+    return _back(project, endpoint)
+
+
+@login_required
+@endpoint_action
+def endpoint_rollout(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    project, versions = _routed(request, project_id, endpoint)
+    form = forms.RolloutForm(request.POST)
+    if form.is_valid():
+        try:
+            v = approve.rollout_set(
+                project=project, endpoint=endpoint, percent=form.cleaned_data["percent"], actor=request.user
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc, fields={"rollout": "percent"})
+        else:
+            messages.success(request, f"v{v.version} routes {v.rollout_percent:g}% of traffic.")
+            return _back(project, endpoint)
+    return _endpoint_page(request, project, endpoint, versions, rollout_form=form)
+
+
+@login_required
+@endpoint_action
+def endpoint_quality_bar(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
+    """Set the endpoint's quality bar and make its recommendation again against it."""
+    project, versions = _routed(request, project_id, endpoint)
+    form = forms.QualityBarForm(request.POST)
+    if form.is_valid():
+        try:
+            recommend.quality_bar_set(
+                project=project, endpoint=endpoint, bar=form.cleaned_data["bar_percent"] / 100,
+                actor=request.user,
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form_refusal(form, exc, fields={"bar": "bar_percent"})
+        else:
+            recommend.recommendation_refresh_endpoint(project=project, endpoint=endpoint)
+            messages.success(request, "Quality bar saved; the recommendation was made again.")
+            return _back(project, endpoint)
+    return _endpoint_page(request, project, endpoint, versions, bar_form=form)
 
 
 @login_required

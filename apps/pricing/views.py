@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import Organization
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import action_errors, page_errors
+from apps.core.pages import page_action, page_errors
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.display import per_million, price_out
 from apps.pricing.forms import (
@@ -197,8 +197,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:model", "model_id")
+@page_action("pricing:model", "model_id")
 def model_price_save(request: HttpRequest, model_id: int, price_id: int = 0) -> HttpResponse:
     """Add a price for the organisation, or (with `price_id`) change one of its own."""
     organization, model = _visible_model(request, model_id)
@@ -234,8 +233,7 @@ def model_price_save(request: HttpRequest, model_id: int, price_id: int = 0) -> 
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:model", "model_id")
+@page_action("pricing:model", "model_id")
 def model_price_delete(request: HttpRequest, model_id: int, price_id: int) -> HttpResponse:
     organization, model = _visible_model(request, model_id)
     price = price_get_for_model(organization=organization, model_id=model.pk, price_id=price_id)
@@ -245,8 +243,7 @@ def model_price_delete(request: HttpRequest, model_id: int, price_id: int) -> Ht
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:model", "model_id")
+@page_action("pricing:model", "model_id")
 def model_names_save(request: HttpRequest, model_id: int) -> HttpResponse:
     """A custom model's display name, aliases and match pattern."""
     organization, model = _visible_model(request, model_id)
@@ -338,8 +335,7 @@ def overrides(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:settings")
+@page_action("pricing:settings")
 def discount_save(request: HttpRequest) -> HttpResponse:
     organization = _organization(request)
     providers = [p.slug for p in providers_visible(organization_id=organization.pk)]
@@ -357,8 +353,7 @@ def discount_save(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:settings")
+@page_action("pricing:settings")
 def discount_remove(request: HttpRequest, discount_id: int) -> HttpResponse:
     discount_delete(organization=_organization(request), actor=request.user, discount_id=discount_id)
     messages.success(request, f"Discount removed. {PAST_NOTE}")
@@ -366,8 +361,7 @@ def discount_remove(request: HttpRequest, discount_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:settings")
+@page_action("pricing:settings")
 def custom_model_add(request: HttpRequest) -> HttpResponse:
     """A model the catalogue does not have, with its first price if one is given."""
     organization = _organization(request)
@@ -380,8 +374,7 @@ def custom_model_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-@action_errors("pricing:settings")
+@page_action("pricing:settings")
 def recompute_start(request: HttpRequest) -> HttpResponse:
     """Recompute every stored cost of the organisation since a date."""
     organization = _organization(request)

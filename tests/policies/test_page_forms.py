@@ -110,12 +110,12 @@ def test_a_bad_bar_or_rollout_on_the_endpoint_page_comes_back_under_its_field(
         reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
         {"action": "approve", "sticky_on": "event"},
     )
-    url = reverse("policies:endpoint", args=[tenant.project.pk, "support-reply"])
-    bar = web.post(url, {"action": "bar", "bar_percent": "30"})
+    args = [tenant.project.pk, "support-reply"]
+    bar = web.post(reverse("policies:endpoint-quality-bar", args=args), {"bar_percent": "30"})
     assert bar.status_code == 400
     block = field_block(bar.content.decode(), "bar_percent")
     assert "between 50" in block and 'value="30"' in block
-    rollout = web.post(url, {"action": "rollout", "percent": "250"})
+    rollout = web.post(reverse("policies:endpoint-rollout", args=args), {"percent": "250"})
     assert rollout.status_code == 400
     block = field_block(rollout.content.decode(), "percent")
     assert "between 0 and 100" in block and 'value="250"' in block

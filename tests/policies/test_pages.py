@@ -86,9 +86,10 @@ def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[
     rec = _rec(tenant)
     approve = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
     web.post(approve, {"action": "approve", "sticky_on": "event"})
-    endpoint = reverse("policies:endpoint", args=[tenant.project.pk, "support-reply"])
-    web.post(endpoint, {"action": "rollout", "percent": "60"})
-    web.post(endpoint, {"action": "rollback", "version": "1"})
+    args = [tenant.project.pk, "support-reply"]
+    endpoint = reverse("policies:endpoint", args=args)
+    web.post(reverse("policies:endpoint-rollout", args=args), {"percent": "60"})
+    web.post(reverse("policies:endpoint-rollback", args=args), {"version": "1"})
     page = web.get(endpoint)
     text = page.content.decode()
     assert page.status_code == 200
@@ -136,3 +137,28 @@ def test_thin_evidence_says_how_many_samples_to_replay(
     form = tenant.web().get(start.replace("&amp;", "&")).content.decode()
     assert f'name="sample_size" value="{rec.samples_needed}"' in form
     assert other_tenant.web().get(url).status_code == 404
+
+
+def test_each_endpoint_action_has_its_own_url_and_a_refusal_comes_back_to_the_page(
+    tenant: Tenant, catalogue: dict[str, Any]
+) -> None:
+    web = tenant.web()
+    rec = _rec(tenant)
+    web.post(
+        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
+        {"action": "approve", "sticky_on": "event"},
+    )
+    args = [tenant.project.pk, "support-reply"]
+    page_url = reverse("policies:endpoint", args=args)
+    page = web.get(page_url).content.decode()
+    for action in ("rollout", "quality-bar", "stop"):
+        assert f'action="{reverse(f"policies:endpoint-{action}", args=args)}"' in page
+    assert web.post(page_url, {"action": "stop"}).status_code == 405  # the page only shows
+    no_version = web.post(reverse("policies:endpoint-rollback", args=args), {}, follow=True)
+    assert no_version.redirect_chain == [(page_url, 302)]
+    assert b"Choose a version to roll back to" in no_version.content
+    stopped = web.post(reverse("policies:endpoint-stop", args=args), follow=True)
+    assert b"Routing stopped (v2)." in stopped.content
+    assert [v.action for v in PolicyVersion.objects.order_by("version")] == ["approve", "stop"]
+    unknown = web.post(reverse("policies:endpoint-stop", args=[tenant.project.pk, "no-such-endpoint"]))
+    assert unknown.status_code == 404

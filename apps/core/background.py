@@ -1,7 +1,9 @@
 """Running Celery tasks: on real workers when a broker is configured, else in-process.
 
-`enqueue(task, ...)` is the one way code starts background work. It waits for the current
-database transaction to commit (a job never sees rows that were rolled back), then:
+`enqueue(task, ...)` is the one way code starts background work. `task` is the registered task
+name (`enqueue("replay.run_job", job.pk)`) or the task itself: services name the task, so only an
+app's `tasks.py` imports its services and no service imports a tasks module. It waits for the
+current database transaction to commit (a job never sees rows that were rolled back), then:
 
 - with `CELERY_BROKER_URL` set, sends the task to the broker (`apply_async`);
 - without one (the embedded default), runs it on a small in-process thread pool, off the request
@@ -58,8 +60,9 @@ def _run_embedded(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         connections.close_all()
 
 
-def dispatch(task: Task, *args: Any, **kwargs: Any) -> Future[Any] | None:
+def dispatch(task: Task | str, *args: Any, **kwargs: Any) -> Future[Any] | None:
     """Start the task now (not waiting for a commit). Returns a Future in embedded mode."""
+    task = _resolve(task)
     if uses_broker():
         task.apply_async(args=args, kwargs=kwargs)
         return None
@@ -75,9 +78,13 @@ def _forget(future: Future[Any]) -> None:
         _pending.discard(future)
 
 
-def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
-    """Start the task once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: dispatch(task, *args, **kwargs))
+def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> None:
+    """Start the task once the current transaction commits (at once outside a transaction).
+
+    A task name is looked up now, so a misspelt one fails here, in the caller, not after the commit.
+    """
+    resolved = _resolve(task)
+    transaction.on_commit(lambda: dispatch(resolved, *args, **kwargs))
 
 
 def drain(timeout: float = 30.0) -> bool:
@@ -99,10 +106,15 @@ def drain(timeout: float = 30.0) -> bool:
 
 def task_by_name(name: str) -> Task:
     """A registered Celery task; imports every app's tasks module first (autodiscovery is lazy)."""
-    from config.celery_app import app
+    from config.celery_app import app  # on first use: the module sets a settings default on import
 
-    app.loader.import_default_modules()
+    if name not in app.tasks:
+        app.loader.import_default_modules()
     return app.tasks[name]
+
+
+def _resolve(task: Task | str) -> Task:
+    return task_by_name(task) if isinstance(task, str) else task
 
 
 def _seconds(schedule: Any) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.accounts.models import Project
+from apps.core import background
 from apps.opportunities import services
 from apps.warehouse.client import WarehouseUnavailable
 
@@ -12,8 +13,6 @@ from apps.warehouse.client import WarehouseUnavailable
 @shared_task(name="opportunities.detect_due", queue="default", acks_late=True)
 def detect_due() -> int:
     """Every project whose detectors last ran more than services.EVERY ago gets a run."""
-    from apps.core import background
-
     due = services.detect_due()
     for project_id in due:
         background.dispatch(detect_project, project_id)

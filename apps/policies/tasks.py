@@ -5,9 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.accounts.models import Project
+from apps.core import background
 from apps.policies.services.guard import guard_tick as run_guard
 from apps.policies.services.notify import WebhookFailed, webhook_deliver
-from apps.policies.services.recommend import recommendations_refresh_project
+from apps.policies.services.recommend import recommendation_refresh_endpoint, recommendations_refresh_project
 from apps.warehouse.client import WarehouseUnavailable
 
 
@@ -38,10 +39,24 @@ def recommend_project(project_id: int) -> int:
     return len(recommendations_refresh_project(project=project))
 
 
+@shared_task(
+    name="policies.recommend_endpoint",
+    queue="default",
+    acks_late=True,
+    autoretry_for=(WarehouseUnavailable,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def recommend_endpoint(project_id: int, endpoint: str) -> int:
+    """A finished replay hands off here (apps.replay.services.runner): its endpoint's advice, at once."""
+    project = Project.objects.select_related("organization").filter(pk=project_id).first()
+    if project is None:
+        return 0
+    return 1 if recommendation_refresh_endpoint(project=project, endpoint=endpoint) is not None else 0
+
+
 @shared_task(name="policies.recommend_all", queue="default", acks_late=True, max_retries=0)
 def recommend_all() -> int:
-    from apps.core import background
-
     ids = list(Project.objects.values_list("pk", flat=True))
     for project_id in ids:
         background.dispatch(recommend_project, project_id)

@@ -98,9 +98,7 @@ def recompute_request(
         reason=reason[:300],
     )
     if start:
-        from apps.pricing.tasks import plan_recompute
-
-        background.enqueue(plan_recompute, request.pk)
+        background.enqueue("pricing.plan_recompute", request.pk)
     return request
 
 
@@ -196,9 +194,7 @@ def recompute_plan(
 
 
 def recompute_job_start(*, job: RecomputeJob) -> None:
-    from apps.pricing.tasks import run_recompute_job
-
-    background.enqueue(run_recompute_job, job.pk)
+    background.enqueue("pricing.recompute_job", job.pk)
 
 
 def _claim(job_id: int) -> RecomputeJob | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from celery import shared_task
+from celery.exceptions import NotRegistered
 from django.db import transaction
 
 from apps.core import background
@@ -46,6 +47,18 @@ def test_enqueue_waits_for_commit_and_skips_rollback() -> None:
         assert ran_on == []
     assert background.drain(10)
     assert len(ran_on) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_by_name_runs_the_registered_task_and_refuses_an_unknown_name() -> None:
+    ran_on.clear()
+    with transaction.atomic():
+        background.enqueue("tests.record_thread")
+        assert ran_on == []
+    assert background.drain(10)
+    assert len(ran_on) == 1
+    with pytest.raises(NotRegistered):
+        background.enqueue("tests.no_such_task")
 
 
 @pytest.mark.celery_worker

@@ -145,6 +145,14 @@ def ingest(ingest_key: str, events: list[dict[str, Any]]) -> None:
 
 def simulated_replay(tenant: Tenant) -> ReplayJob:
     """A finished replay of 30 captured "help" calls (gpt-4o) on simulated gpt-4o-mini."""
+    spec = help_traffic(tenant)
+    job = replay_job_run(job_id=replay_job_create(project=tenant.project, actor=None, spec=spec).pk)
+    assert job is not None and job.status == "done"
+    return job
+
+
+def help_traffic(tenant: Tenant) -> ReplaySpec:
+    """30 captured "help" calls (gpt-4o), and the spec that replays them on simulated gpt-4o-mini."""
     replay_catalogue()
     now = datetime.now(UTC)
     calls = [
@@ -153,12 +161,9 @@ def simulated_replay(tenant: Tenant) -> ReplayJob:
         for i in range(30)
     ]  # fmt: skip
     ingest_calls(tenant, calls)
-    spec = ReplaySpec(
+    return ReplaySpec(
         endpoint="help",
         candidates=(CandidateSpec("openai", "gpt-4o-mini", simulated=True),),
         sample_size=30,
         spend_cap_nano=0,
     )
-    job = replay_job_run(job_id=replay_job_create(project=tenant.project, actor=None, spec=spec).pk)
-    assert job is not None and job.status == "done"
-    return job

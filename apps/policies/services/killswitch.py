@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ROLE_RANK, Organization, Person, Role
 from apps.accounts.selectors import role_of
+from apps.core import background
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.policies.models import KillKind, KillSwitch, Recommendation, RecommendationStatus
 from apps.policies.services.audit import audit_record
@@ -114,8 +115,5 @@ def kill_switch_lift(*, kill: KillSwitch, actor: Person) -> KillSwitch:
 
 def _refresh_later(organization: Organization) -> None:
     """Make recommendations again without (or with) the model, off the request."""
-    from apps.core import background
-    from apps.policies import tasks
-
     for project_id in organization.projects.values_list("pk", flat=True):
-        background.enqueue(tasks.recommend_project, project_id)
+        background.enqueue("policies.recommend_project", project_id)

@@ -60,9 +60,7 @@ def notify(*, project: Project, kind: str, subject: str, text: str, payload: dic
             )
         )
     if prefs.webhook_url:
-        from apps.policies import tasks
-
-        background.enqueue(tasks.deliver_webhook, found.pk)
+        background.enqueue("policies.deliver_webhook", found.pk)
     return found
 
 

@@ -34,6 +34,7 @@ from apps.policies.models import (
     Strategy,
 )
 from apps.policies.selectors import current_version, encoder_capability, kill_state, quality_bar
+from apps.policies.services.approve import require_approver
 from apps.policies.services.audit import audit_record
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book
@@ -217,8 +218,6 @@ def recommendation_refresh_endpoint(*, project: Project, endpoint: str) -> Recom
 
 def quality_bar_set(*, project: Project, endpoint: str, bar: float, actor: Person) -> EndpointSettings:
     """Set an endpoint's quality bar (admins and owners); its recommendation is made again."""
-    from apps.policies.services.approve import require_approver
-
     require_approver(actor=actor, project=project, doing="change a quality bar")
     if not 0.5 <= bar <= 1.0:
         raise ApplicationError(

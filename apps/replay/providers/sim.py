@@ -25,6 +25,8 @@ import re
 from typing import Any
 
 from apps.pricing.cost import Usage
+from apps.replay.evaluators.judge import split_judge_prompt
+from apps.replay.evaluators.similarity import lexical_similarity
 from apps.replay.providers.base import DEFAULT_MAX_TOKENS, Adapter, ChatRequest, Completion
 
 SIM = "sim"
@@ -147,9 +149,6 @@ class SimAdapter(Adapter):
         )
 
     def _judge(self, request: ChatRequest, model: str) -> Completion:
-        from apps.replay.evaluators.judge import split_judge_prompt
-        from apps.replay.evaluators.similarity import lexical_similarity
-
         _question, a, b = split_judge_prompt(request.prompt_text())
         reference = request.reference
         s_a = lexical_similarity(a, reference) if reference else 0.5

@@ -19,8 +19,10 @@ from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.replay.models import ACTIVE_STATUSES, ItemState, JobStatus, ReplayItem, ReplayJob
 from apps.replay.services import sampling
+from apps.replay.services.ledger import recount
 from apps.replay.services.planning import Plan, ReplaySpec, replay_plan
 from apps.replay.services.runner import lease
+from apps.replay.services.summary import summarize
 
 PENDING_GRACE = timedelta(minutes=10)
 
@@ -96,9 +98,7 @@ def replay_job_create(
 
 
 def replay_job_start(*, job: ReplayJob) -> None:
-    from apps.replay.tasks import run_replay_job
-
-    background.enqueue(run_replay_job, job.pk)
+    background.enqueue("replay.run_job", job.pk)
 
 
 def replay_job_cancel(*, job: ReplayJob, actor: Person | None) -> ReplayJob:
@@ -121,9 +121,6 @@ def replay_job_cancel(*, job: ReplayJob, actor: Person | None) -> ReplayJob:
             fields += ["status", "stop_reason", "finished_at"]
         job.save(update_fields=fields)
     if job.status == JobStatus.CANCELLED:
-        from apps.replay.services.ledger import recount
-        from apps.replay.services.summary import summarize
-
         recount(job)
         summarize(job)
     return job
@@ -171,8 +168,6 @@ def replay_resume_stalled() -> int:
             "pk", flat=True
         )
     )
-    from apps.replay.tasks import run_replay_job
-
     for job_id in stalled:
-        background.dispatch(run_replay_job, job_id)
+        background.dispatch("replay.run_job", job_id)
     return len(stalled)

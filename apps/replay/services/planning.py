@@ -15,14 +15,17 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F, Sum
+
 from apps.accounts.models import Project
+from apps.billing.selectors import replay_budget_remaining
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book_load
 from apps.replay import stats
 from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
-from apps.replay.models import PERSON_CHOICE
+from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, ReplayJob
 from apps.replay.providers.base import ChatRequest
 from apps.replay.services import sampling
 from apps.replay.services.connections import Route, connection_providers, reasoning_outside_max, route_for
@@ -184,11 +187,6 @@ def default_judge(*, organization_id: int, provider: str, model: str) -> Candida
 
 def _check_plan_budget(organization_id: int, cap: int) -> None:
     """A job's cap must fit in what is left of the plan's monthly replay budget (apps.billing)."""
-    from django.db.models import F, Sum
-
-    from apps.billing.selectors import replay_budget_remaining
-    from apps.replay.models import ACTIVE_STATUSES, ReplayJob
-
     outstanding = ReplayJob.objects.filter(
         organization_id=organization_id, status__in=ACTIVE_STATUSES
     ).aggregate(left=Sum(F("spend_cap_nano") - F("spent_nano")))["left"]

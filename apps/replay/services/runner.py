@@ -1,5 +1,9 @@
 """Running a replay job: claim it, recover what a dead worker left, replay what is pending, wrap up.
 
+A finished job hands its endpoint to the recommender at once (the task `policies.recommend_endpoint`,
+queued by name: replay sits below policies), and goes back on the queue (`replay.run_job`) when
+its run was cut short by time.
+
 A run is bounded in time (REPLAY_MAX_RUN_S, default 10 minutes): when the time is up, in-flight
 requests finish, and the job goes back on the queue to continue in a new task. A job is claimed
 with a lease: a running job whose heartbeat is older than the lease (REPLAY_LEASE_S) belonged to
@@ -18,6 +22,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.billing.services.quotas import replay_spend_record
+from apps.core import background
 from apps.pricing.selectors import price_book_load
 from apps.replay.evaluators.registry import build_evaluator
 from apps.replay.models import ItemState, JobStatus, ReplayItem, ReplayJob
@@ -132,8 +138,6 @@ def _work(job: ReplayJob, routes: dict[str, Route], book: Any) -> tuple[list[Wor
 def report_spend(job: ReplayJob) -> None:
     """What the job has spent, against the organisation's monthly replay budget (apps.billing)."""
     if job.spent_nano > 0:
-        from apps.billing.services.quotas import replay_spend_record
-
         replay_spend_record(
             organization_id=job.organization_id, job_key=f"replay-job-{job.pk}", spent_nano_usd=job.spent_nano
         )
@@ -146,9 +150,7 @@ def _finish(job: ReplayJob, outcome: Outcome) -> ReplayJob:
         job.status = JobStatus.PENDING
         job.heartbeat_at = None
         job.save(update_fields=["status", "heartbeat_at", "updated_at"])
-        from apps.replay.services.jobs import replay_job_start
-
-        replay_job_start(job=job)
+        background.enqueue("replay.run_job", job.pk)  # continue in a new task
         return job
     job.items.filter(state=ItemState.PENDING).update(state=ItemState.SKIPPED)
     recover(job)  # nothing should be left in flight; if something is, settle it as a restart would
@@ -168,6 +170,8 @@ def _finish(job: ReplayJob, outcome: Outcome) -> ReplayJob:
     job.heartbeat_at = None
     job.save(update_fields=["status", "stop_reason", "error", "finished_at", "heartbeat_at", "updated_at"])
     summarize(job)
+    if job.status == JobStatus.DONE:  # new evidence: the endpoint's recommendation is made again now
+        background.enqueue("policies.recommend_endpoint", job.project_id, job.endpoint)
     return job
 
 

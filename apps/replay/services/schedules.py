@@ -31,6 +31,7 @@ from django.utils import timezone
 from apps.accounts.models import Person, Project, Role
 from apps.accounts.services import require_role
 from apps.core.errors import ApplicationError
+from apps.pricing.cost import Usage
 from apps.pricing.models import LlmModel, Price
 from apps.pricing.selectors import price_book_load
 from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
@@ -142,9 +143,7 @@ def _new_models(job: ReplayJob, since: datetime) -> list[CandidateSpec]:
     return [spec for _, spec in sorted(found, key=lambda pair: pair[0])[:MAX_NEW_CANDIDATES]]
 
 
-def _typical(job: ReplayJob) -> Any:
-    from apps.pricing.cost import Usage
-
+def _typical(job: ReplayJob) -> Usage:
     fp = job.fingerprint or {}
     return Usage(
         input_tokens=int(fp.get("mean_input_tokens", 1000)),

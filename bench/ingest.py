@@ -201,8 +201,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from apps.ingest.writer import CALL_COLUMNS
     from apps.warehouse import client as warehouse
+    from apps.warehouse.calls import CALL_COLUMNS
 
     total, distinct = warehouse.system_query(
         "SELECT count(), uniqExact(event_id) FROM llm_calls", feature="bench"

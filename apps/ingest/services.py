@@ -26,6 +26,7 @@ from apps.pricing.selectors import price_book
 from apps.pricing.usage import TIER_NAMES, normalize_tier
 from apps.spend import customer_key
 from apps.warehouse import client as warehouse
+from apps.warehouse.calls import CallRow, encode_call, encode_flag
 from apps.warehouse.client import WarehouseUnavailable
 
 
@@ -91,8 +92,8 @@ def _invalid_utf8(data: bytes) -> bool:
 
 def build_row(
     event: schema.EventV1, *, config: IngestConfig, principal: KeyPrincipal, book: Any, now_ms: int
-) -> tuple[int, list[Any]]:
-    """(ts in epoch ms, the row in apps.ingest.writer.CALL_COLUMNS order, ready for JSONCompactEachRow)."""
+) -> tuple[int, CallRow]:
+    """(ts in epoch ms, the call as llm_calls stores it)."""
     ts_ms = schema.parse_ts_ms(event.ts, now=now_ms)
     ts = schema.ms_to_datetime(ts_ms)
     usage = Usage(
@@ -125,54 +126,54 @@ def build_row(
         request = response = b""
     captured = bool(request or response)
     routing = event.routing or _NO_ROUTING
-    return ts_ms, [
-        principal.project_id,
-        event.environment or principal.environment,
-        event.endpoint,
-        schema.ms_to_text(ts_ms),
-        event.event_id,
-        event.provider,
-        event.model,
-        event.response_model,
-        event.input_tokens,
-        event.output_tokens,
-        event.cached_input_tokens,
-        event.cache_write_tokens,
-        event.cache_write_1h_tokens,
-        event.reasoning_tokens,
-        -1 if event.input_includes_cached is None else int(event.input_includes_cached),
-        -1 if event.output_includes_reasoning is None else int(event.output_includes_reasoning),
-        usage.service_tier,
-        event.latency_ms,
-        event.ttft_ms,
-        event.status,
-        event.error_type,
-        cost.nano_usd if cost is not None else None,
-        round(event.cost_usd * 1e9) if event.cost_usd is not None else None,
-        cost.price_id if cost is not None else 0,
-        msgspec.Raw(_encode(cost.breakdown)) if cost is not None else "",
-        routing.policy_version,
-        routing.arm,
-        routing.target,
-        routing.reason,
-        event.conversation_id,
-        event.user_id,
-        customer_key.resolve(
+    return ts_ms, CallRow(
+        project_id=principal.project_id,
+        environment=event.environment or principal.environment,
+        endpoint=event.endpoint,
+        ts=schema.ms_to_text(ts_ms),
+        event_id=event.event_id,
+        provider=event.provider,
+        model=event.model,
+        response_model=event.response_model,
+        input_tokens=event.input_tokens,
+        output_tokens=event.output_tokens,
+        cached_input_tokens=event.cached_input_tokens,
+        cache_write_tokens=event.cache_write_tokens,
+        cache_write_1h_tokens=event.cache_write_1h_tokens,
+        reasoning_tokens=event.reasoning_tokens,
+        input_includes_cached=encode_flag(event.input_includes_cached),
+        output_includes_reasoning=encode_flag(event.output_includes_reasoning),
+        service_tier=usage.service_tier,
+        latency_ms=event.latency_ms,
+        ttft_ms=event.ttft_ms,
+        status=event.status,
+        error_type=event.error_type,
+        cost_nano_usd=cost.nano_usd if cost is not None else None,
+        client_cost_nano_usd=round(event.cost_usd * 1e9) if event.cost_usd is not None else None,
+        price_id=cost.price_id if cost is not None else 0,
+        cost_breakdown=msgspec.Raw(_encode(cost.breakdown)) if cost is not None else "",
+        routing_policy_version=routing.policy_version,
+        routing_arm=routing.arm,
+        routing_target=routing.target,
+        routing_reason=routing.reason,
+        conversation_id=event.conversation_id,
+        user_id=event.user_id,
+        customer_id=customer_key.resolve(
             config.customer_key, customer_id=event.customer_id, metadata=event.metadata, tags=event.tags
         ),
-        event.tags,
-        event.metadata,
-        1 if captured else 0,
-        sorted(found),
-        msgspec.Raw(request) if request else "",
-        msgspec.Raw(response) if response else "",
-        config.retention_days,
-        shape.max_tokens,
-        shape.streamed,
-        shape.finish_reason,
-        shape.prompt_bytes,
-        shape.prefix_points,
-    ]
+        tags=event.tags,
+        metadata=event.metadata,
+        payload_captured=1 if captured else 0,
+        redactions=sorted(found),
+        request=msgspec.Raw(request) if request else "",
+        response=msgspec.Raw(response) if response else "",
+        retention_days=config.retention_days,
+        max_tokens=shape.max_tokens,
+        streamed=shape.streamed,
+        finish_reason=shape.finish_reason,
+        prompt_bytes=shape.prompt_bytes,
+        prefix_points=shape.prefix_points,
+    )
 
 
 _NO_ROUTING = schema.Routing()
@@ -233,7 +234,7 @@ def store_events(*, principal: KeyPrincipal, raws: list[msgspec.Raw] | list[byte
         try:
             event = schema.decode_event(raw)
             ts_ms, row = build_row(event, config=config, principal=principal, book=book, now_ms=now)
-            rows.add(project_id, event.event_id, ts_ms, _encode(row))
+            rows.add(project_id, event.event_id, ts_ms, encode_call(row))
         except schema.InvalidEvent as exc:
             outcome.rejected.append(Rejection(index, exc.code, exc.message))
         except UnicodeDecodeError:

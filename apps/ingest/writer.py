@@ -27,56 +27,11 @@ from django.conf import settings
 
 from apps.core.metrics import WRITER_FLUSH_ROWS, WRITER_FLUSH_SECONDS, WRITER_QUEUE_DEPTH
 from apps.warehouse import client as warehouse
+from apps.warehouse.calls import CALL_COLUMNS
 from apps.warehouse.client import WarehouseUnavailable
 
 logger = logging.getLogger(__name__)
 
-CALL_COLUMNS: tuple[str, ...] = (
-    "project_id",
-    "environment",
-    "endpoint",
-    "ts",
-    "event_id",
-    "provider",
-    "model",
-    "response_model",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "input_includes_cached",
-    "output_includes_reasoning",
-    "service_tier",
-    "latency_ms",
-    "ttft_ms",
-    "status",
-    "error_type",
-    "cost_nano_usd",
-    "client_cost_nano_usd",
-    "price_id",
-    "cost_breakdown",
-    "routing_policy_version",
-    "routing_arm",
-    "routing_target",
-    "routing_reason",
-    "conversation_id",
-    "user_id",
-    "customer_id",
-    "tags",
-    "metadata",
-    "payload_captured",
-    "redactions",
-    "request",
-    "response",
-    "retention_days",
-    "max_tokens",
-    "streamed",
-    "finish_reason",
-    "prompt_bytes",
-    "prefix_points",
-)
 _EXISTING_SQL = """
 SELECT DISTINCT project_id, event_id FROM llm_calls
 WHERE project_id IN {projects:Array(UInt64)}
@@ -93,7 +48,7 @@ class WriteResult:
 
 @dataclass
 class EncodedRows:
-    """Rows of one request, already encoded as JSONCompactEachRow lines in CALL_COLUMNS order."""
+    """Rows of one request, already encoded as JSONCompactEachRow lines (apps.warehouse.calls.encode_call)."""
 
     keys: list[tuple[int, uuid.UUID]] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)

@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from apps.pricing.recompute import usage_of_row
 from apps.pricing.selectors import price_book_load
+from apps.pricing.usage import from_call
 from apps.warehouse.client import ProjectScope, load_sql
 
 PAGE = 5000
@@ -71,7 +71,7 @@ def cost_check(
         rows = scope.query(sql, params, feature="pricing.cost_check").dicts()
         for row in rows:
             ts = row["ts"] if row["ts"].tzinfo else row["ts"].replace(tzinfo=UTC)
-            fresh = book.cost(provider=row["provider"], model=row["model"], ts=ts, usage=usage_of_row(row))
+            fresh = book.cost(provider=row["provider"], model=row["model"], ts=ts, usage=from_call(row))
             cost = fresh.nano_usd if fresh is not None else None
             price_id = fresh.price_id if fresh is not None else 0
             if cost != row["cost_nano_usd"] or price_id != row["price_id"]:

@@ -37,7 +37,7 @@ from apps.accounts.services import require_role
 from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook, ResolvedModel
-from apps.pricing.cost import Usage, cost_breakdown_json
+from apps.pricing.cost import cost_breakdown_json
 from apps.pricing.models import (
     RecomputeJob,
     RecomputeRequest,
@@ -45,6 +45,7 @@ from apps.pricing.models import (
     RecomputeStatus,
 )
 from apps.pricing.selectors import BOOK_TTL_S, price_book_load
+from apps.pricing.usage import from_call
 from apps.warehouse import client as warehouse
 from apps.warehouse.client import ProjectScope, load_sql
 
@@ -230,29 +231,10 @@ def _settle_seconds() -> float:
     return BOOK_TTL_S + 5 if background.uses_broker() else 2.0
 
 
-def _flag(value: int | None) -> bool | None:
-    return None if value is None or value < 0 else bool(value)
-
-
-def usage_of_row(row: dict[str, Any]) -> Usage:
-    """A stored call's usage, read exactly as ingest read the event."""
-    return Usage(
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        cached_input_tokens=row["cached_input_tokens"],
-        cache_write_tokens=row["cache_write_tokens"],
-        cache_write_1h_tokens=row["cache_write_1h_tokens"],
-        reasoning_tokens=row["reasoning_tokens"],
-        input_includes_cached=_flag(row["input_includes_cached"]),
-        output_includes_reasoning=_flag(row.get("output_includes_reasoning")),
-        service_tier=row.get("service_tier") or "standard",
-    )
-
-
 def _revise(book: PriceBook, row: dict[str, Any]) -> dict[str, Any] | None:
     """Revision + 1 of a call whose cost changed under the current prices, else None."""
     ts = row["ts"] if row["ts"].tzinfo else row["ts"].replace(tzinfo=UTC)
-    result = book.cost(provider=row["provider"], model=row["model"], ts=ts, usage=usage_of_row(row))
+    result = book.cost(provider=row["provider"], model=row["model"], ts=ts, usage=from_call(row))
     cost = result.nano_usd if result is not None else None
     price_id = result.price_id if result is not None else 0
     if cost == row["cost_nano_usd"] and price_id == row["price_id"]:

@@ -15,6 +15,8 @@ Formats:
 - `gemini`            `usageMetadata` (camelCase REST or snake_case SDK names); the prompt
                       includes cached tokens, candidates exclude thoughts
 - `switchyard`        the telemetry event's own field names (docs/protocol.md)
+
+A call already stored reads back with `from_call` (the llm_calls columns, apps.warehouse.calls).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from apps.core.errors import ApplicationError
 from apps.pricing.cost import Usage
+from apps.warehouse.calls import usage_fields
 
 FORMATS = ("switchyard", "openai_chat", "openai_responses", "anthropic", "gemini")
 
@@ -280,3 +283,8 @@ def from_otel(attrs: Mapping[str, Any]) -> Usage:
         output_includes_reasoning=includes_reasoning,
         service_tier=otel_tier(attrs),
     )
+
+
+def from_call(row: Mapping[str, Any]) -> Usage:
+    """A stored call's usage (a row of llm_calls), read exactly as ingest read the event."""
+    return Usage(**usage_fields(row))

@@ -20,6 +20,7 @@ from typing import Any
 
 from apps.core.errors import ApplicationError
 from apps.pricing.cost import Usage
+from apps.pricing.usage import from_call
 from apps.replay.providers.base import ChatRequest
 from apps.replay.providers.translate import Unsupported, parse_answer, parse_request
 from apps.replay.sql import sql
@@ -268,19 +269,6 @@ def traffic_profile(*, project_id: int, endpoint: str, now: datetime | None = No
     }
 
 
-def _usage(row: dict[str, Any]) -> Usage:
-    flag = row["input_includes_cached"]
-    return Usage(
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        cached_input_tokens=row["cached_input_tokens"],
-        cache_write_tokens=row["cache_write_tokens"],
-        cache_write_1h_tokens=row["cache_write_1h_tokens"],
-        reasoning_tokens=row["reasoning_tokens"],
-        input_includes_cached=None if flag is None or flag < 0 else bool(flag),
-    )
-
-
 def normalise_feedback(kind: str, score: float) -> float:
     """Thumbs → 1 or 0; scores in [0, 1] as they are; larger scores as a 1–5 rating."""
     if kind == "thumbs":
@@ -326,7 +314,7 @@ def load(
                 stratum=strata[event_id],
                 request=request,
                 baseline=baseline,
-                usage=_usage(row),
+                usage=from_call(row),
                 baseline_cost_nano=int(cost) if cost is not None else None,
                 latency_ms=int(row["latency_ms"]),
                 conversation_id=str(row["conversation_id"] or ""),

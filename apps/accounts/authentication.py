@@ -1,4 +1,5 @@
-"""DRF authentication for project keys, and permission classes for key kinds and roles."""
+"""Project keys: verifying a bearer key, DRF authentication, and the SDK-key permission. The plain
+JSON views check a key's kind with apps.accounts.key_check (same messages)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from django.http import HttpRequest
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from apps.accounts.models import ROLE_RANK, Organization, Role
-from apps.accounts.selectors import KeyPrincipal, api_key_verify, role_of
+from apps.accounts.selectors import KeyPrincipal, api_key_verify
 from apps.accounts.services import api_key_touch
 
 _TOUCH_EVERY_S = 60.0
 _last_touch: dict[int, float] = {}
 _touch_lock = threading.Lock()
+
+NO_KEY = "API key is missing, unknown, malformed or revoked"
+KEY_NEEDED = {
+    "ingest": "This API needs an ingest key (sy_ingest_…)",
+    "sdk": "This API needs an SDK key (sy_sdk_…)",
+}
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -59,24 +65,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-class IsKeyOfKind(permissions.BasePermission):
-    """Only project keys of one kind (`sy_ingest_` or `sy_sdk_`)."""
+class IsSdkKey(permissions.BasePermission):
+    """Only SDK keys (`sy_sdk_`)."""
 
-    kind = ""
-    message = "This API needs a project key of another kind"
+    message = KEY_NEEDED["sdk"]
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.user, KeyPrincipal) and request.user.kind == self.kind
-
-
-class IsIngestKey(IsKeyOfKind):
-    kind = "ingest"
-    message = "This API needs an ingest key (sy_ingest_…)"
-
-
-class IsSdkKey(IsKeyOfKind):
-    kind = "sdk"
-    message = "This API needs an SDK key (sy_sdk_…)"
+        return isinstance(request.user, KeyPrincipal) and request.user.kind == "sdk"
 
 
 class IsPerson(permissions.BasePermission):
@@ -87,8 +82,3 @@ class IsPerson(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user is not None and user.is_authenticated and not isinstance(user, KeyPrincipal))
-
-
-def has_role(request: Request, organization: Organization, at_least: Role) -> bool:
-    role = role_of(user=request.user, organization=organization)
-    return role is not None and ROLE_RANK[role] >= ROLE_RANK[at_least]

@@ -24,8 +24,8 @@ from apps.billing.selectors import billing_overview, hour_floor, usage_reconcili
 from apps.billing.services.metering import LOOKBACK, metered_accounts, reportable_before
 from apps.billing.services.subscriptions import checkout_return, checkout_start, portal_start
 from apps.billing.services.webhooks import webhook_receive
+from apps.core.api_errors import api_methods, error_response
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.exceptions import api_methods, error_response
 from apps.core.pages import page_errors
 
 

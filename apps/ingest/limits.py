@@ -8,15 +8,14 @@ month's count from the rollups every few seconds and adds what this process acce
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apps.billing.selectors import organization_events_this_month
 from apps.core.errors import ApplicationError
+from apps.core.token_bucket import TokenBuckets
 from apps.ingest.selectors import IngestConfig, events_this_month
 
 QUOTA_REFRESH_S = 5.0
@@ -30,13 +29,7 @@ class RateLimited(ApplicationError):
         self.retry_after = retry_after
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-_buckets: dict[int, _Bucket] = {}
+_buckets = TokenBuckets()
 _quota: dict[tuple[str, int], tuple[float, int]] = {}  # (project|org, id) → (read at, count then)
 _accepted_since: dict[tuple[str, int], int] = {}
 _lock = threading.Lock()
@@ -46,21 +39,12 @@ def check_rate(config: IngestConfig, events: int) -> None:
     rate = config.rate_limit_events_per_s
     if rate <= 0:
         return
-    burst = rate * 2.0
-    now = time.monotonic()
-    with _lock:
-        bucket = _buckets.get(config.project_id) or _Bucket(burst, now)
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        _buckets[config.project_id] = bucket
-        if events <= bucket.tokens:
-            bucket.tokens -= events
-            return
-        wait = max(1, math.ceil((events - bucket.tokens) / rate))
-    raise RateLimited(
-        f"Rate limit of {rate:,} events/s for {config.quota_source} exceeded; retry after {wait} s",
-        retry_after=wait,
-    )
+    wait = _buckets.take(config.project_id, events, rate=rate)
+    if wait:
+        raise RateLimited(
+            f"Rate limit of {rate:,} events/s for {config.quota_source} exceeded; retry after {wait} s",
+            retry_after=wait,
+        )
 
 
 def _seconds_to_next_month() -> int:

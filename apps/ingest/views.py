@@ -7,10 +7,10 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.accounts.authentication import authenticate_key
+from apps.accounts.key_check import key_of_kind
 from apps.accounts.selectors import KeyPrincipal
+from apps.core.api_errors import api_methods, error_response
 from apps.core.errors import ApplicationError
-from apps.core.exceptions import api_methods, error_response
 from apps.core.metrics import INGEST_REJECTS, INGEST_REQUESTS
 from apps.ingest import otlp
 from apps.ingest.body import read_body
@@ -32,11 +32,9 @@ def _handle(request: HttpRequest, work: Callable[[KeyPrincipal, HttpRequest], Ht
 def _dispatch(
     request: HttpRequest, work: Callable[[KeyPrincipal, HttpRequest], HttpResponse]
 ) -> HttpResponse:
-    principal = authenticate_key(request)
-    if principal is None:
-        return error_response("invalid_key", "API key is missing, unknown, malformed or revoked", 401)
-    if principal.kind != "ingest":
-        return error_response("forbidden", "This API needs an ingest key (sy_ingest_…)", 403)
+    principal = key_of_kind(request, "ingest")
+    if isinstance(principal, HttpResponse):
+        return principal
     try:
         return work(principal, request)
     except RateLimited as exc:

@@ -14,17 +14,16 @@ a plain Django view serving bytes made at publish time, no serializers.
 from __future__ import annotations
 
 import logging
-import math
 import threading
-import time
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.accounts.authentication import authenticate_key
-from apps.core.exceptions import api_methods, error_response
+from apps.accounts.key_check import key_of_kind
+from apps.core.api_errors import api_methods, error_response
+from apps.core.token_bucket import TokenBuckets
 from apps.ingest.selectors import ingest_config
 from apps.policies import signing
 from apps.policies.selectors import ConfigSnapshot, config_current
@@ -34,7 +33,7 @@ from apps.policies.services.sdk_clients import sdk_client_seen
 logger = logging.getLogger(__name__)
 RETRY_AFTER_UNAVAILABLE_S = 5
 
-_buckets: dict[int, tuple[float, float]] = {}  # key pk → (tokens, updated)
+_buckets = TokenBuckets()
 _lock = threading.Lock()
 _resigned: dict[tuple[int, int, str], str] = {}
 
@@ -42,23 +41,11 @@ _resigned: dict[tuple[int, int, str], str] = {}
 def _rate_limited(key_pk: int) -> int:
     """0 when the call may go ahead, else the seconds to wait (a token bucket per key)."""
     rate = float(settings.CONFIG_RATE_LIMIT_RPS)
-    if rate <= 0:
-        return 0
-    burst = rate * 2
-    now = time.monotonic()
-    with _lock:
-        tokens, updated = _buckets.get(key_pk, (burst, now))
-        tokens = min(burst, tokens + (now - updated) * rate)
-        if tokens >= 1:
-            _buckets[key_pk] = (tokens - 1, now)
-            return 0
-        _buckets[key_pk] = (tokens, now)
-    return max(1, math.ceil((1 - tokens) / rate))
+    return _buckets.take(key_pk, 1, rate=rate) if rate > 0 else 0
 
 
 def rate_limits_reset() -> None:
-    with _lock:
-        _buckets.clear()
+    _buckets.clear()
 
 
 def _snapshot(project_id: int) -> ConfigSnapshot:
@@ -103,11 +90,9 @@ def _matches(header: str, etag: str) -> bool:
 def config(request: HttpRequest) -> HttpResponse:
     """GET /v1/config — the project's signed routing config."""
     try:
-        principal = authenticate_key(request)
-        if principal is None:
-            return error_response("invalid_key", "API key is missing, unknown, malformed or revoked", 401)
-        if principal.kind != "sdk":
-            return error_response("forbidden", "This API needs an SDK key (sy_sdk_…)", 403)
+        principal = key_of_kind(request, "sdk")
+        if isinstance(principal, HttpResponse):
+            return principal
         wait = _rate_limited(principal.key_pk)
         if wait:
             return error_response(

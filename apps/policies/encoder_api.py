@@ -14,8 +14,8 @@ from typing import cast
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.accounts.authentication import authenticate_key
-from apps.core.exceptions import api_methods, error_response
+from apps.accounts.key_check import key_of_kind
+from apps.core.api_errors import api_methods, error_response
 from apps.routing import encoder
 
 
@@ -23,11 +23,9 @@ from apps.routing import encoder
 @api_methods("GET")
 def encoder_file(request: HttpRequest, sha256: str, name: str) -> HttpResponse:
     """GET /v1/encoders/<sha256>/<file> — one file of an exported encoder."""
-    principal = authenticate_key(request)
-    if principal is None:
-        return error_response("invalid_key", "API key is missing, unknown, malformed or revoked", 401)
-    if principal.kind != "sdk":
-        return error_response("forbidden", "This API needs an SDK key (sy_sdk_…)", 403)
+    principal = key_of_kind(request, "sdk")
+    if isinstance(principal, HttpResponse):
+        return principal
     artefact = encoder.find(sha256)
     if artefact is None or name not in artefact.manifest["files"]:
         return error_response("not_found", "No such encoder file on this server", 404)

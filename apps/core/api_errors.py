@@ -1,4 +1,8 @@
-"""One error shape for every API: {"error": {"code", "message"}}."""
+"""How an API answers a refusal: one error shape, {"error": {"code", "message"}}, for the DRF views
+(`api_exception_handler`) and the plain JSON ones (`error_response`, `api_methods`).
+
+The refusal itself, `ApplicationError`, lives in apps.core.errors, which imports neither Django
+nor DRF so that pure modules (the price book, the price file parser) raise it without settings."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Sum
@@ -212,14 +212,6 @@ def seats_of(*, organization_id: int) -> Seats:
 
 def hour_floor(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def hours_between(start: datetime, end: datetime) -> list[datetime]:
-    out, hour = [], hour_floor(start)
-    while hour < end:
-        out.append(hour)
-        hour += timedelta(hours=1)
-    return out
 
 
 # -- metered usage --------------------------------------------------------------------------------

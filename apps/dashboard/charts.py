@@ -54,11 +54,6 @@ class Chart:
         return f"fig-{self.id}"
 
 
-def color_for(name: str) -> str:
-    """The same endpoint or model gets the same colour on every page (collisions aside)."""
-    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
-
-
 def colors_for(names: Sequence[str]) -> dict[str, str]:
     """Distinct colours for the names in one chart: each name's own colour, the next free one
     on a collision. Assigned in name order, so a chart's colours do not depend on its ranking."""

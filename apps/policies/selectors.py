@@ -27,7 +27,6 @@ from apps.policies.models import (
     Recommendation,
     RecommendationStatus,
     SdkClient,
-    Strategy,
 )
 
 CONFIG_CACHE_TTL_S = 2.0
@@ -108,12 +107,6 @@ def version_get(*, project: Project, endpoint: str, version: int) -> PolicyVersi
     if found is None:
         raise NotFound(f"{endpoint} has no version {version}")
     return found
-
-
-def active_endpoints(*, project_id: int) -> list[str]:
-    return sorted(
-        e for e, v in current_versions(project_id=project_id).items() if v.strategy != Strategy.NONE
-    )
 
 
 # --- kill switch -------------------------------------------------------------------------------

@@ -16,8 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.accounts.models import Person, Project
-from apps.accounts.selectors import projects_for_user
+from apps.accounts.models import Project
 from apps.core.errors import NotFound
 from apps.replay.evaluators.registry import quality_reference
 from apps.replay.models import PERSON_CHOICE, CandidateResult, ItemState, JobStatus, ReplayJob
@@ -185,18 +184,6 @@ def jobs_for_project(*, project: Project, limit: int = 100) -> QuerySet[ReplayJo
         .select_related("created_by")
         .order_by("-created_at", "-pk")[:limit]
     )
-
-
-def job_get_for_user(*, user: Person, job_id: int) -> ReplayJob:
-    """A job of a project the person belongs to; NotFound otherwise (never "forbidden")."""
-    job = (
-        ReplayJob.objects.filter(pk=job_id, project__in=projects_for_user(user=user))
-        .select_related("project", "organization")
-        .first()
-    )
-    if job is None:
-        raise NotFound("Replay not found")
-    return job
 
 
 def endpoints_of_project(*, project_id: int) -> list[tuple[str, int]]:

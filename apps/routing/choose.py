@@ -39,6 +39,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from apps.core.formatting import percent
 from apps.routing.estimate import Estimate, Option, usd
 
 MIN_GROUPS = 60  # 20 to pick an option and 40 to confirm it
@@ -136,8 +137,8 @@ def choose(
             " ".join(
                 [
                     f"Not enough evidence yet: {more:,} more samples needed. On its point estimate, {o.label} keeps "
-                    f"{o.retention:.1%} (99% CI {o.retention_low:.1%}–{o.retention_high:.1%}); with about {n:,} "
-                    f"replayed samples its bound would clear the {bar:.0%} bar if the spread stays as it is.",
+                    f"{percent(o.retention)} (99 % CI {percent(o.retention_low)}–{percent(o.retention_high)}); with about {n:,} "
+                    f"replayed samples its bound would clear the {percent(bar, 0)} bar if the spread stays as it is.",
                     *notes,
                 ]
             ),
@@ -151,18 +152,18 @@ def describe(o: Option, est: Estimate) -> str:
         "override": f"Send every call to {o.target}",
         "cascade": f"Try {o.target} first and escalate to the app's model when {' / '.join(o.checks)} fires",
         "learned": f"Route the prompts the {'encoder' if o.is_encoder else 'learned'} router scores highest "
-        f"to {o.target} ({o.candidate_share:.0%} of calls)",
+        f"to {o.target} ({percent(o.candidate_share, 0)} of calls)",
     }[o.strategy]
     text = (
-        f"{how}: keeps {o.retention:.1%} of quality (99% CI {o.retention_low:.1%}–{o.retention_high:.1%}) "
+        f"{how}: keeps {percent(o.retention)} of quality (99 % CI {percent(o.retention_low)}–{percent(o.retention_high)}) "
         f"and saves {usd(o.monthly_savings_nano)}/month "
-        f"(99% CI {usd(o.monthly_savings_low_nano)}–{usd(o.monthly_savings_high_nano)})."
+        f"(99 % CI {usd(o.monthly_savings_low_nano)}–{usd(o.monthly_savings_high_nano)})."
     )
     if o.strategy == "learned" and o.gain_over_random_nano is not None:
         month = est.monthly_calls
         text += (
             f" That is {usd(o.gain_over_random_nano * month)}/month more than routing at random at the same "
-            f"quality (99% CI {usd((o.gain_over_random_low_nano or 0) * month)}–"
+            f"quality (99 % CI {usd((o.gain_over_random_low_nano or 0) * month)}–"
             f"{usd((o.gain_over_random_high_nano or 0) * month)})."
         )
     if est.simulated:
@@ -175,8 +176,8 @@ def _why_none(options: list[Option], bar: float) -> str:
     if cheaper:
         best = max(cheaper, key=lambda o: o.retention_low)
         return (
-            f"No option clears the {bar:.0%} quality bar: the closest, {best.label}, keeps {best.retention:.1%} "
-            f"(99% CI {best.retention_low:.1%}–{best.retention_high:.1%})."
+            f"No option clears the {percent(bar, 0)} quality bar: the closest, {best.label}, keeps {percent(best.retention)} "
+            f"(99 % CI {percent(best.retention_low)}–{percent(best.retention_high)})."
         )
     if options:
         return "No candidate is cheaper than the baseline on this traffic."

@@ -47,7 +47,7 @@ def test_a_learned_option_no_better_than_random_is_not_recommended_over_an_overr
     earned = _option("learned", 5000.0, router=HASHED, gain_low=100.0)
     chosen = choose(_estimate([override, earned]), bar=0.95).chosen
     assert chosen == earned
-    assert "more than routing at random at the same quality (99% CI $0.0001–$0.0002)" in describe(
+    assert "more than routing at random at the same quality (99 % CI $0.0001–$0.0002)" in describe(
         earned, _estimate([earned])
     )
 

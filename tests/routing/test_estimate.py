@@ -183,7 +183,7 @@ def test_no_change_when_nothing_clears_the_bar_says_why() -> None:
     spec = {MINI: {"quality": lambda i: 0.6}, HAIKU: {"quality": lambda i: 0.8, "cost": 4_000}}
     decision = choose(estimate(synthetic_evidence(project_id=1, n=120, candidates=spec)), bar=0.95)
     assert decision.chosen is None and decision.samples_needed is None
-    assert "No option clears the 95% quality bar" in decision.reason and HAIKU in decision.reason
+    assert "No option clears the 95 % quality bar" in decision.reason and HAIKU in decision.reason
 
 
 def test_a_small_monthly_volume_widens_the_promise() -> None:

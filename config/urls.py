@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from apps.core import views as core_views
-from apps.ingest import pages as ingest_pages
+from apps.ingest import views_settings as ingest_settings_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("accounts/", include("apps.accounts.urls")),
-    path("projects/<int:project_id>/ingest/", ingest_pages.ingest_settings, name="ingest-settings"),
+    path("projects/<int:project_id>/ingest/", ingest_settings_views.ingest_settings, name="ingest-settings"),
     path("", include("apps.dashboard.urls")),
     path("v1/", include("apps.ingest.urls")),
     path("v1/", include("apps.accounts.api_urls")),

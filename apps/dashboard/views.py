@@ -2,7 +2,7 @@
 
 Each view checks the project belongs to the person (another tenant's project is a 404), parses
 its query parameters (a bad value is a message on the page, status 400, never a 500), and hands
-the work to apps.dashboard.pages / calls.
+the work to apps.dashboard.page_contexts / calls.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError
 from apps.core.pages import page_errors
-from apps.dashboard import pages
+from apps.dashboard import page_contexts
 from apps.dashboard.calls import call_get, calls_page, export_csv_chunks
 from apps.dashboard.filters import (
     DEFAULT_PRESET,
@@ -122,7 +122,7 @@ def _summary_page(
 @page_errors
 def overview(request: HttpRequest, project_id: int) -> HttpResponse:
     return _summary_page(
-        request, project_id, tab="overview", template="dashboard/overview.html", build=pages.overview
+        request, project_id, tab="overview", template="dashboard/overview.html", build=page_contexts.overview
     )
 
 
@@ -132,7 +132,7 @@ def overview(request: HttpRequest, project_id: int) -> HttpResponse:
 def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    context = _base(project, rng, error, "overview") | pages.endpoint_page(project, rng, endpoint)
+    context = _base(project, rng, error, "overview") | page_contexts.endpoint_page(project, rng, endpoint)
     return _render(request, "dashboard/endpoint.html", context)
 
 
@@ -141,7 +141,7 @@ def endpoint_detail(request: HttpRequest, project_id: int, endpoint: str) -> Htt
 @page_errors
 def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
     return _summary_page(
-        request, project_id, tab="models", template="dashboard/models.html", build=pages.models_index
+        request, project_id, tab="models", template="dashboard/models.html", build=page_contexts.models_index
     )
 
 
@@ -151,7 +151,7 @@ def models_index(request: HttpRequest, project_id: int) -> HttpResponse:
 def model_detail(request: HttpRequest, project_id: int, provider: str, model: str) -> HttpResponse:
     project = _project(request, project_id)
     rng, error = _range(request)
-    context = _base(project, rng, error, "models") | pages.model_page(project, rng, provider, model)
+    context = _base(project, rng, error, "models") | page_contexts.model_page(project, rng, provider, model)
     return _render(request, "dashboard/model.html", context)
 
 

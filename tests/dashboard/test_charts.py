@@ -13,7 +13,7 @@ from apps.dashboard import charts
 from apps.dashboard import selectors as s
 from apps.dashboard.distributions import distributions
 from apps.dashboard.filters import parse_range
-from apps.dashboard.pages import endpoint_page, model_page, models_index, overview
+from apps.dashboard.page_contexts import endpoint_page, model_page, models_index, overview
 from tests.dashboard.data import CallSet
 from tests.tenancy import Tenant
 

@@ -77,6 +77,24 @@ def load(rows: int, project_id: int) -> float:
     return time.perf_counter() - started
 
 
+def bench_project(*, load_rows: int) -> tuple[Any, Any]:
+    """The bench's user and project (made once); with load_rows, that many calls loaded for it."""
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts.models import Project
+    from apps.accounts.services import organization_create, project_create
+
+    user, _ = get_user_model().objects.get_or_create(username="bench@switchyard.local", email="bench@switchyard.local")
+    project = Project.objects.filter(slug="bench").first()
+    if project is None:
+        project = project_create(organization=organization_create(name="Bench Co", owner=user), name="Bench", actor=user)
+    if load_rows:
+        print(f"Loading {load_rows:,} calls …", flush=True)
+        load_s = round(load(load_rows, project.pk), 1)
+        (VAR / "loaded.json").write_text(json.dumps({"rows": load_rows, "load_s": load_s}))
+    return user, project
+
+
 class _Receiver(BaseHTTPRequestHandler):
     server: Any
 
@@ -223,24 +241,15 @@ def main() -> int:
     reuse = args.keep and marker.exists() and json.loads(marker.read_text()).get("rows") == args.rows
     setup_django(fresh=not reuse)
 
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from apps.accounts.models import Project
-    from apps.accounts.services import organization_create, project_create
     from apps.spend.models import Alert, AlertChannel, Budget
     from apps.warehouse import migrator
     from apps.warehouse.client import ProjectScope
 
     call_command("migrate", verbosity=0, interactive=False)
     migrator.migrate()
-    user, _ = get_user_model().objects.get_or_create(username="bench@switchyard.local", email="bench@switchyard.local")
-    project = Project.objects.filter(slug="bench").first()
-    if project is None:
-        project = project_create(organization=organization_create(name="Bench Co", owner=user), name="Bench", actor=user)
-    if not reuse:
-        print(f"Loading {args.rows:,} calls …", flush=True)
-        marker.write_text(json.dumps({"rows": args.rows, "load_s": round(load(args.rows, project.pk), 1)}))
+    user, project = bench_project(load_rows=0 if reuse else args.rows)
     Alert.objects.filter(project=project).delete()
     Budget.objects.filter(project=project).delete()
     AlertChannel.objects.filter(project=project).delete()

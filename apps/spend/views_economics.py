@@ -1,5 +1,5 @@
 """Unit economics pages: cost per user, per customer (with margin against revenue entered) and per
-conversation, from the daily key rollup. A project with no such calls gets an empty state that
+conversation, from the per-key day rollups. A project with no such calls gets an empty state that
 says what to send."""
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ def _range(request: HttpRequest) -> tuple[econ.DayRange, str]:
 def _list(request: HttpRequest, project_id: int, kind: str) -> HttpResponse:
     project = project_for(request, project_id)
     rng, error = _range(request)
-    summary = econ.summary(project_id=project.pk, kind=kind, rng=rng)
-    rows = econ.top_keys(project_id=project.pk, kind=kind, rng=rng) if summary.keys else []
+    summary, rows = econ.key_totals(project_id=project.pk, kind=kind, rng=rng)
     revenue: dict[str, float] = {}
     if kind == "customer" and rows:
         revenue = econ.revenue_by_customer(project_id=project.pk, month=rng.end.replace(day=1))

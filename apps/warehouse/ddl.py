@@ -10,6 +10,8 @@ Migrations are written once, for a single server, in `migrations/NNNN_name.sql`.
 - `CREATE MATERIALIZED VIEW v TO t AS SELECT … FROM s` runs on every node against the local tables.
 - `ALTER TABLE t …` alters `t_local`, and `t` too when columns change.
 - `DROP TABLE t` drops both.
+- `INSERT INTO t … SELECT …` (a backfill) runs once, as written: it reads and writes the
+  Distributed tables, which send each row to its shard by the target's sharding key.
 Anything else is refused in cluster mode rather than half-applied.
 """
 
@@ -32,6 +34,7 @@ _CREATE_MV = re.compile(
 )
 _ALTER = re.compile(r"^ALTER\s+TABLE\s+(?P<name>\w+)\s+(?P<ops>.*)$", re.S | re.I)
 _DROP = re.compile(r"^DROP\s+(?P<kind>TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?(?P<name>\w+)\s*$", re.S | re.I)
+_INSERT_SELECT = re.compile(r"^INSERT\s+INTO\s+(?P<name>\w+)\s+SELECT\b", re.S | re.I)
 _DIRECTIVE = re.compile(r"^--\s*sharding_key:\s*(?P<expr>.+?)\s*$", re.M)
 _COLUMN_OPS = re.compile(r"\b(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b", re.I)
 
@@ -102,6 +105,10 @@ def render(statement: Statement, *, database: str, cluster: str, replicated_tabl
         if kind == "TABLE" and name in replicated_tables:
             out.append(f"DROP TABLE IF EXISTS {name}_local {on} SYNC")
         return out
+    if m := _INSERT_SELECT.match(statement.sql):
+        if m.group("name") not in replicated_tables:
+            raise UnsupportedClusterDDL(f"INSERT into a table no migration created: {m.group('name')}")
+        return [statement.sql]
     raise UnsupportedClusterDDL(f"cannot render for a cluster: {statement.sql.splitlines()[0][:80]}")
 
 

@@ -68,6 +68,14 @@ def test_alter_renders_for_local_and_distributed() -> None:
     ]
 
 
+def test_a_backfill_runs_as_written_over_the_distributed_tables() -> None:
+    sql = "INSERT INTO llm_spend_key_days SELECT * FROM llm_spend_keys_1d"
+    out = ddl.render(ddl.Statement(sql, ""), database="d", cluster="c", replicated_tables={"llm_spend_key_days"})
+    assert out == [sql]
+    with pytest.raises(ddl.UnsupportedClusterDDL):
+        ddl.render(ddl.Statement("INSERT INTO elsewhere SELECT 1", ""), database="d", cluster="c", replicated_tables=set())
+
+
 def test_migrate_is_recorded_and_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     names = [m.name for m in migrator.discover()]
     assert set(migrator.applied()) == set(names)

@@ -1,5 +1,7 @@
-"""Unit economics: cost per user, per customer and per conversation, from the daily key rollup
-(llm_spend_keys_1d), never raw calls. Ranges are whole UTC days."""
+"""Unit economics: cost per user, per customer and per conversation, from rollups, never raw calls:
+lists, spreads and daily actives from the per-key day rollup (llm_spend_key_days), a key's
+endpoints and days from the per-key, endpoint and day rollup (llm_spend_keys_1d) by primary key.
+Ranges are whole UTC days."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.http import QueryDict
 
@@ -100,89 +103,83 @@ def _kind(kind: str) -> str:
     return allowed_identifier(kind, KINDS)
 
 
-def summary(*, project_id: int, kind: str, rng: DayRange) -> Summary:
-    row = (
-        ProjectScope(project_id)
-        .query(
-            load_sql(__file__, "econ_summary"),
-            {"kind": _kind(kind), "start": rng.start, "end": rng.end},
-            feature="spend.economics",
-        )
-        .dicts()[0]
-    )
-    cq, nq = row["cost_quantiles"], row["calls_quantiles"]
+def _summary(row: dict[str, Any]) -> Summary:
+    cq, nq, any_keys = row["cost_quantiles"], row["calls_quantiles"], bool(row["keys"])
     return Summary(
         keys=int(row["keys"]),
         cost_usd=row["cost_nano"] / NANO,
         calls=int(row["total_calls"]),
-        cost_p50=cq[0] / NANO if row["keys"] else 0.0,
-        cost_p90=cq[1] / NANO if row["keys"] else 0.0,
-        cost_p99=cq[2] / NANO if row["keys"] else 0.0,
-        calls_p50=nq[0] if row["keys"] else 0.0,
-        calls_p90=nq[1] if row["keys"] else 0.0,
+        cost_p50=cq[0] / NANO if any_keys else 0.0,
+        cost_p90=cq[1] / NANO if any_keys else 0.0,
+        cost_p99=cq[2] / NANO if any_keys else 0.0,
+        calls_p50=nq[0] if any_keys else 0.0,
+        calls_p90=nq[1] if any_keys else 0.0,
         multi_endpoint=int(row["multi_endpoint"]),
     )
 
 
-def _details(project_id: int, kind: str, rows: list[KeyRow], rng: DayRange) -> None:
-    """Fill each row's endpoints, daily costs and previous period's cost (one query)."""
-    if not rows:
-        return
-    by_key = {r.key: r for r in rows}
-    endpoints: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    daily: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
-    result = ProjectScope(project_id).query(
-        load_sql(__file__, "econ_keys_detail"),
-        {"kind": kind, "keys": list(by_key), "since": rng.previous_start, "end": rng.end},
-        feature="spend.economics",
-    )
-    for key, endpoint, day, cost, _calls, _errors, _tokens in result.rows:
-        usd = cost / NANO
-        if day < rng.start:
-            by_key[key].previous_usd += usd
-            continue
-        endpoints[key][endpoint] += usd
-        daily[key][day] += usd
-    days = [rng.start + timedelta(days=i) for i in range(rng.days)]
-    for key, row in by_key.items():
-        row.endpoints = sorted(endpoints[key].items(), key=lambda kv: -kv[1])
-        row.daily = [daily[key].get(d, 0.0) for d in days]
+def key_totals(
+    *, project_id: int, kind: str, rng: DayRange, limit: int = TOP
+) -> tuple[Summary, list[KeyRow]]:
+    """The range's summary and its top `limit` keys by cost (at most TOP; ties by key): one pass
+    over the per-key day rollup, then the top keys' names by hash and their totals, endpoints,
+    days and previous period's cost by primary key."""
+    scope, params = ProjectScope(project_id), {"kind": _kind(kind), "start": rng.start, "end": rng.end}
+    row = scope.query(load_sql(__file__, "econ_keys"), params, feature="spend.economics").dicts()[0]
+    hashes = [key_hash for _neg_cost, key_hash in row["top"][: min(limit, TOP)]]
+    rows: list[KeyRow] = []
+    if hashes:
+        names = scope.query(
+            load_sql(__file__, "econ_key_names"), {**params, "hashes": hashes}, feature="spend.economics"
+        )
+        rows = _filled(project_id, kind, [key for _hash, key in names.rows], rng)
+        rows.sort(key=lambda r: (-r.cost_usd, r.key))
+    return _summary(row), rows
 
 
 def top_keys(*, project_id: int, kind: str, rng: DayRange, limit: int = TOP) -> list[KeyRow]:
-    result = ProjectScope(project_id).query(
-        load_sql(__file__, "econ_top"),
-        {"kind": _kind(kind), "start": rng.start, "end": rng.end, "limit": limit},
-        feature="spend.economics",
-    )
-    rows = [
-        KeyRow(key, cost / NANO, int(calls), int(errors), int(tokens), _utc(first), _utc(last))
-        for key, cost, calls, errors, tokens, first, last in result.rows
-    ]
-    _details(project_id, kind, rows, rng)
-    return rows
+    return key_totals(project_id=project_id, kind=kind, rng=rng, limit=limit)[1]
 
 
 def key_detail(*, project_id: int, kind: str, key: str, rng: DayRange) -> KeyRow | None:
+    found = _filled(project_id, _kind(kind), [key], rng)
+    return found[0] if found else None
+
+
+def _filled(project_id: int, kind: str, keys: list[str], rng: DayRange) -> list[KeyRow]:
+    """Keys with calls in the range, each with its totals, endpoints by cost, cost per day and the
+    previous period's cost, from one query over the per-key, endpoint and day rollup."""
+    if not keys:
+        return []
     result = ProjectScope(project_id).query(
         load_sql(__file__, "econ_keys_detail"),
-        {"kind": _kind(kind), "keys": [key], "since": rng.start, "end": rng.end},
+        {"kind": kind, "keys": keys, "since": rng.previous_start, "end": rng.end},
         feature="spend.economics",
     )
-    if not result.rows:
-        return None
-    row = KeyRow(key, 0.0, 0, 0, 0, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
-    for _key, _endpoint, _day, cost, calls, errors, tokens in result.rows:
-        row.cost_usd += cost / NANO
+    none_yet = (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
+    rows: dict[str, KeyRow] = {}
+    previous: dict[str, float] = defaultdict(float)
+    endpoints: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    daily: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    for key, endpoint, day, cost, calls, errors, tokens, first, last in result.rows:
+        usd = cost / NANO
+        if day < rng.start:
+            previous[key] += usd
+            continue
+        row = rows.setdefault(key, KeyRow(key, 0.0, 0, 0, 0, *none_yet))
+        row.cost_usd += usd
         row.calls += calls
         row.errors += errors
         row.tokens += tokens
-    _details(project_id, kind, [row], rng)
-    seen = [rng.start + timedelta(days=i) for i, v in enumerate(row.daily) if v]
-    if seen:
-        row.first_ts = datetime.combine(seen[0], datetime.min.time(), UTC)
-        row.last_ts = datetime.combine(seen[-1], datetime.min.time(), UTC)
-    return row
+        row.first_ts, row.last_ts = min(row.first_ts, _utc(first)), max(row.last_ts, _utc(last))
+        endpoints[key][endpoint] += usd
+        daily[key][day] += usd
+    days = [rng.start + timedelta(days=i) for i in range(rng.days)]
+    for key, row in rows.items():
+        row.previous_usd = previous[key]
+        row.endpoints = sorted(endpoints[key].items(), key=lambda kv: -kv[1])
+        row.daily = [daily[key].get(d, 0.0) for d in days]
+    return [rows[k] for k in keys if k in rows]
 
 
 @dataclass(frozen=True)

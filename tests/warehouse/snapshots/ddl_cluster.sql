@@ -394,3 +394,112 @@ ALTER TABLE llm_calls ON CLUSTER 'switchyard_cluster' ADD COLUMN IF NOT EXISTS m
     ADD COLUMN IF NOT EXISTS finish_reason LowCardinality(String) DEFAULT '',
     ADD COLUMN IF NOT EXISTS prompt_bytes UInt32 DEFAULT 0,
     ADD COLUMN IF NOT EXISTS prefix_points Array(UInt64) CODEC(ZSTD(1));
+
+-- 0008_spend_key_days
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_days_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    day Date,
+    key_hash UInt64,
+    calls SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    endpoint_lo SimpleAggregateFunction(min, UInt64),
+    endpoint_hi SimpleAggregateFunction(max, UInt64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_key_days_local', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (project_id, kind, day, key_hash)
+TTL day + toIntervalDay(400);
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_days ON CLUSTER 'switchyard_cluster' AS llm_spend_key_days_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_days_local', cityHash64(project_id));
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_names_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    key_hash UInt64,
+    key SimpleAggregateFunction(any, String),
+    last_day SimpleAggregateFunction(max, Date)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_key_names_local', '{replica}')
+ORDER BY (project_id, kind, key_hash)
+TTL last_day + toIntervalDay(400)
+SETTINGS index_granularity = 1024;
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_names ON CLUSTER 'switchyard_cluster' AS llm_spend_key_names_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_names_local', cityHash64(project_id));
+
+CREATE TABLE IF NOT EXISTS llm_spend_kind_days_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    day Date,
+    calls SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    keys AggregateFunction(uniq, UInt64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_kind_days_local', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (project_id, kind, day)
+TTL day + toIntervalDay(400);
+
+CREATE TABLE IF NOT EXISTS llm_spend_kind_days ON CLUSTER 'switchyard_cluster' AS llm_spend_kind_days_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_kind_days_local', cityHash64(project_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_days_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_key_days_local
+AS
+SELECT
+    project_id, kind, day,
+    cityHash64(key) AS key_hash,
+    sum(calls) AS calls,
+    sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
+    min(cityHash64(endpoint)) AS endpoint_lo,
+    max(cityHash64(endpoint)) AS endpoint_hi
+FROM llm_spend_keys_1d_local
+GROUP BY project_id, kind, day, key
+SETTINGS prefer_column_name_to_alias = 1;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_names_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_key_names_local
+AS
+SELECT project_id, kind, cityHash64(key) AS key_hash, key, max(day) AS last_day
+FROM llm_spend_keys_1d_local
+GROUP BY project_id, kind, key;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_kind_days_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_kind_days_local
+AS
+SELECT
+    project_id, kind, day,
+    sum(calls) AS calls,
+    sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
+    uniqState(cityHash64(key)) AS keys
+FROM llm_spend_keys_1d_local
+GROUP BY project_id, kind, day
+SETTINGS prefer_column_name_to_alias = 1;
+
+INSERT INTO llm_spend_key_days
+SELECT
+    project_id, kind, day, cityHash64(key),
+    sum(calls), sum(sum_cost_nano_usd), min(cityHash64(endpoint)), max(cityHash64(endpoint))
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, day, key
+UNION ALL
+SELECT project_id, kind, day, key_hash, -sum(calls), -sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
+FROM llm_spend_key_days
+GROUP BY project_id, kind, day, key_hash;
+
+INSERT INTO llm_spend_key_names
+SELECT project_id, kind, cityHash64(key), key, max(day)
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, key;
+
+INSERT INTO llm_spend_kind_days
+SELECT project_id, kind, day, sum(calls), sum(sum_cost_nano_usd), uniqState(cityHash64(key))
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, day
+UNION ALL
+SELECT project_id, kind, day, -sum(calls), -sum(sum_cost_nano_usd), uniqMergeState(keys)
+FROM llm_spend_kind_days
+GROUP BY project_id, kind, day;

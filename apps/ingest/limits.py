@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from apps.billing.selectors import organization_events_this_month
 from apps.core.errors import ApplicationError
 from apps.core.token_bucket import TokenBuckets
-from apps.ingest.selectors import IngestConfig, events_this_month
+from apps.ingest.selectors import IngestRules, events_this_month
 
 QUOTA_REFRESH_S = 5.0
 # Over the plan's limit an upgrade lifts it at once, so clients are told to retry within the hour.
@@ -35,7 +35,7 @@ _accepted_since: dict[tuple[str, int], int] = {}
 _lock = threading.Lock()
 
 
-def check_rate(config: IngestConfig, events: int) -> None:
+def check_rate(config: IngestRules, events: int) -> None:
     rate = config.rate_limit_events_per_s
     if rate <= 0:
         return
@@ -66,7 +66,7 @@ def _used(key: tuple[str, int], read_count: Callable[[], int]) -> int:
         return read[1] + _accepted_since.get(key, 0)
 
 
-def check_quota(config: IngestConfig, events: int) -> None:
+def check_quota(config: IngestRules, events: int) -> None:
     quota = config.monthly_event_quota
     if quota > 0:
         used = _used(("project", config.project_id), lambda: events_this_month(project_id=config.project_id))

@@ -18,7 +18,10 @@ CONFIG_TTL_S = 10.0
 
 
 @dataclass(frozen=True)
-class IngestConfig:
+class IngestRules:
+    """What ingest applies to one project's batches: capture, redaction, retention, rate and quotas
+    (cached for CONFIG_TTL_S; the project's AppConfig is apps.ingest.apps.IngestConfig)."""
+
     project_id: int
     organization_id: int
     project_name: str
@@ -35,7 +38,7 @@ class IngestConfig:
     customer_key: str = "customer_id"  # which value names a call's customer (apps.spend.customer_key)
 
 
-_cache: dict[int, tuple[float, IngestConfig]] = {}
+_cache: dict[int, tuple[float, IngestRules]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -44,7 +47,7 @@ def ingest_settings_get(*, project: Project) -> IngestSettings:
     return found if found is not None else IngestSettings(project=project)
 
 
-def ingest_config(*, project_id: int) -> IngestConfig:
+def ingest_config(*, project_id: int) -> IngestRules:
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(project_id)
@@ -53,7 +56,7 @@ def ingest_config(*, project_id: int) -> IngestConfig:
     project = Project.objects.select_related("organization").get(pk=project_id)
     row = ingest_settings_get(project=project)
     plan = organization_plan(organization_id=project.organization_id)
-    config = IngestConfig(
+    config = IngestRules(
         project_id=project.pk,
         organization_id=project.organization_id,
         project_name=project.name,

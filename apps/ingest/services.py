@@ -18,7 +18,7 @@ from apps.core.metrics import INGEST_EVENTS, INGEST_REJECTS
 from apps.ingest import limits, schema
 from apps.ingest.models import CaptureMode
 from apps.ingest.redaction import redact_bytes
-from apps.ingest.selectors import IngestConfig, ingest_config
+from apps.ingest.selectors import IngestRules, ingest_config
 from apps.ingest.shape import read_shape
 from apps.ingest.writer import EncodedRows, get_writer
 from apps.pricing.cost import Usage
@@ -62,12 +62,12 @@ def decode_json(body: bytes, decoder: msgspec.json.Decoder[Any]) -> Any:
         raise ApplicationError("JSON is nested too deeply", code="malformed_json") from exc
 
 
-def _captured(config: IngestConfig, event_id: uuid.UUID) -> bool:
+def _captured(config: IngestRules, event_id: uuid.UUID) -> bool:
     # Deterministic per event, so a retried event makes the same choice.
     return (event_id.int % 10_000) < config.capture_per_10k
 
 
-def _payload(raw: msgspec.Raw, config: IngestConfig, found: set[str]) -> bytes:
+def _payload(raw: msgspec.Raw, config: IngestRules, found: set[str]) -> bytes:
     """The payload's JSON as stored: bytes, redacted when the project asks for it."""
     data = bytes(raw)
     if data == b"null":
@@ -91,7 +91,7 @@ def _invalid_utf8(data: bytes) -> bool:
 
 
 def build_row(
-    event: schema.EventV1, *, config: IngestConfig, principal: KeyPrincipal, book: Any, now_ms: int
+    event: schema.EventV1, *, config: IngestRules, principal: KeyPrincipal, book: Any, now_ms: int
 ) -> tuple[int, CallRow]:
     """(ts in epoch ms, the call as llm_calls stores it)."""
     ts_ms = schema.parse_ts_ms(event.ts, now=now_ms)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Person, Project
 from apps.ingest.models import CaptureMode
-from apps.ingest.selectors import IngestConfig, ingest_settings_get
+from apps.ingest.selectors import IngestRules, ingest_settings_get
 from apps.policies import config_body, signing
 from apps.policies.config_body import Capture
 from apps.policies.models import PublishedConfig, Strategy
@@ -32,7 +32,7 @@ def capture_of(mode: str, sample_rate: float) -> Capture:
     return Capture("none", 0.0)
 
 
-def capture_from_ingest(config: IngestConfig) -> Capture:
+def capture_from_ingest(config: IngestRules) -> Capture:
     return capture_of(config.capture_mode, config.capture_sample_rate)
 
 

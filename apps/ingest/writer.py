@@ -71,15 +71,6 @@ class _Pending:
     future: Future[WriteResult] = field(default_factory=Future)
 
 
-class WriterStats:
-    flushes: int = 0
-    rows_written: int = 0
-    duplicates_dropped: int = 0
-    failures: int = 0
-    last_flush_ms: float = 0.0
-    queue_depth: int = 0
-
-
 class InFlightElsewhere(WarehouseUnavailable):
     def __init__(self) -> None:
         super().__init__(

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from apps.dashboard.filters import PRESET_LABELS
 from tests.dashboard.data import CallSet
 from tests.tenancy import Tenant
 
@@ -65,6 +66,12 @@ def test_overview_shows_spend_endpoints_and_models(tenant: Tenant, calls: CallSe
 def test_pages_render_for_each_range(tenant: Tenant, calls: CallSet, name: str, preset: str) -> None:
     response = tenant.web().get(url(name, tenant) + f"?range={preset}")
     assert response.status_code == 200
+    body = text(response)
+    assert f'<option value="{preset}" selected>' in body and PRESET_LABELS[preset] in body
+    # calls every two hours: every range holds each endpoint and model
+    shown = {"overview": ["support-reply", "summarise", "tagger"], "models": ["gpt-4o-mini", "claude-haiku-4-5"],
+             "calls": ["support-reply", "summarise", "tagger"]}[name]  # fmt: skip
+    assert all(thing in body for thing in shown), name
 
 
 def test_endpoint_page(tenant: Tenant, calls: CallSet) -> None:
@@ -182,7 +189,11 @@ def test_endpoint_names_with_slashes_and_spaces(tenant: Tenant, prices: object, 
     overview = text(tenant.web().get(url("overview", tenant)))
     link = url("endpoint", tenant, name)
     assert "%3F" in link and link in overview
-    assert tenant.web().get(link).status_code == 200
+    page = tenant.web().get(link)
+    assert page.status_code == 200
+    body = text(page)
+    assert f"</a> / {name}" in body and f"<title>{name} · {tenant.project.name}" in body
+    assert "Browse this endpoint's calls" in body and "Models used" in body
 
 
 def test_viewing_a_project_makes_it_the_current_one(tenant: Tenant) -> None:

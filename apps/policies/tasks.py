@@ -48,7 +48,7 @@ def recommend_project(project_id: int) -> int:
     max_retries=3,
 )
 def recommend_endpoint(project_id: int, endpoint: str) -> int:
-    """A finished replay hands off here (apps.replay.services.runner): its endpoint's advice, at once."""
+    """A finished replay hands off here (apps.replay.engine.runner): its endpoint's advice, at once."""
     project = Project.objects.select_related("organization").filter(pk=project_id).first()
     if project is None:
         return 0

@@ -9,11 +9,11 @@ from typing import Any
 from django import forms
 
 from apps.pricing.selectors import models_visible, price_book
+from apps.replay.engine.costs import is_priced
 from apps.replay.evaluators.registry import KINDS
 from apps.replay.models import ProviderApi
 from apps.replay.services.connections import connection_providers
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.pricing import is_priced
 
 CONFIDENCE_CHOICES = [(0.9, "90 %"), (0.95, "95 %"), (0.99, "99 %")]
 MARGIN_CHOICES = [(0.02, "± 2 %"), (0.05, "± 5 %"), (0.1, "± 10 %"), (0.15, "± 15 %")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.services.jobs import replay_resume_stalled
-from apps.replay.services.runner import replay_job_run
 from apps.replay.services.schedules import replay_schedules_check
 from apps.warehouse.client import WarehouseUnavailable
 

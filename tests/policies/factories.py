@@ -12,10 +12,10 @@ from django.test import Client
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import ReplayJob
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from apps.routing.evidence import CandidateSample, EndpointEvidence, SampleEvidence
 from tests.replay.factories import call, replay_catalogue
 from tests.replay.factories import ingest as ingest_calls

@@ -15,10 +15,10 @@ from apps.dashboard.filters import parse_range
 from apps.dashboard.savings import savings_summary
 from apps.policies.models import RecommendationStatus
 from apps.policies.services.recommend import recommendations_refresh_project
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.selectors import endpoint_evidence
 from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from tests.replay.factories import call, connect, ingest, replay_catalogue
 from tests.replay.fakes import FakeProvider
 from tests.tenancy import Tenant

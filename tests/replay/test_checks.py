@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from switchyard._cascade import failing_check
 
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.evaluators.checks import failed_checks
 from apps.replay.models import JobStatus
 from apps.replay.providers.base import ChatRequest, Message
 from apps.replay.selectors import endpoint_evidence
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from tests.replay.factories import call, connect, ingest
 from tests.replay.fakes import FakeProvider
 from tests.replay.refusal_labels import LABELS

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from apps.core.errors import ApplicationError
+from apps.replay import sampling
 from apps.replay.models import ReplayJob
-from apps.replay.services import sampling
 from tests.replay.factories import call, ingest
 from tests.tenancy import Tenant
 

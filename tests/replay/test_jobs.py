@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from apps.core.errors import ApplicationError
+from apps.replay.engine.results import RESULT_COLUMNS
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import CandidateResult, ItemState, JobStatus, ReplayItem, ReplayJob
 from apps.replay.services.jobs import replay_job_create, replay_job_preview
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.results import RESULT_COLUMNS
-from apps.replay.services.runner import replay_job_run
 from apps.routing.bounds import screen_part
 from apps.routing.estimate import Estimate
 from apps.warehouse import client as warehouse
@@ -338,8 +338,8 @@ def test_a_job_resumes_after_its_worker_died_without_sending_or_counting_twice(
 def test_a_live_worker_keeps_its_job_and_a_taken_over_one_is_fenced_out(
     tenant: Tenant, catalogue: Any
 ) -> None:
-    from apps.replay.services.budget import Fenced
-    from apps.replay.services.ledger import Ledger
+    from apps.replay.engine.budget import Fenced
+    from apps.replay.engine.ledger import Ledger
 
     _traffic(tenant, n=2)
     connect(tenant, "openai", "openai", "http://127.0.0.1:9/v1")

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.replay import crypto
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import JobStatus, ProviderConnection, ReplayJob, ReplaySchedule
-from apps.replay.services.runner import replay_job_run
 from tests.replay.factories import call, ingest
 from tests.tenancy import Tenant, add_member
 

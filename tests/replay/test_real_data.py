@@ -35,12 +35,12 @@ from apps.billing.models import Plan
 from apps.ingest.services import ingest_settings_update
 from apps.pricing.catalogue import seed_prices_load
 from apps.pricing.selectors import price_book_invalidate
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.evaluators.judge import split_judge_prompt
 from apps.replay.models import JobStatus
 from apps.replay.selectors import endpoint_evidence
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from tests.replay.factories import connect, ingest
 from tests.replay.fakes import FakeProvider
 from tests.tenancy import Tenant

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from apps.core.errors import ApplicationError
-from apps.replay import stats
-from apps.replay.services import sampling
+from apps.replay import sampling, stats
 from apps.replay.services.planning import CandidateSpec, ReplaySpec, replay_plan
 from tests.replay.factories import call, feedback, ingest
 from tests.tenancy import Tenant

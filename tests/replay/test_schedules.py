@@ -11,10 +11,10 @@ import pytest
 from apps.pricing.models import LlmModel, Provider
 from apps.pricing.selectors import price_book_invalidate
 from apps.pricing.services import price_create
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from apps.replay.services.schedules import replay_schedules_check, schedule_update
 from tests.replay.factories import call, connect, ingest
 from tests.replay.fakes import FakeProvider

@@ -19,8 +19,8 @@ import pytest
 
 from apps.core import background
 from apps.policies import signing
+from apps.replay import sampling
 from apps.replay.models import CandidateResult, JobStatus
-from apps.replay.services import sampling
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 from apps.warehouse.client import ProjectScope

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import JobStatus, ReplayJob
 from apps.replay.selectors import endpoint_evidence, endpoints_with_evidence
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from apps.routing.evidence import EndpointEvidence
 from tests.replay.factories import call, connect, ingest
 from tests.replay.fakes import FakeProvider

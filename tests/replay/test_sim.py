@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from apps.pricing.cost import Usage
+from apps.replay.engine.runner import replay_job_run
 from apps.replay.models import JobStatus
 from apps.replay.providers.base import ChatRequest, Message
 from apps.replay.providers.sim import SimAdapter
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
-from apps.replay.services.runner import replay_job_run
 from apps.warehouse.client import ProjectScope
 from tests.replay.factories import call, ingest
 from tests.tenancy import Tenant

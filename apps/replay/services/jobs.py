@@ -2,7 +2,7 @@
 
 `replay_job_create` plans the job (apps.replay.services.planning: refusals happen there, before
 anything exists), stores it with one pending item per sample and candidate, and queues it once
-the transaction commits. The work itself runs in apps.replay.services.runner, called by the thin
+the transaction commits. The work itself runs in apps.replay.engine.runner, called by the thin
 Celery task in apps.replay.tasks.
 """
 
@@ -17,12 +17,12 @@ from apps.accounts.models import Person, Project, Role
 from apps.accounts.services import require_role
 from apps.core import background
 from apps.core.errors import ApplicationError
+from apps.replay import sampling
+from apps.replay.engine.ledger import recount
+from apps.replay.engine.runner import lease
+from apps.replay.engine.summary import summarize
 from apps.replay.models import ACTIVE_STATUSES, ItemState, JobStatus, ReplayItem, ReplayJob
-from apps.replay.services import sampling
-from apps.replay.services.ledger import recount
 from apps.replay.services.planning import Plan, ReplaySpec, replay_plan
-from apps.replay.services.runner import lease
-from apps.replay.services.summary import summarize
 
 PENDING_GRACE = timedelta(minutes=10)
 

@@ -10,7 +10,6 @@ The same plan is the cost preview shown before a job starts.
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,27 +20,25 @@ from apps.accounts.models import Project
 from apps.billing.selectors import replay_budget_remaining
 from apps.core.errors import ApplicationError
 from apps.pricing.book import PriceBook
-from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book_load
-from apps.replay import stats
-from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
-from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, ReplayJob
-from apps.replay.providers.base import ChatRequest
-from apps.replay.services import sampling
-from apps.replay.services.connections import Route, connection_providers, reasoning_outside_max, route_for
-from apps.replay.services.pricing import (
+from apps.replay import sampling, stats
+from apps.replay.engine.costs import (
     current_cost,
     expected_cost,
     expected_judge_cost,
     is_priced,
     worst_case,
 )
+from apps.replay.engine.requests import replay_request
+from apps.replay.engine.routes import Route, reasoning_outside_max, route_for
+from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
+from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, ReplayJob
+from apps.replay.services.connections import connection_providers
 
 MAX_SAMPLES = 5000
 MAX_CANDIDATES = 8
 NANO = 1_000_000_000
 DEFAULT_CAP_NANO = 10 * NANO
-MAX_OUTPUT_DEFAULT = 16_384
 
 
 @dataclass(frozen=True)
@@ -199,40 +196,6 @@ def _check_plan_budget(organization_id: int, cap: int) -> None:
             code="replay_budget",
             field="spend_cap",
         )
-
-
-def replay_max_tokens(request: ChatRequest, sample: sampling.Sample) -> int:
-    """The app's own limit, else room for twice its answer (at least 1,024 tokens)."""
-    if request.max_tokens:
-        return request.max_tokens
-    return min(MAX_OUTPUT_DEFAULT, max(1024, 2 * sample.usage.output_tokens + 256))
-
-
-def reference_usage(book: PriceBook, provider: str, usage: Usage) -> Usage:
-    """The app's call in plain tokens, whatever its provider's reporting rules: the whole prompt
-    (cache reads and writes included) and everything it generated (reasoning included)."""
-    includes_cached, includes_reasoning = book.rule(provider)
-    if usage.input_includes_cached is not None:
-        includes_cached = usage.input_includes_cached
-    if usage.output_includes_reasoning is not None:
-        includes_reasoning = usage.output_includes_reasoning
-    # cache_write_tokens counts every write, the 1-hour ones included (docs/protocol.md)
-    cache = usage.cached_input_tokens + max(usage.cache_write_tokens, usage.cache_write_1h_tokens)
-    return Usage(
-        input_tokens=usage.input_tokens + (0 if includes_cached else cache),
-        output_tokens=usage.output_tokens + (0 if includes_reasoning else usage.reasoning_tokens),
-    )
-
-
-def replay_request(book: PriceBook, provider: str, sample: sampling.Sample) -> ChatRequest:
-    """The sampled call as a replay sends it: a token limit, and (never sent, read by `sim` only)
-    the app's own answer and its recorded tokens; `provider` is the baseline's."""
-    return dataclasses.replace(
-        sample.request,
-        max_tokens=replay_max_tokens(sample.request, sample),
-        reference=sample.baseline,
-        reference_usage=reference_usage(book, provider, sample.usage),
-    )
 
 
 def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:

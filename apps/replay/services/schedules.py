@@ -34,12 +34,12 @@ from apps.core.errors import ApplicationError
 from apps.pricing.cost import Usage
 from apps.pricing.models import LlmModel, Price
 from apps.pricing.selectors import price_book_load
+from apps.replay import sampling
+from apps.replay.engine.costs import is_priced
 from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
-from apps.replay.services import sampling
 from apps.replay.services.connections import connection_providers
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import CandidateSpec, ReplaySpec
-from apps.replay.services.pricing import is_priced
 
 logger = logging.getLogger(__name__)
 FEATURE = "replay.schedules"

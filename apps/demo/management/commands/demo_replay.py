@@ -17,9 +17,9 @@ from apps.core.errors import ApplicationError
 from apps.demo.management.base import DemoCommand
 from apps.pricing.cost import Usage
 from apps.pricing.selectors import price_book_load
+from apps.replay import sampling
 from apps.replay.models import JobStatus, ReplayJob
 from apps.replay.selectors import endpoints_of_project
-from apps.replay.services import sampling
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import CandidateSpec, ReplaySpec
 

@@ -25,15 +25,15 @@ from django.utils import timezone
 from apps.billing.services.quotas import replay_spend_record
 from apps.core import background
 from apps.pricing.selectors import price_book_load
+from apps.replay import sampling
+from apps.replay.engine.costs import current_cost
+from apps.replay.engine.engine import Engine, EngineConfig, JudgeTarget, LedgerPort, Outcome, Work
+from apps.replay.engine.ledger import Ledger, recount, recover, run_engine
+from apps.replay.engine.requests import replay_request
+from apps.replay.engine.routes import Route, build_adapter, route_for
+from apps.replay.engine.summary import summarize
 from apps.replay.evaluators.registry import build_evaluator
 from apps.replay.models import ItemState, JobStatus, ReplayItem, ReplayJob
-from apps.replay.services import sampling
-from apps.replay.services.connections import Route, build_adapter, route_for
-from apps.replay.services.engine import Engine, EngineConfig, JudgeTarget, LedgerPort, Outcome, Work
-from apps.replay.services.ledger import Ledger, recount, recover, run_engine
-from apps.replay.services.planning import replay_request
-from apps.replay.services.pricing import current_cost
-from apps.replay.services.summary import summarize
 from apps.warehouse.client import WarehouseUnavailable
 
 logger = logging.getLogger(__name__)

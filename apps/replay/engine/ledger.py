@@ -29,9 +29,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from apps.replay.engine.budget import Fenced
+from apps.replay.engine.engine import Engine, LedgerPort, Outcome, Result
 from apps.replay.models import ItemState, JobStatus, ReplayItem, ReplayJob
-from apps.replay.services.budget import Fenced
-from apps.replay.services.engine import Engine, LedgerPort, Outcome, Result
 from apps.replay.sql import sql
 from apps.warehouse.client import ProjectScope
 

@@ -5,7 +5,7 @@ Each item (one sampled call on one candidate) goes: take a slot → reserve its 
 (written before sending) → send, retrying rate limits, timeouts and server errors with back-off
 → evaluate (a judge's calls reserve and retry the same way) → queue its result. A flusher writes
 results in batches through the ledger (ClickHouse row, then PostgreSQL state and spend) and only
-then releases their reservations. The ledger runs on the calling thread (services/runner.py);
+then releases their reservations. The ledger runs on the calling thread (engine/runner.py);
 the engine reaches it through `LedgerPort`.
 
 Stops: every item done; the cap reached with nothing left in flight; cancel requested; the run's
@@ -26,15 +26,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.pricing.book import PriceBook
+from apps.replay.engine.budget import Budget, Fenced
+from apps.replay.engine.costs import worst_case
+from apps.replay.engine.gates import Gate, backoff_s
+from apps.replay.engine.results import store_results
 from apps.replay.evaluators.base import EvalInput, Evaluator, Verdict
 from apps.replay.evaluators.checks import failed_checks
 from apps.replay.models import ItemState
 from apps.replay.providers.base import Adapter, ChatRequest, Completion, ProviderError
-from apps.replay.services.budget import Budget, Fenced
-from apps.replay.services.gates import Gate, backoff_s
-from apps.replay.services.pricing import worst_case
-from apps.replay.services.results import store_results
-from apps.replay.services.sampling import Sample
+from apps.replay.sampling import Sample
 
 MAX_ATTEMPTS = 5
 FAIL_AFTER = 5  # requests in a row that failed after their retries: the provider keeps failing

@@ -203,16 +203,24 @@ register("dashboard:call", Case(dashboard.call_url))
 # --- routing policies (apps.policies) ---------------------------------------------------------
 from tests.policies import tenancy_data as routing  # noqa: E402
 
+register("policies:inbox", Case(routing.url("policies:inbox")))
+register("policies:recommendations-refresh", Case(routing.url("policies:recommendations-refresh"), "post"))
+register("policies:recommendation", Case(routing.recommendation_url))
 register(
-    "policies:inbox",
-    Case(routing.url("policies:inbox")),
-    Case(routing.url("policies:inbox"), "post", form=lambda t: {"refresh": "1"}),
+    "policies:recommendation-approve",
+    Case(
+        lambda t: routing.recommendation_url(t, "policies:recommendation-approve"),
+        "post",
+        form=lambda t: {"sticky_on": "event"},
+    ),
 )
 register(
-    "policies:recommendation",
-    Case(routing.recommendation_url),
-    Case(routing.recommendation_url, "post", form=lambda t: {"action": "approve", "sticky_on": "event"}),
-    Case(routing.recommendation_url, "post", form=lambda t: {"action": "reject", "reason": "no"}),
+    "policies:recommendation-reject",
+    Case(
+        lambda t: routing.recommendation_url(t, "policies:recommendation-reject"),
+        "post",
+        form=lambda t: {"reason": "no"},
+    ),
 )
 register("policies:endpoint", Case(routing.url("policies:endpoint", lambda t: routing.SECRET_ENDPOINT)))
 for _action, _form in (
@@ -238,11 +246,19 @@ register(
 register(
     "policies:kill-switch",
     Case(lambda t: reverse("policies:kill-switch"), verify=routing.kill_switch_page_hides_owner),
+)
+register(
+    "policies:kill-switch-add",
     Case(
-        lambda t: reverse("policies:kill-switch"),
+        lambda t: reverse("policies:kill-switch-add"),
         "post",
-        form=lambda t: {"action": "lift", "kill": routing.kill(t).pk},
+        form=lambda t: {"kind": "model", "value": "openai/gpt-4o", "reason": "intruder"},
+        verify=routing.kill_switch_untouched,
     ),
+)
+register(
+    "policies:kill-switch-lift",
+    Case(lambda t: reverse("policies:kill-switch-lift", args=[routing.kill(t).pk]), "post"),
 )
 register(
     "policy-config",

@@ -12,7 +12,7 @@ from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Project
+from apps.accounts.models import Organization, Project
 from apps.core.errors import NotFound
 from apps.policies.models import (
     AuditEntry,
@@ -134,6 +134,13 @@ def kill_state(*, organization_id: int) -> KillState:
     models = frozenset(v for k, v in rows if k == KillKind.MODEL)
     providers = frozenset(v for k, v in rows if k == KillKind.PROVIDER)
     return KillState(models, providers)
+
+
+def kill_switch_get(*, organization: Organization, kill_id: int) -> KillSwitch:
+    found = KillSwitch.objects.filter(organization=organization, pk=kill_id).first()
+    if found is None:
+        raise NotFound("Kill switch entry not found")
+    return found
 
 
 def kill_switches(*, organization_id: int, include_lifted: bool = True) -> QuerySet[KillSwitch]:

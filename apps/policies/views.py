@@ -24,7 +24,7 @@ from apps.core.forms import form_refusal
 from apps.core.pages import page_action, page_errors
 from apps.dashboard import charts
 from apps.policies import forms, selectors, signing
-from apps.policies.models import KillSwitch, PolicySettings, PolicyVersion, Recommendation, Strategy
+from apps.policies.models import PolicySettings, PolicyVersion, Recommendation, Strategy
 from apps.policies.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.services import approve, killswitch, project_settings, recommend
 from apps.policies.services.versions import spec_build
@@ -39,17 +39,10 @@ def _since() -> datetime:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 @page_errors
 def inbox(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
-    if request.method == "POST" and "refresh" in request.POST:
-        approve.require_approver(actor=request.user, project=project, doing="refresh recommendations")
-        from apps.policies import tasks
-
-        background.enqueue(tasks.recommend_project, project.pk)
-        messages.success(request, "Recommendations are being made again from the newest replay evidence.")
-        return redirect("policies:inbox", project_id=project.pk)
     current = selectors.current_versions(project_id=project.pk)
     latest = selectors.recommendations_latest(project=project)
     context = {
@@ -64,6 +57,17 @@ def inbox(request: HttpRequest, project_id: int) -> HttpResponse:
         "days": SAVINGS_DAYS,
     }
     return render(request, "policies/inbox.html", context)
+
+
+@login_required
+@page_action("policies:inbox", "project_id")
+def recommendations_refresh(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Make the project's recommendations again from the newest replay evidence, in the background."""
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    approve.require_approver(actor=request.user, project=project, doing="refresh recommendations")
+    background.enqueue("policies.recommend_project", project.pk)
+    messages.success(request, "Recommendations are being made again from the newest replay evidence.")
+    return redirect("policies:inbox", project_id=project.pk)
 
 
 def _model_text(raw: dict[str, Any]) -> dict[str, Any]:
@@ -122,53 +126,19 @@ def _options_chart(rec: Recommendation) -> charts.Chart | None:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def recommendation(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id)
-    rec = selectors.recommendation_get(project=project, recommendation_id=recommendation_id)
+def _recommendation_page(
+    request: HttpRequest,
+    project: Project,
+    rec: Recommendation,
+    *,
+    approve_form: forms.ApproveForm | None = None,
+    reject_form: forms.RejectForm | None = None,
+) -> HttpResponse:
+    """One recommendation: the diff, its options and the approve and reject forms (a refused form
+    is shown again under its field, 400)."""
     options: list[dict[str, Any]] = rec.options
-    approve_form = forms.ApproveForm(
-        request.POST if request.POST.get("action") == "approve" else None,
-        options=options,
-        proposal_key=str(rec.proposal.get("key", "")),
-        initial={"checks": rec.proposal.get("checks") or []},
-    )
-    reject_form = forms.RejectForm(request.POST if request.POST.get("action") == "reject" else None)
-    if request.method == "POST":
-        if request.POST.get("action") == "approve" and approve_form.is_valid():
-            data = approve_form.cleaned_data
-            edits = approve.ApprovalEdits(
-                option=data["option"] or None,
-                rollout_percent=data["rollout_percent"],
-                sticky_on=data["sticky_on"] or None,
-                checks=tuple(data["checks"]) if rec.strategy == "cascade" or data["checks"] else None,
-                max_error_rate=data["max_error_rate"],
-            )
-            try:
-                version = approve.recommendation_approve(
-                    recommendation=rec, actor=request.user, edits=edits, note=data["note"]
-                )
-            except ApplicationError as exc:
-                form_refusal(approve_form, exc, fields=APPROVE_FIELDS)
-            else:
-                messages.success(
-                    request,
-                    f"Published {rec.endpoint} v{version.version} at {version.rollout_percent:g}% of "
-                    "traffic. SDKs pick it up within about 30 seconds.",
-                )
-                return redirect("policies:endpoint", project_id=project.pk, endpoint=rec.endpoint)
-        if request.POST.get("action") == "reject" and reject_form.is_valid():
-            try:
-                approve.recommendation_reject(
-                    recommendation=rec, actor=request.user, reason=reject_form.cleaned_data["reason"]
-                )
-            except ApplicationError as exc:
-                form_refusal(reject_form, exc)
-            else:
-                messages.success(request, f"Recommendation #{rec.pk} rejected.")
-                return redirect("policies:inbox", project_id=project.pk)
+    approve_form = approve_form or _approve_form(rec, None)
+    reject_form = reject_form or forms.RejectForm()
     prefs = selectors.policy_settings(project=project)
     current = selectors.current_version(project_id=project.pk, endpoint=rec.endpoint)
     before = _policy_text(current.spec if current else {})
@@ -187,6 +157,82 @@ def recommendation(request: HttpRequest, project_id: int, recommendation_id: int
     }
     refused = approve_form.errors or reject_form.errors
     return render(request, "policies/recommendation.html", context, status=400 if refused else 200)
+
+
+def _approve_form(rec: Recommendation, data: Any) -> forms.ApproveForm:
+    return forms.ApproveForm(
+        data,
+        options=rec.options,
+        proposal_key=str(rec.proposal.get("key", "")),
+        initial={"checks": rec.proposal.get("checks") or []},
+    )
+
+
+def _recommendation(
+    request: HttpRequest, project_id: int, recommendation_id: int
+) -> tuple[Project, Recommendation]:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    return project, selectors.recommendation_get(project=project, recommendation_id=recommendation_id)
+
+
+recommendation_action = page_action("policies:recommendation", "project_id", "recommendation_id")
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def recommendation(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
+    project, rec = _recommendation(request, project_id, recommendation_id)
+    return _recommendation_page(request, project, rec)
+
+
+@login_required
+@recommendation_action
+def recommendation_approve(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
+    """Publish the recommendation (with the person's edits) as the endpoint's next policy version."""
+    project, rec = _recommendation(request, project_id, recommendation_id)
+    form = _approve_form(rec, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        edits = approve.ApprovalEdits(
+            option=data["option"] or None,
+            rollout_percent=data["rollout_percent"],
+            sticky_on=data["sticky_on"] or None,
+            checks=tuple(data["checks"]) if rec.strategy == "cascade" or data["checks"] else None,
+            max_error_rate=data["max_error_rate"],
+        )
+        try:
+            version = approve.recommendation_approve(
+                recommendation=rec, actor=request.user, edits=edits, note=data["note"]
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc, fields=APPROVE_FIELDS)
+        else:
+            messages.success(
+                request,
+                f"Published {rec.endpoint} v{version.version} at {version.rollout_percent:g}% of "
+                "traffic. SDKs pick it up within about 30 seconds.",
+            )
+            return redirect("policies:endpoint", project_id=project.pk, endpoint=rec.endpoint)
+    return _recommendation_page(request, project, rec, approve_form=form)
+
+
+@login_required
+@recommendation_action
+def recommendation_reject(request: HttpRequest, project_id: int, recommendation_id: int) -> HttpResponse:
+    project, rec = _recommendation(request, project_id, recommendation_id)
+    form = forms.RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            approve.recommendation_reject(
+                recommendation=rec, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(request, f"Recommendation #{rec.pk} rejected.")
+            return redirect("policies:inbox", project_id=project.pk)
+    return _recommendation_page(request, project, rec, reject_form=form)
 
 
 def _endpoint_page(
@@ -365,40 +411,49 @@ def _organization(request: HttpRequest) -> Organization:
     return tenant.organization
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def kill_switch(request: HttpRequest) -> HttpResponse:
-    organization = _organization(request)
-    form = forms.KillSwitchForm(request.POST if request.POST.get("action") == "add" else None)
-    if request.method == "POST":
-        if request.POST.get("action") == "lift":
-            kill_id = request.POST.get("kill", "")
-            kill = KillSwitch.objects.filter(
-                organization=organization, pk=int(kill_id) if kill_id.isdigit() else 0
-            ).first()
-            if kill is None:
-                raise NotFound("Kill switch entry not found")
-            killswitch.kill_switch_lift(kill=kill, actor=request.user)
-            messages.success(
-                request, f"{kill.value} may be routed to again; every project's config was republished."
-            )
-            return redirect("policies:kill-switch")
-        if form.is_valid():
-            try:
-                kill = killswitch.kill_switch_add(
-                    organization=organization, actor=request.user, **form.cleaned_data
-                )
-            except ApplicationError as exc:
-                form_refusal(form, exc)
-            else:
-                messages.success(
-                    request, f"{kill.value} is on the kill switch; every project's config was republished."
-                )
-                return redirect("policies:kill-switch")
+def _kill_switch_page(
+    request: HttpRequest, organization: Organization, form: forms.KillSwitchForm | None = None
+) -> HttpResponse:
     context = {
         "organization": organization,
-        "form": form,
+        "form": form or forms.KillSwitchForm(),
         "kills": list(selectors.kill_switches(organization_id=organization.pk)),
     }
-    return render(request, "policies/kill_switch.html", context, status=400 if form.errors else 200)
+    return render(request, "policies/kill_switch.html", context, status=400 if form and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def kill_switch(request: HttpRequest) -> HttpResponse:
+    """The organisation's kill switch: models and providers no project routes to."""
+    return _kill_switch_page(request, _organization(request))
+
+
+@login_required
+@page_action("policies:kill-switch")
+def kill_switch_add(request: HttpRequest) -> HttpResponse:
+    organization = _organization(request)
+    form = forms.KillSwitchForm(request.POST)
+    if form.is_valid():
+        try:
+            kill = killswitch.kill_switch_add(
+                organization=organization, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            messages.success(
+                request, f"{kill.value} is on the kill switch; every project's config was republished."
+            )
+            return redirect("policies:kill-switch")
+    return _kill_switch_page(request, organization, form)
+
+
+@login_required
+@page_action("policies:kill-switch")
+def kill_switch_lift(request: HttpRequest, kill_id: int) -> HttpResponse:
+    kill = selectors.kill_switch_get(organization=_organization(request), kill_id=kill_id)
+    killswitch.kill_switch_lift(kill=kill, actor=request.user)
+    messages.success(request, f"{kill.value} may be routed to again; every project's config was republished.")
+    return redirect("policies:kill-switch")

@@ -105,10 +105,8 @@ def test_the_demo_prints_the_log_in_last_and_tasks_do_not_scroll_it_away(
     )
     project = re.search(r"/projects/(\d+)/", landed.url)
     assert project, landed.url
-    routing = f"{base}/projects/{project.group(1)}/routing/"
-    refreshed = web.post(
-        routing, data={"refresh": "1", "csrfmiddlewaretoken": web.cookies["csrftoken"]}, timeout=30
-    )
+    refresh = f"{base}/projects/{project.group(1)}/routing/refresh/"
+    refreshed = web.post(refresh, data={"csrfmiddlewaretoken": web.cookies["csrftoken"]}, timeout=30)
     assert refreshed.status_code == 200 and "being made again" in refreshed.text
     assert web.get(f"{base}/favicon.ico", timeout=10).status_code == 200
     assert web.get(f"{base}/no-such-page/", timeout=10).status_code == 404

@@ -54,8 +54,15 @@ def url(name: str, *args: Callable[[Tenant], Any]) -> Callable[[Tenant], str]:
     return lambda t: reverse(name, args=[t.project.pk, *(a(t) for a in args)])
 
 
-def recommendation_url(t: Tenant) -> str:
-    return reverse("policies:recommendation", args=[t.project.pk, recommendation(t).pk])
+def recommendation_url(t: Tenant, name: str = "policies:recommendation") -> str:
+    return reverse(name, args=[t.project.pk, recommendation(t).pk])
+
+
+def kill_switch_untouched(owner: Tenant, intruder: Tenant, response: Any) -> None:
+    """Adding to the kill switch acts on the caller's own organisation: the owner's is as it was."""
+    found = kill(owner)
+    assert response.status_code in (200, 302, 400), response.status_code
+    assert list(KillSwitch.objects.filter(organization=owner.organization)) == [found]
 
 
 def hides_owner_kills(owner: Tenant, intruder: Tenant, response: Any) -> None:

@@ -32,10 +32,10 @@ def test_a_refused_approval_comes_back_under_the_field_with_what_was_typed(
     tenant: Tenant, catalogue: dict[str, Any]
 ) -> None:
     rec = _rec(tenant)
-    url = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
+    url = reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk])
     response = tenant.web().post(
         url,
-        {"action": "approve", "rollout_percent": "150", "sticky_on": "user_id", "note": "after the incident",
+        {"rollout_percent": "150", "sticky_on": "user_id", "note": "after the incident",
          "option": f"override:{HAIKU}"},
     )  # fmt: skip
     page = response.content.decode()
@@ -52,8 +52,8 @@ def test_a_rejection_without_a_reason_says_so_under_the_reason(
     tenant: Tenant, catalogue: dict[str, Any]
 ) -> None:
     rec = _rec(tenant)
-    url = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
-    response = tenant.web().post(url, {"action": "reject", "reason": "   "})
+    url = reverse("policies:recommendation-reject", args=[tenant.project.pk, rec.pk])
+    response = tenant.web().post(url, {"reason": "   "})
     assert response.status_code == 400
     assert "This field is required." in field_block(response.content.decode(), "reason")
 
@@ -107,8 +107,8 @@ def test_a_bad_bar_or_rollout_on_the_endpoint_page_comes_back_under_its_field(
     rec = _rec(tenant)
     web = tenant.web()
     web.post(
-        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
-        {"action": "approve", "sticky_on": "event"},
+        reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk]),
+        {"sticky_on": "event"},
     )
     args = [tenant.project.pk, "support-reply"]
     bar = web.post(reverse("policies:endpoint-quality-bar", args=args), {"bar_percent": "30"})
@@ -124,9 +124,9 @@ def test_a_bad_bar_or_rollout_on_the_endpoint_page_comes_back_under_its_field(
 
 def test_a_refused_kill_switch_entry_keeps_the_reason(tenant: Tenant, catalogue: dict[str, Any]) -> None:
     web = tenant.web()
-    url = reverse("policies:kill-switch")
-    web.post(url, {"action": "add", "kind": "model", "value": MINI, "reason": "incident 42"})
-    again = web.post(url, {"action": "add", "kind": "model", "value": MINI, "reason": "incident 43"})
+    url = reverse("policies:kill-switch-add")
+    web.post(url, {"kind": "model", "value": MINI, "reason": "incident 42"})
+    again = web.post(url, {"kind": "model", "value": MINI, "reason": "incident 43"})
     page = again.content.decode()
     assert again.status_code == 400
     assert "already on the kill switch" in field_block(page, "value")

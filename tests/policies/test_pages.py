@@ -7,7 +7,7 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
-from apps.policies.models import PolicyVersion, PublishedConfig, RecommendationStatus
+from apps.policies.models import KillSwitch, PolicyVersion, PublishedConfig, RecommendationStatus
 from apps.policies.services.recommend import recommendation_refresh
 from tests.policies.factories import HAIKU, MINI, synthetic_evidence
 from tests.replay.factories import call, ingest
@@ -39,8 +39,8 @@ def test_inbox_review_and_approve_in_the_browser_flow(tenant: Tenant, catalogue:
     assert "Approve and publish" in text and f"override:{HAIKU}" in text  # another option to pick
     assert "+++ proposed" in text and "gpt-4o-mini" in text  # the diff against what is in force
     response = web.post(
-        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
-        {"action": "approve", "rollout_percent": "20", "sticky_on": "conversation_id", "note": "go"},
+        reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk]),
+        {"rollout_percent": "20", "sticky_on": "conversation_id", "note": "go"},
         follow=True,
     )
     assert response.status_code == 200
@@ -61,8 +61,8 @@ def test_a_member_can_review_but_not_approve(tenant: Tenant, catalogue: dict[str
     page = web.get(reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]))
     assert page.status_code == 200 and b"Only admins and owners can approve or reject" in page.content
     refused = web.post(
-        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
-        {"action": "approve", "sticky_on": "event"},
+        reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk]),
+        {"sticky_on": "event"},
     )
     assert refused.status_code == 403
     assert b"Only admins and owners can approve routing policies; you are a member." in refused.content
@@ -72,11 +72,11 @@ def test_a_member_can_review_but_not_approve(tenant: Tenant, catalogue: dict[str
 def test_refusals_are_shown_on_the_page(tenant: Tenant, catalogue: dict[str, Any]) -> None:
     rec = _rec(tenant)
     web = tenant.web()
-    url = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
-    bad = web.post(url, {"action": "approve", "rollout_percent": "150", "sticky_on": "event"}, follow=True)
+    url = reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk])
+    bad = web.post(url, {"rollout_percent": "150", "sticky_on": "event"}, follow=True)
     assert b"Rollout percentage must be between 0 and 100, got 150" in bad.content
     newer = _rec(tenant, job_id=2)
-    stale = web.post(url, {"action": "approve", "sticky_on": "event"}, follow=True)
+    stale = web.post(url, {"sticky_on": "event"}, follow=True)
     assert f"superseded by #{newer.pk}; nothing was published".encode() in stale.content
     assert not PolicyVersion.objects.exists()
 
@@ -84,8 +84,8 @@ def test_refusals_are_shown_on_the_page(tenant: Tenant, catalogue: dict[str, Any
 def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[str, Any]) -> None:
     web = tenant.web()
     rec = _rec(tenant)
-    approve = reverse("policies:recommendation", args=[tenant.project.pk, rec.pk])
-    web.post(approve, {"action": "approve", "sticky_on": "event"})
+    approve = reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk])
+    web.post(approve, {"sticky_on": "event"})
     args = [tenant.project.pk, "support-reply"]
     endpoint = reverse("policies:endpoint", args=args)
     web.post(reverse("policies:endpoint-rollout", args=args), {"percent": "60"})
@@ -98,8 +98,10 @@ def test_history_rollback_and_kill_switch_pages(tenant: Tenant, catalogue: dict[
     config = web.get(reverse("policies:config", args=[tenant.project.pk]))
     assert config.status_code == 200 and b"&quot;policy_version&quot;: 3" in config.content
     kills = reverse("policies:kill-switch")
-    web.post(kills, {"action": "add", "kind": "model", "value": MINI, "reason": "incident 42"})
-    assert b"incident 42" in web.get(kills).content
+    web.post(reverse("policies:kill-switch-add"), {"kind": "model", "value": MINI, "reason": "incident 42"})
+    lift = reverse("policies:kill-switch-lift", args=[KillSwitch.objects.get().pk])
+    listed = web.get(kills).content.decode()
+    assert "incident 42" in listed and f'action="{lift}"' in listed
     latest = PublishedConfig.objects.filter(project=tenant.project).order_by("-config_version").first()
     assert latest is not None and MINI.encode() in bytes(latest.body) and b"kill_switch" in bytes(latest.body)
     rec.refresh_from_db()
@@ -145,15 +147,15 @@ def test_each_endpoint_action_has_its_own_url_and_a_refusal_comes_back_to_the_pa
     web = tenant.web()
     rec = _rec(tenant)
     web.post(
-        reverse("policies:recommendation", args=[tenant.project.pk, rec.pk]),
-        {"action": "approve", "sticky_on": "event"},
+        reverse("policies:recommendation-approve", args=[tenant.project.pk, rec.pk]),
+        {"sticky_on": "event"},
     )
     args = [tenant.project.pk, "support-reply"]
     page_url = reverse("policies:endpoint", args=args)
     page = web.get(page_url).content.decode()
     for action in ("rollout", "quality-bar", "stop"):
         assert f'action="{reverse(f"policies:endpoint-{action}", args=args)}"' in page
-    assert web.post(page_url, {"action": "stop"}).status_code == 405  # the page only shows
+    assert web.post(page_url, {"percent": "10"}).status_code == 405  # the page only shows
     no_version = web.post(reverse("policies:endpoint-rollback", args=args), {}, follow=True)
     assert no_version.redirect_chain == [(page_url, 302)]
     assert b"Choose a version to roll back to" in no_version.content
@@ -162,3 +164,28 @@ def test_each_endpoint_action_has_its_own_url_and_a_refusal_comes_back_to_the_pa
     assert [v.action for v in PolicyVersion.objects.order_by("version")] == ["approve", "stop"]
     unknown = web.post(reverse("policies:endpoint-stop", args=[tenant.project.pk, "no-such-endpoint"]))
     assert unknown.status_code == 404
+
+
+def test_refresh_and_lift_post_to_their_own_urls(
+    tenant: Tenant, catalogue: dict[str, Any], member: Any
+) -> None:
+    web = tenant.web()
+    inbox = reverse("policies:inbox", args=[tenant.project.pk])
+    refresh = reverse("policies:recommendations-refresh", args=[tenant.project.pk])
+    assert f'action="{refresh}"' in web.get(inbox).content.decode()
+    assert _as(member).post(refresh).status_code == 403  # only admins ask for recommendations
+    refreshed = web.post(refresh, follow=True)
+    assert refreshed.redirect_chain == [(inbox, 302)] and b"being made again" in refreshed.content
+    web.post(reverse("policies:kill-switch-add"), {"kind": "model", "value": MINI, "reason": "incident 7"})
+    kill = KillSwitch.objects.get()
+    lifted = web.post(reverse("policies:kill-switch-lift", args=[kill.pk]), follow=True)
+    assert f"{MINI} may be routed to again".encode() in lifted.content
+    kill.refresh_from_db()
+    assert kill.lifted_at is not None
+    again = web.post(
+        reverse("policies:kill-switch-lift", args=[kill.pk]), follow=True
+    )  # a refusal, on the page
+    assert (
+        again.redirect_chain == [(reverse("policies:kill-switch"), 302)]
+        and b"was lifted already" in again.content
+    )

@@ -161,7 +161,10 @@ register("pricing:unpriced", Case(pricing.url("pricing:unpriced"), verify=pricin
 register(
     "pricing:recompute",
     Case(pricing.url("pricing:recompute"), verify=pricing.hides_owner),
-    Case(pricing.url("pricing:recompute"), "post", form=lambda t: {"resume": pricing.secrets(t)["job"].pk}),
+)
+register(
+    "pricing:recompute-resume",
+    Case(lambda t: reverse("pricing:recompute-resume", args=[pricing.secrets(t)["job"].pk]), "post"),
 )
 register(
     "api-prices",

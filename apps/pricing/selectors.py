@@ -28,7 +28,7 @@ from apps.pricing.book import (
     ResolvedModel,
 )
 from apps.pricing.cost import CostResult, Usage
-from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeJob
+from apps.pricing.models import LlmModel, Price, Provider, ProviderDiscount, RecomputeJob, RecomputeStatus
 from apps.warehouse.client import ProjectScope, load_sql
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "price_is_catalogue",
     "price_rows",
     "providers_visible",
+    "recompute_job_get",
+    "recompute_jobs_active",
     "recompute_jobs_for_organization",
     "unpriced_models",
 ]
@@ -317,6 +319,20 @@ def own_prices_of(*, organization: Organization) -> QuerySet[Price]:
 def price_is_catalogue(*, price_id: int) -> bool:
     """Whether a price row is the shared catalogue's (negotiated discounts apply to those only)."""
     return Price.objects.filter(pk=price_id, organization__isnull=True).exists()
+
+
+def recompute_job_get(*, organization: Organization, job_id: int) -> RecomputeJob:
+    job = RecomputeJob.objects.filter(pk=job_id, organization=organization).select_related("project").first()
+    if job is None:
+        raise NotFound("Recompute job not found")
+    return job
+
+
+def recompute_jobs_active(*, organization: Organization) -> bool:
+    """Whether a recompute of the organisation's stored costs is waiting or running."""
+    return RecomputeJob.objects.filter(
+        organization=organization, status__in=[RecomputeStatus.PENDING, RecomputeStatus.RUNNING]
+    ).exists()
 
 
 def recompute_jobs_for_organization(*, organization: Organization, limit: int = 50) -> QuerySet[RecomputeJob]:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("settings/recompute/", views.recompute_start, name="recompute-start"),
     path("unpriced/", views.unpriced, name="unpriced"),
     path("recompute/", views.recompute_jobs, name="recompute"),
+    path("recompute/<int:job_id>/resume/", views.recompute_resume, name="recompute-resume"),
 ]

@@ -28,7 +28,7 @@ from apps.pricing.forms import (
     RecomputeForm,
     rule_value,
 )
-from apps.pricing.models import LlmModel, Price, RecomputeJob, RecomputeStatus
+from apps.pricing.models import LlmModel, Price, RecomputeStatus
 from apps.pricing.recompute import LEASE, recompute_job_resume, recompute_organization
 from apps.pricing.selectors import (
     custom_models_of,
@@ -40,6 +40,8 @@ from apps.pricing.selectors import (
     price_get_for_model,
     price_rows,
     providers_visible,
+    recompute_job_get,
+    recompute_jobs_active,
     recompute_jobs_for_organization,
     unpriced_models,
 )
@@ -401,26 +403,15 @@ def recompute_start(request: HttpRequest) -> HttpResponse:
 def unpriced(request: HttpRequest) -> HttpResponse:
     organization = _organization(request)
     items = unpriced_models(organization=organization)
-    active = RecomputeJob.objects.filter(
-        organization=organization, status__in=[RecomputeStatus.PENDING, RecomputeStatus.RUNNING]
-    ).exists()
+    active = recompute_jobs_active(organization=organization)
     return render(request, "pricing/unpriced.html", {"items": items, "active": active})
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 @page_errors
 def recompute_jobs(request: HttpRequest) -> HttpResponse:
     organization = _organization(request)
-    if request.method == "POST":
-        job = RecomputeJob.objects.filter(
-            pk=int(request.POST.get("resume") or 0), organization=organization
-        ).first()
-        if job is None:
-            raise NotFound("Recompute job not found")
-        recompute_job_resume(job=job, actor=request.user)
-        messages.success(request, f"Recompute of {job.project.name} resumed from where it stopped.")
-        return redirect("pricing:recompute")
     jobs = list(recompute_jobs_for_organization(organization=organization))
     stale = timezone.now() - LEASE
     stalled = {
@@ -430,3 +421,13 @@ def recompute_jobs(request: HttpRequest) -> HttpResponse:
     }
     active = any(j.status in (RecomputeStatus.PENDING, RecomputeStatus.RUNNING) for j in jobs)
     return render(request, "pricing/recompute.html", {"jobs": jobs, "active": active, "stalled": stalled})
+
+
+@login_required
+@page_action("pricing:recompute")
+def recompute_resume(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Resume a failed or stalled recompute from where it stopped."""
+    job = recompute_job_get(organization=_organization(request), job_id=job_id)
+    recompute_job_resume(job=job, actor=request.user)
+    messages.success(request, f"Recompute of {job.project.name} resumed from where it stopped.")
+    return redirect("pricing:recompute")

@@ -193,7 +193,9 @@ def test_a_failed_recompute_can_be_resumed(tenant: Tenant) -> None:
     )
     page = tenant.web().get(reverse("pricing:recompute")).content.decode()
     assert "Resume" in page and "try again" in page
-    response = tenant.web().post(reverse("pricing:recompute"), {"resume": job.pk}, follow=True)
+    resume = reverse("pricing:recompute-resume", args=[job.pk])
+    assert f'action="{resume}"' in page
+    response = tenant.web().post(resume, follow=True)
     assert response.status_code == 200 and b"resumed" in response.content
 
 

@@ -35,7 +35,7 @@ from apps.accounts.services import (
 )
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.dashboard.install import install_snippet
 
 

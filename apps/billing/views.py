@@ -26,7 +26,7 @@ from apps.billing.services.subscriptions import checkout_return, checkout_start,
 from apps.billing.services.webhooks import webhook_receive
 from apps.core.api_errors import api_methods, error_response
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 
 
 def _refusals_to_overview(

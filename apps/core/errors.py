@@ -1,5 +1,5 @@
 """The one application error. Services raise it; the API (apps.core.api_errors) and pages
-(apps.core.pages) turn it into an answer. Plain Python on purpose: modules used without Django
+(apps.core.page_decorators) turn it into an answer. Plain Python on purpose: modules used without Django
 settings (the price book, the price file parser) raise it too."""
 
 from __future__ import annotations

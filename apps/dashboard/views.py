@@ -23,7 +23,7 @@ from apps.accounts.middleware import SESSION_PROJECT, remember_tenant
 from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.dashboard import page_contexts
 from apps.dashboard.calls import call_get, calls_page, export_csv_chunks
 from apps.dashboard.filters import (

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.selectors import project_get_for_user
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.ingest.forms import IngestSettingsForm
 from apps.ingest.selectors import ingest_settings_get
 from apps.ingest.services import ingest_settings_update

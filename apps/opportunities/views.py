@@ -17,7 +17,7 @@ from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core import background
 from apps.core.errors import ApplicationError
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.opportunities import selectors, services
 from apps.opportunities.display import facts
 from apps.opportunities.models import Kind, Latency, Status

@@ -21,7 +21,7 @@ from apps.accounts.selectors import project_get_for_user
 from apps.core import background
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_action, page_errors
+from apps.core.page_decorators import page_action, page_errors
 from apps.dashboard import charts
 from apps.policies import forms, selectors, signing
 from apps.policies.models import PolicySettings, PolicyVersion, Recommendation, Strategy

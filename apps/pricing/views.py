@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import Organization
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_action, page_errors
+from apps.core.page_decorators import page_action, page_errors
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.display import per_million, price_out
 from apps.pricing.forms import (

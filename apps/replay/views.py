@@ -16,7 +16,7 @@ from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.replay.exclusions import exclusions, refusal_exclusions
 from apps.replay.forms import ReplayStartForm, evaluator_initial, model_options
 from apps.replay.models import JobStatus

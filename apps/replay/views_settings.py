@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.replay.engine.routes import DEFAULT_BASE_URL
 from apps.replay.forms import ConnectionForm, ScheduleForm
 from apps.replay.services.connections import connection_delete, connection_save, connections_for

@@ -18,7 +18,7 @@ from apps.accounts.middleware import SESSION_PROJECT, remember_tenant
 from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core.errors import ApplicationError
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.spend import forms
 from apps.spend.models import Action, AlertChannel, AnomalyMonitor, Budget
 from apps.spend.selectors import alerts as alert_reads

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.pages import page_errors
+from apps.core.page_decorators import page_errors
 from apps.dashboard.charts import sparkline_points
 from apps.spend import charts
 from apps.spend.forms import RevenueForm

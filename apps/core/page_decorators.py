@@ -1,4 +1,5 @@
-"""Helpers for server-rendered pages: refusals become messages, never a 500."""
+"""Decorators for server-rendered views: a refusal becomes a message or an error page, never a
+500 (`page_errors`), and a form's operation takes only a POST (`page_action`)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from apps.policies.models import KillSwitch, PolicySettings, PolicyVersion
 from tests.policies.factories import HAIKU, MINI
-from tests.policies.test_pages import _rec
+from tests.policies.test_views import _rec
 from tests.tenancy import Tenant
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -18,6 +19,31 @@ CONFIG_TTL_S = 10.0
 
 
 @dataclass(frozen=True)
+class Capture:
+    """What a project stores of its calls' payloads: the one reading of its capture settings. Ingest
+    applies it to each event; the SDK config carries it (`capture`, apps.policies)."""
+
+    mode: str  # none | sampled | always
+    sample_rate: float  # the share of calls stored: 0 for none, 1 for always
+
+    @property
+    def per_10k(self) -> int:
+        """Payloads are stored when event_id % 10000 is below this (the same choice on a retry)."""
+        return round(self.sample_rate * 10_000)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "sample_rate": self.sample_rate}
+
+
+def capture_of(row: IngestSettings) -> Capture:
+    if row.capture_mode == CaptureMode.ALWAYS:
+        return Capture("always", 1.0)
+    if row.capture_mode == CaptureMode.SAMPLED:
+        return Capture("sampled", float(row.capture_sample_rate))
+    return Capture("none", 0.0)
+
+
+@dataclass(frozen=True)
 class IngestRules:
     """What ingest applies to one project's batches: capture, redaction, retention, rate and quotas
     (cached for CONFIG_TTL_S; the project's AppConfig is apps.ingest.apps.IngestConfig)."""
@@ -26,9 +52,7 @@ class IngestRules:
     organization_id: int
     project_name: str
     retention_days: int
-    capture_mode: str
-    capture_sample_rate: float
-    capture_per_10k: int  # payloads are stored when event_id % 10000 is below this
+    capture: Capture
     redact_payloads: bool
     rate_limit_events_per_s: int
     monthly_event_quota: int  # the project's own quota (0 = none)
@@ -61,11 +85,7 @@ def ingest_config(*, project_id: int) -> IngestRules:
         organization_id=project.organization_id,
         project_name=project.name,
         retention_days=min(project.retention_days, plan.retention_days),
-        capture_mode=row.capture_mode,
-        capture_sample_rate=row.capture_sample_rate if row.capture_mode == CaptureMode.SAMPLED else 1.0,
-        capture_per_10k={CaptureMode.ALWAYS: 10_000, CaptureMode.NONE: 0}.get(
-            CaptureMode(row.capture_mode), round(row.capture_sample_rate * 10_000)
-        ),
+        capture=capture_of(row),
         redact_payloads=row.redact_payloads,
         rate_limit_events_per_s=row.rate_limit_events_per_s or settings.INGEST_DEFAULT_RATE_LIMIT_EPS,
         monthly_event_quota=row.monthly_event_quota,

@@ -11,14 +11,24 @@ from typing import Any
 
 import msgspec
 from django.conf import settings
+from django.db import transaction
 
+from apps.accounts.models import Person, Project, Role
 from apps.accounts.selectors import KeyPrincipal
+from apps.accounts.services import require_role
+from apps.core import background
 from apps.core.errors import ApplicationError
 from apps.core.metrics import INGEST_EVENTS, INGEST_REJECTS
 from apps.ingest import limits, schema
-from apps.ingest.models import CaptureMode
+from apps.ingest.models import CaptureMode, IngestSettings
 from apps.ingest.redaction import redact_bytes
-from apps.ingest.selectors import IngestRules, ingest_config
+from apps.ingest.selectors import (
+    IngestRules,
+    capture_of,
+    ingest_config,
+    ingest_config_forget,
+    ingest_settings_get,
+)
 from apps.ingest.shape import read_shape
 from apps.ingest.writer import EncodedRows, get_writer
 from apps.pricing.cost import Usage
@@ -64,7 +74,7 @@ def decode_json(body: bytes, decoder: msgspec.json.Decoder[Any]) -> Any:
 
 def _captured(config: IngestRules, event_id: uuid.UUID) -> bool:
     # Deterministic per event, so a retried event makes the same choice.
-    return (event_id.int % 10_000) < config.capture_per_10k
+    return (event_id.int % 10_000) < config.capture.per_10k
 
 
 def _payload(raw: msgspec.Raw, config: IngestRules, found: set[str]) -> bytes:
@@ -303,20 +313,19 @@ def feedback_record(*, principal: KeyPrincipal, body: bytes) -> IngestOutcome:
 
 def ingest_settings_update(
     *,
-    project: Any,
-    actor: Any,
+    project: Project,
+    actor: Person,
     capture_mode: str,
     capture_sample_rate: float,
     redact_payloads: bool,
     rate_limit_events_per_s: int,
     monthly_event_quota: int,
-) -> Any:
-    """Change what a project captures and its limits (admins and owners)."""
-    from apps.accounts.models import Role
-    from apps.accounts.services import require_role
-    from apps.ingest.models import IngestSettings
-    from apps.ingest.selectors import ingest_config_forget
+) -> IngestSettings:
+    """Change what a project captures and its limits (admins and owners).
 
+    A change of capture reaches the SDKs: once it commits, the task `policies.publish_config`
+    (queued by name: ingest sits below policies) publishes the project's config again.
+    """
     require_role(user=actor, organization=project.organization, at_least=Role.ADMIN)
     if capture_mode not in CaptureMode.values:
         raise ApplicationError(
@@ -326,15 +335,19 @@ def ingest_settings_update(
         raise ApplicationError("capture_sample_rate must be between 0 and 1", field="capture_sample_rate")
     if rate_limit_events_per_s < 0 or monthly_event_quota < 0:
         raise ApplicationError("Limits cannot be negative (0 means the default / no quota)", field="limits")
-    row, _ = IngestSettings.objects.update_or_create(
-        project=project,
-        defaults={
-            "capture_mode": capture_mode,
-            "capture_sample_rate": capture_sample_rate,
-            "redact_payloads": redact_payloads,
-            "rate_limit_events_per_s": rate_limit_events_per_s,
-            "monthly_event_quota": monthly_event_quota,
-        },
-    )
+    before = capture_of(ingest_settings_get(project=project))
+    with transaction.atomic():
+        row, _ = IngestSettings.objects.update_or_create(
+            project=project,
+            defaults={
+                "capture_mode": capture_mode,
+                "capture_sample_rate": capture_sample_rate,
+                "redact_payloads": redact_payloads,
+                "rate_limit_events_per_s": rate_limit_events_per_s,
+                "monthly_event_quota": monthly_event_quota,
+            },
+        )
+        if capture_of(row) != before:
+            background.enqueue("policies.publish_config", project.pk, "capture settings changed")
     ingest_config_forget(project.pk)
     return row

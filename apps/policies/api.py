@@ -5,8 +5,10 @@ a plain Django view serving bytes made at publish time, no serializers.
 - 304 when `If-None-Match` names the current strong ETag;
 - 429 with `Retry-After` above CONFIG_RATE_LIMIT_RPS per key and process;
 - 503 with `Retry-After` when the database cannot answer;
-- a project with nothing published yet gets its first config (no policies, its capture settings)
-  published on the spot; so does a project whose capture settings changed since;
+- the body is the stored bytes of the newest published config: publishing (a policy, the kill
+  switch, budgets, or capture settings through `policies.publish_config`) makes them, a poll only
+  reads them; the one exception is a project's very first poll, before anything was published,
+  which publishes its first config (no policies, its capture settings);
 - the SDK's `X-Switchyard-Capabilities` (the LEARNED_MODEL types it runs) is recorded per project
   (apps.policies.services.sdk_clients), so encoder routers are proposed only where SDKs run them.
 """
@@ -24,10 +26,9 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.accounts.key_check import key_of_kind
 from apps.core.api_errors import api_methods, error_response
 from apps.core.token_bucket import TokenBuckets
-from apps.ingest.selectors import ingest_config
 from apps.policies import signing
 from apps.policies.selectors import ConfigSnapshot, config_current
-from apps.policies.services.publish import capture_from_ingest, config_publish
+from apps.policies.services.publish import config_publish
 from apps.policies.services.sdk_clients import sdk_client_seen
 
 logger = logging.getLogger(__name__)
@@ -50,15 +51,9 @@ def rate_limits_reset() -> None:
 
 def _snapshot(project_id: int) -> ConfigSnapshot:
     snapshot = config_current(project_id=project_id)
-    capture = capture_from_ingest(ingest_config(project_id=project_id))
-    if snapshot is not None and (snapshot.capture_mode, snapshot.capture_sample_rate) == (
-        capture.mode,
-        capture.sample_rate,
-    ):
+    if snapshot is not None:
         return snapshot
-    config_publish(
-        project_id=project_id, reason="first config" if snapshot is None else "capture settings changed"
-    )
+    config_publish(project_id=project_id, reason="first config")  # nothing was ever published
     fresh = config_current(project_id=project_id, fresh=True)
     assert fresh is not None
     return fresh

@@ -9,20 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Capture:
-    mode: str  # none | sampled | always
-    sample_rate: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "sample_rate": self.sample_rate}
 
 
 def encode(doc: Mapping[str, Any]) -> bytes:
@@ -39,18 +29,19 @@ def etag(body: bytes) -> str:
 def content(
     *,
     project: str,
-    capture: Capture,
+    capture: Mapping[str, Any],
     killed_models: Iterable[str],
     killed_providers: Iterable[str],
     policies: Iterable[Mapping[str, Any]],
     budgets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything in the body except `config_version` and `published_at`. `budgets` (the budget
-    state the SDK must act on, apps.spend) is present only while some scope is exhausted."""
+    """Everything in the body except `config_version` and `published_at`. `capture` is the
+    project's capture (apps.ingest.selectors.Capture.as_dict); `budgets` (the budget state the SDK
+    must act on, apps.spend) is present only while some scope is exhausted."""
     doc = {
         "schema_version": SCHEMA_VERSION,
         "project": project,
-        "capture": capture.as_dict(),
+        "capture": dict(capture),
         "kill_switch": {"models": sorted(set(killed_models)), "providers": sorted(set(killed_providers))},
         "policies": sorted((dict(p) for p in policies), key=lambda p: p["endpoint"]),
     }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from apps.accounts.models import Project
 from apps.core import background
 from apps.policies.services.guard import guard_tick as run_guard
 from apps.policies.services.notify import WebhookFailed, webhook_deliver
+from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendation_refresh_endpoint, recommendations_refresh_project
 from apps.warehouse.client import WarehouseUnavailable
 
@@ -74,3 +76,18 @@ def recommend_all() -> int:
 )
 def deliver_webhook(notification_id: int) -> str:
     return webhook_deliver(notification_id=notification_id).webhook_status
+
+
+@shared_task(
+    name="policies.publish_config",
+    queue="default",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def publish_config(project_id: int, reason: str) -> int:
+    """Publish the project's config again (its capture settings changed, apps.ingest); its version."""
+    if not Project.objects.filter(pk=project_id).exists():
+        return 0
+    return config_publish(project_id=project_id, reason=reason).config_version

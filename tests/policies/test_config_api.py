@@ -14,8 +14,10 @@ from switchyard._config import parse_config
 from switchyard._routing import plan
 from switchyard._signing import load_public_keys, verify_signature
 
+from apps.core import background
 from apps.ingest.services import ingest_settings_update
 from apps.policies import config_body, signing
+from apps.policies.models import PublishedConfig
 from apps.policies.services.approve import ApprovalEdits, recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh
 from tests.policies.factories import MINI, synthetic_evidence
@@ -105,14 +107,26 @@ def test_the_sdk_routes_a_learned_policy_as_the_server_scores_it(
         assert (decided.attempts[0].arm, decided.attempts[0].reason) == expected
 
 
-def test_changed_capture_settings_reach_the_sdk(tenant: Tenant) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_changed_capture_settings_reach_the_sdk_and_the_poll_only_reads(tenant: Tenant) -> None:
     first = _get(tenant)
     ingest_settings_update(
         project=tenant.project, actor=tenant.user, capture_mode="sampled", capture_sample_rate=0.25,
         redact_payloads=True, rate_limit_events_per_s=0, monthly_event_quota=0,
     )  # fmt: skip
+    assert background.drain(30)  # policies.publish_config, queued by the change once it committed
+    published = list(PublishedConfig.objects.values_list("config_version", "reason"))
+    assert sorted(published) == [(1, "first config"), (2, "capture settings changed")]
     compiled = _verified(_get(tenant, if_none_match=first["ETag"]))
     assert (compiled.version, compiled.capture_mode, compiled.sample_rate) == (2, "sampled", 0.25)
+    assert _get(tenant).status_code == 200
+    assert sorted(PublishedConfig.objects.values_list("config_version", "reason")) == sorted(published)
+    ingest_settings_update(
+        project=tenant.project, actor=tenant.user, capture_mode="sampled", capture_sample_rate=0.25,
+        redact_payloads=False, rate_limit_events_per_s=5, monthly_event_quota=0,
+    )  # fmt: skip
+    assert background.drain(30)
+    assert PublishedConfig.objects.count() == 2  # the same capture: nothing to publish
 
 
 def _key() -> str:

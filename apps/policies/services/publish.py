@@ -3,7 +3,8 @@ capture settings, encoded once, signed and stored as a new, higher `config_versi
 
 `config_publish` runs in one transaction with the project row locked, so versions are strictly
 increasing and a change that fails half-way publishes nothing. Callers that change policies call
-it inside their own transaction (it then joins it).
+it inside their own transaction (it then joins it). A change of capture settings (apps.ingest)
+republishes through the task `policies.publish_config`; `GET /v1/config` only reads what is stored.
 """
 
 from __future__ import annotations
@@ -14,31 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Person, Project
-from apps.ingest.models import CaptureMode
-from apps.ingest.selectors import IngestRules, ingest_settings_get
+from apps.ingest.selectors import Capture, capture_of, ingest_settings_get
 from apps.policies import config_body, signing
-from apps.policies.config_body import Capture
 from apps.policies.models import PublishedConfig, Strategy
 from apps.policies.selectors import config_cache_forget, current_versions, kill_state
 from apps.spend.selectors.budgets import exhausted_entries
 from apps.spend.selectors.settings import customer_key_of
 
 
-def capture_of(mode: str, sample_rate: float) -> Capture:
-    if mode == CaptureMode.ALWAYS:
-        return Capture("always", 1.0)
-    if mode == CaptureMode.SAMPLED:
-        return Capture("sampled", float(sample_rate))
-    return Capture("none", 0.0)
-
-
-def capture_from_ingest(config: IngestRules) -> Capture:
-    return capture_of(config.capture_mode, config.capture_sample_rate)
-
-
 def config_content(*, project: Project) -> tuple[dict[str, Any], Capture]:
-    row = ingest_settings_get(project=project)
-    capture = capture_of(row.capture_mode, row.capture_sample_rate)
+    capture = capture_of(ingest_settings_get(project=project))
     kill = kill_state(organization_id=project.organization_id)
     policies = [
         {**v.spec, "policy_version": v.version}
@@ -47,7 +33,7 @@ def config_content(*, project: Project) -> tuple[dict[str, Any], Capture]:
     ]
     doc = config_body.content(
         project=project.slug,
-        capture=capture,
+        capture=capture.as_dict(),
         killed_models=kill.models,
         killed_providers=kill.providers,
         policies=policies,

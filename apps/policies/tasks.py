@@ -14,6 +14,11 @@ from apps.policies.services.recommend import recommendation_refresh_endpoint, re
 from apps.warehouse.client import WarehouseUnavailable
 
 
+def _project(project_id: int) -> Project | None:
+    """The project a task was queued for; None when it was deleted since (the task then does nothing)."""
+    return Project.objects.select_related("organization").filter(pk=project_id).first()
+
+
 @shared_task(
     name="policies.guard_tick",
     queue="default",
@@ -35,7 +40,7 @@ def guard_tick() -> int:
     max_retries=3,
 )
 def recommend_project(project_id: int) -> int:
-    project = Project.objects.select_related("organization").filter(pk=project_id).first()
+    project = _project(project_id)
     if project is None:
         return 0
     return len(recommendations_refresh_project(project=project))
@@ -51,7 +56,7 @@ def recommend_project(project_id: int) -> int:
 )
 def recommend_endpoint(project_id: int, endpoint: str) -> int:
     """A finished replay hands off here (apps.replay.engine.runner): its endpoint's advice, at once."""
-    project = Project.objects.select_related("organization").filter(pk=project_id).first()
+    project = _project(project_id)
     if project is None:
         return 0
     return 1 if recommendation_refresh_endpoint(project=project, endpoint=endpoint) is not None else 0
@@ -88,6 +93,6 @@ def deliver_webhook(notification_id: int) -> str:
 )
 def publish_config(project_id: int, reason: str) -> int:
     """Publish the project's config again (its capture settings changed, apps.ingest); its version."""
-    if not Project.objects.filter(pk=project_id).exists():
+    if _project(project_id) is None:
         return 0
     return config_publish(project_id=project_id, reason=reason).config_version

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -59,6 +60,18 @@ def test_enqueue_by_name_runs_the_registered_task_and_refuses_an_unknown_name() 
     assert len(ran_on) == 1
     with pytest.raises(NotRegistered):
         background.enqueue("tests.no_such_task")
+
+
+def test_every_task_name_the_code_enqueues_is_a_registered_task() -> None:
+    """Services name the task they start (no import of tasks.py); a misspelt name fails here."""
+    named = {
+        match.group(1)
+        for path in (ROOT / "apps").rglob("*.py")
+        for match in re.finditer(r"(?:enqueue|dispatch)\(\s*\"([a-z_.]+)\"", path.read_text())
+    }
+    assert {"replay.run_job", "policies.recommend_endpoint", "policies.publish_config"} <= named
+    for name in named:
+        assert background.task_by_name(name).name == name
 
 
 @pytest.mark.celery_worker

@@ -161,8 +161,6 @@ class ConfigSnapshot:
     etag: str
     key_id: str
     signature: str
-    capture_mode: str
-    capture_sample_rate: float
 
 
 _config_cache: dict[int, tuple[float, ConfigSnapshot]] = {}
@@ -180,14 +178,12 @@ def config_current(*, project_id: int, fresh: bool = False) -> ConfigSnapshot | 
     row = (
         PublishedConfig.objects.filter(project_id=project_id)
         .order_by("-config_version")
-        .values_list(
-            "config_version", "body", "etag", "key_id", "signature", "capture_mode", "capture_sample_rate"
-        )
+        .values_list("config_version", "body", "etag", "key_id", "signature")
         .first()
     )
     if row is None:
         return None
-    snapshot = ConfigSnapshot(project_id, row[0], bytes(row[1]), row[2], row[3], row[4], row[5], row[6])
+    snapshot = ConfigSnapshot(project_id, row[0], bytes(row[1]), row[2], row[3], row[4])
     with _config_lock:
         _config_cache[project_id] = (now, snapshot)
     return snapshot

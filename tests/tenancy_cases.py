@@ -361,19 +361,23 @@ register(
 # --- opportunities (apps.opportunities) ---------------------------------------------------------
 from tests.opportunities import tenancy_data as opportunities  # noqa: E402
 
+register("opportunities:home", Case(opportunities.url("opportunities:home")))
+register("opportunities:run", Case(opportunities.url("opportunities:run"), "post"))
 register(
-    "opportunities:home",
-    Case(opportunities.url("opportunities:home")),
-    Case(opportunities.url("opportunities:home"), "post", form=lambda t: {"action": "run"}),
-    Case(opportunities.url("opportunities:home"), "post", form=lambda t: {"action": "latency",
+    "opportunities:latency",
+    Case(opportunities.url("opportunities:latency"), "post", form=lambda t: {
          "endpoint": opportunities.SECRET_ENDPOINT, "latency": "background"}),
 )  # fmt: skip
-register(
-    "opportunities:detail",
-    Case(opportunities.finding_url),
-    Case(opportunities.finding_url, "post", form=lambda t: {"action": "dismiss"}, verify=opportunities.untouched),
-    Case(opportunities.finding_url, "post", form=lambda t: {"action": "done"}, verify=opportunities.untouched),
-)
+register("opportunities:detail", Case(opportunities.finding_url))
+for _action in ("dismiss", "done", "reopen", "replay"):
+    register(
+        f"opportunities:{_action}",
+        Case(
+            lambda t, name=f"opportunities:{_action}": opportunities.finding_url(t, name),
+            "post",
+            verify=opportunities.untouched,
+        ),
+    )
 register(
     "api-opportunities",
     Case(opportunities.api_with_owner_project),

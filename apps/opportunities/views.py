@@ -16,13 +16,11 @@ from apps.accounts.middleware import SESSION_PROJECT, remember_tenant
 from apps.accounts.models import Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core import background
-from apps.core.errors import ApplicationError
-from apps.core.page_decorators import page_errors
+from apps.core.page_decorators import page_action, page_errors
 from apps.opportunities import selectors, services
 from apps.opportunities.display import facts
-from apps.opportunities.models import Kind, Latency, Status
+from apps.opportunities.models import Kind, Latency, Opportunity, Status
 from apps.opportunities.replays import opportunity_queue_replay
-from apps.opportunities.tasks import detect_project
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
@@ -57,36 +55,11 @@ def _status_tabs(project: Project) -> list[tuple[str, str, int]]:
     return [(value, TAB_LABELS[value], counts[value]) for value in selectors.STATUSES]
 
 
-def _home_post(request: HttpRequest, project: Project) -> None:
-    action = request.POST.get("action", "")
-    if action == "run":
-        services.require_member(actor=request.user, project=project)
-        background.enqueue(detect_project, project.pk, "manual")
-        messages.success(
-            request, "The detectors are running over the last 7 days of calls: reload in a moment."
-        )
-    elif action == "latency":
-        row = services.endpoint_latency_set(
-            project=project,
-            endpoint=request.POST.get("endpoint", ""),
-            latency=request.POST.get("latency", ""),
-            actor=request.user,
-        )
-        messages.success(
-            request, f"{row.endpoint}: {row.get_latency_display().lower()}. The next run uses it."
-        )
-    else:
-        raise ApplicationError("Unknown action")
-
-
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 @page_errors
 def home(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
-    if request.method == "POST":
-        _home_post(request, project)
-        return redirect("opportunities:home", project.pk)
     filters = _filters(request)
     listed = selectors.opportunities_list(project_id=project.pk, **filters)
     totals = selectors.opportunity_totals(project_id=project.pk)
@@ -108,36 +81,11 @@ def home(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 @page_errors
 def detail(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpResponse:
     project = _project(request, project_id)
     found = selectors.opportunity_get(project=project, opportunity_id=opportunity_id)
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        if action == "dismiss":
-            services.opportunity_dismiss(
-                opportunity=found, actor=request.user, reason=request.POST.get("reason", "")
-            )
-            messages.success(
-                request, "Dismissed: it stays out of the totals, and later runs keep it dismissed."
-            )
-        elif action == "done":
-            services.opportunity_mark_done(
-                opportunity=found, actor=request.user, note=request.POST.get("note", "")
-            )
-            messages.success(
-                request, "Marked done: the realised saving is measured from tomorrow's calls on."
-            )
-        elif action == "reopen":
-            services.opportunity_reopen(opportunity=found, actor=request.user)
-            messages.success(request, "Reopened.")
-        elif action == "replay":
-            job = opportunity_queue_replay(opportunity=found, actor=request.user)
-            messages.success(request, f"Replay #{job} queued with the successor as the candidate.")
-        else:
-            raise ApplicationError("Unknown action")
-        return redirect("opportunities:detail", project.pk, found.pk)
     total = selectors.opportunity_totals(project_id=project.pk).endpoint(found.endpoint)
     return render(
         request,
@@ -150,3 +98,77 @@ def detail(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpRe
             "kind_label": selectors.KIND_LABELS.get(found.kind, found.kind),
         },
     )
+
+
+# --- what the pages' forms post to: one operation each ------------------------------------------
+
+
+@login_required
+@page_action("opportunities:home", "project_id")
+def detectors_run(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Run the detectors over the project's last 7 days now, in the background."""
+    project = _project(request, project_id)
+    services.require_member(actor=request.user, project=project)
+    background.enqueue("opportunities.detect_project", project.pk, "manual")
+    messages.success(request, "The detectors are running over the last 7 days of calls: reload in a moment.")
+    return redirect("opportunities:home", project.pk)
+
+
+@login_required
+@page_action("opportunities:home", "project_id")
+def endpoint_latency(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Say how latency-sensitive an endpoint is (the tier detector reads it)."""
+    project = _project(request, project_id)
+    row = services.endpoint_latency_set(
+        project=project,
+        endpoint=request.POST.get("endpoint", ""),
+        latency=request.POST.get("latency", ""),
+        actor=request.user,
+    )
+    messages.success(request, f"{row.endpoint}: {row.get_latency_display().lower()}. The next run uses it.")
+    return redirect("opportunities:home", project.pk)
+
+
+def _finding(request: HttpRequest, project_id: int, opportunity_id: int) -> Opportunity:
+    project = _project(request, project_id)
+    return selectors.opportunity_get(project=project, opportunity_id=opportunity_id)
+
+
+finding_action = page_action("opportunities:detail", "project_id", "opportunity_id")
+
+
+@login_required
+@finding_action
+def finding_dismiss(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpResponse:
+    found = _finding(request, project_id, opportunity_id)
+    services.opportunity_dismiss(opportunity=found, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, "Dismissed: it stays out of the totals, and later runs keep it dismissed.")
+    return redirect("opportunities:detail", project_id, found.pk)
+
+
+@login_required
+@finding_action
+def finding_done(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpResponse:
+    found = _finding(request, project_id, opportunity_id)
+    services.opportunity_mark_done(opportunity=found, actor=request.user, note=request.POST.get("note", ""))
+    messages.success(request, "Marked done: the realised saving is measured from tomorrow's calls on.")
+    return redirect("opportunities:detail", project_id, found.pk)
+
+
+@login_required
+@finding_action
+def finding_reopen(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpResponse:
+    found = _finding(request, project_id, opportunity_id)
+    services.opportunity_reopen(opportunity=found, actor=request.user)
+    messages.success(request, "Reopened.")
+    return redirect("opportunities:detail", project_id, found.pk)
+
+
+@login_required
+@finding_action
+def finding_replay(request: HttpRequest, project_id: int, opportunity_id: int) -> HttpResponse:
+    """Queue a replay of the superseded model's successor on the endpoint's traffic."""
+    found = _finding(request, project_id, opportunity_id)
+    job = opportunity_queue_replay(opportunity=found, actor=request.user)
+    messages.success(request, f"Replay #{job} queued with the successor as the candidate.")
+    return redirect("opportunities:detail", project_id, found.pk)

@@ -29,8 +29,8 @@ def url(name: str) -> Callable[[Tenant], str]:
     return lambda t: reverse(name, args=[t.project.pk])
 
 
-def finding_url(t: Tenant) -> str:
-    return reverse("opportunities:detail", args=[t.project.pk, finding(t).pk])
+def finding_url(t: Tenant, name: str = "opportunities:detail") -> str:
+    return reverse(name, args=[t.project.pk, finding(t).pk])
 
 
 def untouched(owner: Tenant, intruder: Tenant, response: Any) -> None:

@@ -69,8 +69,12 @@ def test_the_page_ranks_findings_by_dollars_with_interval_evidence_and_change(
 
 def test_dismiss_mark_done_and_reopen_from_the_page(tenant: Tenant, found: dict[str, Opportunity]) -> None:
     client = tenant.web()
-    url = reverse("opportunities:detail", args=[tenant.project.pk, found["kb-answer"].pk])
-    response = client.post(url, {"action": "done", "note": "added cache_control"})
+    args = [tenant.project.pk, found["kb-answer"].pk]
+    url = reverse("opportunities:detail", args=args)
+    page = text(client.get(url))
+    for action in ("done", "dismiss"):
+        assert f'action="{reverse(f"opportunities:{action}", args=args)}"' in page
+    response = client.post(reverse("opportunities:done", args=args), {"note": "added cache_control"})
     assert response.status_code == 302
     done = Opportunity.objects.get(pk=found["kb-answer"].pk)
     assert done.status == Status.DONE and done.decided_by == tenant.user
@@ -79,8 +83,8 @@ def test_dismiss_mark_done_and_reopen_from_the_page(tenant: Tenant, found: dict[
     home = reverse("opportunities:home", args=[tenant.project.pk])
     assert f'id="finding-{done.pk}"' in text(client.get(home + "?status=done"))
     assert f'id="finding-{done.pk}"' not in text(client.get(home))
-    client.post(url, {"action": "reopen"})
-    client.post(url, {"action": "dismiss", "reason": "not now"})
+    client.post(reverse("opportunities:reopen", args=args))
+    client.post(reverse("opportunities:dismiss", args=args), {"reason": "not now"})
     assert Opportunity.objects.get(pk=done.pk).status == Status.DISMISSED
     detail = text(client.get(url))
     assert "not now" in detail and "How this is counted" in detail
@@ -94,7 +98,8 @@ def test_a_viewer_sees_findings_but_cannot_decide(tenant: Tenant, found: dict[st
     client.force_login(viewer)
     url = reverse("opportunities:detail", args=[tenant.project.pk, found["kb-answer"].pk])
     assert "Cache the stable prefix" in text(client.get(url))
-    assert client.post(url, {"action": "done"}).status_code == 403
+    done = reverse("opportunities:done", args=[tenant.project.pk, found["kb-answer"].pk])
+    assert client.post(done).status_code == 403
     assert Opportunity.objects.get(pk=found["kb-answer"].pk).status == Status.OPEN
 
 
@@ -106,14 +111,16 @@ def test_empty_states_say_what_to_do(
     body = text(client.get(url))
     assert "the detectors have not run" in body and "Run the detectors now" in body
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(url, {"action": "run"})
+        response = client.post(reverse("opportunities:run", args=[tenant.project.pk]))
     assert response.status_code == 302 and len(callbacks) == 1  # the run is queued once the request commits
     detect_project(project=tenant.project)
     assert "No waste found in the last 7 days" in text(client.get(url))
     assert "No dismissed findings" in text(client.get(url + "?status=dismissed"))
-    client.post(url, {"action": "latency", "endpoint": "nightly-enrich", "latency": "background"})
+    latency = reverse("opportunities:latency", args=[tenant.project.pk])
+    client.post(latency, {"endpoint": "nightly-enrich", "latency": "background"})
     assert "nightly-enrich: background" in text(client.get(url))
-    assert client.post(url, {"action": "latency", "endpoint": "x", "latency": "sometimes"}).status_code == 302
+    refused = client.post(latency, {"endpoint": "x", "latency": "sometimes"})
+    assert refused.status_code == 302 and refused["Location"] == url  # the refusal is a message on the page
 
 
 def test_the_endpoint_page_has_a_card_and_the_overview_adds_routing_without_double_counting(

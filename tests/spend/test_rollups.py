@@ -1,12 +1,12 @@
-"""The unit-economics rollups (ClickHouse migration 0008: llm_spend_key_days, llm_spend_key_names,
-llm_spend_kind_days) give the raw calls' figures exactly: on calls stored through ingest, after a
+"""The unit-economics rollups (ClickHouse migration 0008: llm_spend_key_days, _key_weeks, _key_names,
+_key_endpoint_days, _kind_days) give the raw calls' figures exactly: on calls stored through ingest, after a
 pricing recompute rewrites costs, after retried batches, after a backfill run again or over calls
 stored before the rollups existed; and one project's keys never show in another's."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -107,9 +107,24 @@ def _assert_matches_raw(project_id: int, today: Any) -> None:
                 ], (kind, preset)
 
 
+@pytest.mark.parametrize(
+    ("today", "weeks"),
+    [
+        (date(2026, 12, 6), (date(2026, 11, 9), date(2026, 12, 7))),  # Sunday: 30 days end on a whole week
+        (date(2026, 12, 9), (date(2026, 11, 16), date(2026, 12, 7))),  # Wednesday: days at both ends
+        (date(2026, 12, 2), (date(2026, 11, 9), date(2026, 11, 30))),
+    ],
+)
+def test_a_range_reads_its_whole_weeks_and_the_days_around_them(today: date, weeks: tuple[date, date]) -> None:
+    assert econ.parse_day_range({"range": "30d"}, today=today).weeks == weeks
+    short = econ.parse_day_range({"range": "7d"}, today=today)
+    assert short.weeks == (short.end, short.end) or short.weeks == (short.start, short.end)
+
+
 def test_rollups_equal_the_raw_calls(tenant: Tenant, prices: Any, now: datetime) -> None:
     send(tenant, _traffic(now))
-    _assert_matches_raw(tenant.project.pk, now.date())
+    for back in range(7):  # ranges ending on each day of the week: whole weeks and days at either end
+        _assert_matches_raw(tenant.project.pk, now.date() - timedelta(days=back))
     rng = econ.parse_day_range({"range": "30d"}, today=now.date())
     summary, top = econ.key_totals(project_id=tenant.project.pk, kind="user", rng=rng)
     assert (summary.keys, round(summary.cost_usd, 2), summary.multi_endpoint) == (4, 6.0, 2)  # ana, cy
@@ -165,19 +180,26 @@ def test_a_retried_batch_is_counted_once(tenant: Tenant, prices: Any, now: datet
     assert summary.calls == 7  # acme 4, globex 2, initech 1 in the last 30 days
 
 
-def _migration_statements(*tables: str) -> list[str]:
-    """0008's statements that create or fill the given tables, as migrate_clickhouse runs them."""
-    migration = next(m for m in migrator.discover() if m.name.startswith("0008_"))
-    return [s.sql for s in migration.statements if any(f" {t}\n" in s.sql or f" {t} " in s.sql for t in tables)]
+def _migration_0008() -> list[str]:
+    """0008's statements as migrate_clickhouse runs them (each may run again)."""
+    return [s.sql for s in next(m for m in migrator.discover() if m.name.startswith("0008_")).statements]
 
 
-def _rollup_state(project_id: int) -> list[tuple[Any, ...]]:
-    sql = """
-    SELECT kind, day, key_hash, sum(calls), sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
-    FROM llm_spend_key_days WHERE project_id = {project_id:UInt64}
-    GROUP BY kind, day, key_hash ORDER BY kind, day, key_hash
-    """
-    return ProjectScope(project_id).query(sql, feature="test").rows
+def _rollup_state(project_id: int) -> list[list[tuple[Any, ...]]]:
+    queries = [
+        """SELECT kind, day, key_hash, sum(calls), sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
+           FROM llm_spend_key_days WHERE project_id = {project_id:UInt64}
+           GROUP BY kind, day, key_hash ORDER BY kind, day, key_hash""",
+        """SELECT kind, key, day, endpoint, sum(calls), sum(errors), sum(sum_cost_nano_usd), sum(sum_tokens)
+           FROM llm_spend_key_endpoint_days WHERE project_id = {project_id:UInt64}
+           GROUP BY kind, key, day, endpoint ORDER BY kind, key, day, endpoint""",
+        """SELECT kind, week, key_hash, sum(calls), sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
+           FROM llm_spend_key_weeks WHERE project_id = {project_id:UInt64}
+           GROUP BY kind, week, key_hash ORDER BY kind, week, key_hash""",
+        """SELECT kind, day, sum(calls), sum(sum_cost_nano_usd), uniqMerge(keys)
+           FROM llm_spend_kind_days WHERE project_id = {project_id:UInt64} GROUP BY kind, day ORDER BY kind, day""",
+    ]
+    return [ProjectScope(project_id).query(sql, feature="test").rows for sql in queries]
 
 
 def test_the_backfill_adds_nothing_when_run_again_and_repairs_drift(
@@ -186,8 +208,8 @@ def test_the_backfill_adds_nothing_when_run_again_and_repairs_drift(
     send(tenant, _traffic(now))
     project = tenant.project.pk
     state = _rollup_state(project)
-    backfills = [s for s in _migration_statements("llm_spend_key_days", "llm_spend_kind_days") if s.startswith("INSERT")]
-    assert len(backfills) == 2
+    backfills = [s for s in _migration_0008() if s.startswith("INSERT")]
+    assert len(backfills) == 5
     for sql in backfills:
         warehouse.system_command(sql, feature="test")
     assert _rollup_state(project) == state
@@ -207,15 +229,16 @@ def test_the_backfill_adds_nothing_when_run_again_and_repairs_drift(
 
 def test_an_upgrade_backfills_calls_stored_before_the_rollups(tenant: Tenant, prices: Any, now: datetime) -> None:
     """Calls stored while 0008's views did not exist are in the pages once the migration runs."""
-    views = ("llm_spend_key_days_mv", "llm_spend_key_names_mv", "llm_spend_kind_days_mv")
+    tables = ("llm_spend_key_days", "llm_spend_key_weeks", "llm_spend_key_names", "llm_spend_kind_days",
+              "llm_spend_key_endpoint_days")  # fmt: skip
     try:
-        for view in views:
-            warehouse.system_command(f"DROP VIEW IF EXISTS {view}", feature="test")
+        for table in tables:
+            warehouse.system_command(f"DROP VIEW IF EXISTS {table}_mv", feature="test")
         send(tenant, _traffic(now))
         rng = econ.parse_day_range({"range": "90d"}, today=now.date())
         assert econ.key_totals(project_id=tenant.project.pk, kind="user", rng=rng)[0].keys == 0
     finally:
-        for sql in _migration_statements(*views, "llm_spend_key_days", "llm_spend_key_names", "llm_spend_kind_days"):
+        for sql in _migration_0008():
             warehouse.system_command(sql, feature="test")
     _assert_matches_raw(tenant.project.pk, now.date())
     send(tenant, [call(now, usd=0.5, user_id="eve", endpoint="chat")])  # the views work again

@@ -1,6 +1,7 @@
 """Unit economics: cost per user, per customer and per conversation, from rollups, never raw calls:
-lists, spreads and daily actives from the per-key day rollup (llm_spend_key_days), a key's
-endpoints and days from the per-key, endpoint and day rollup (llm_spend_keys_1d) by primary key.
+lists and spreads from the per-key week and day rollups (llm_spend_key_weeks, llm_spend_key_days),
+daily actives from llm_spend_kind_days, a key's endpoints and days from the per-key, endpoint and
+day rollup (llm_spend_key_endpoint_days) by primary key.
 Ranges are whole UTC days."""
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class DayRange:
     @property
     def previous_start(self) -> date:
         return self.start - timedelta(days=self.days)
+
+    @property
+    def weeks(self) -> tuple[date, date]:
+        """The Mondays that bound the range's whole ISO weeks (equal, at the end, when it has none)."""
+        first = self.start + timedelta(days=(7 - self.start.weekday()) % 7)
+        last = self.end - timedelta(days=self.end.weekday())
+        return (first, last) if first < last else (self.end, self.end)
 
     @property
     def label(self) -> str:
@@ -122,10 +130,13 @@ def key_totals(
     *, project_id: int, kind: str, rng: DayRange, limit: int = TOP
 ) -> tuple[Summary, list[KeyRow]]:
     """The range's summary and its top `limit` keys by cost (at most TOP; ties by key): one pass
-    over the per-key day rollup, then the top keys' names by hash and their totals, endpoints,
+    over the per-key week and day rollups, then the top keys' names by hash and their totals, endpoints,
     days and previous period's cost by primary key."""
     scope, params = ProjectScope(project_id), {"kind": _kind(kind), "start": rng.start, "end": rng.end}
-    row = scope.query(load_sql(__file__, "econ_keys"), params, feature="spend.economics").dicts()[0]
+    weeks = {"weeks_start": rng.weeks[0], "weeks_end": rng.weeks[1]}
+    row = scope.query(
+        load_sql(__file__, "econ_keys"), {**params, **weeks}, feature="spend.economics"
+    ).dicts()[0]
     hashes = [key_hash for _neg_cost, key_hash in row["top"][: min(limit, TOP)]]
     rows: list[KeyRow] = []
     if hashes:
@@ -222,7 +233,7 @@ class MonthMargin:
 
 _MONTHLY_SQL = """
 SELECT toStartOfMonth(day) AS month, toInt64(sum(sum_cost_nano_usd)) AS cost_nano
-FROM llm_spend_keys_1d
+FROM llm_spend_key_endpoint_days
 WHERE project_id = {project_id:UInt64} AND kind = 'customer' AND key = {key:String} AND day >= {since:Date}
 GROUP BY month ORDER BY month
 """

@@ -1,4 +1,4 @@
--- Unit-economics pages at scale (issue 18). Three rollups fed from llm_spend_keys_1d's inserts (not
+-- Unit-economics pages at scale (issue 18). Five rollups fed from llm_spend_keys_1d's inserts (not
 -- from llm_calls): that table is already one row per key, endpoint and day and already exact under
 -- recomputes (a revision adds only its cost difference, and only a call's first revision counts as
 -- a call), so each of these is a coarser view of it, always.
@@ -28,6 +28,24 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (project_id, kind, day, key_hash)
 TTL day + toIntervalDay(400);
 
+-- The same per ISO week (from Monday): a range of days reads its whole weeks here and only the days
+-- at either end from llm_spend_key_days. 30 days of 100,000 users: ~0.6–1.2 M rows instead of 3 M.
+CREATE TABLE IF NOT EXISTS llm_spend_key_weeks
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    week Date,
+    key_hash UInt64,
+    calls SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    endpoint_lo SimpleAggregateFunction(min, UInt64),
+    endpoint_hi SimpleAggregateFunction(max, UInt64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(week)
+ORDER BY (project_id, kind, week, key_hash)
+TTL week + toIntervalDay(400);
+
 -- A key's name by its hash, for the few keys a page lists (small granules: point lookups).
 CREATE TABLE IF NOT EXISTS llm_spend_key_names
 (
@@ -40,6 +58,29 @@ CREATE TABLE IF NOT EXISTS llm_spend_key_names
 ENGINE = AggregatingMergeTree
 ORDER BY (project_id, kind, key_hash)
 TTL last_day + toIntervalDay(400)
+SETTINGS index_granularity = 1024;
+
+-- llm_spend_keys_1d again, for reading a few keys (a top list's endpoints, days and previous
+-- period; one key's page): the same rows ordered by key then day, in granules of 1,024 rows instead
+-- of 8,192, so 50 keys read ~8x fewer rows.
+CREATE TABLE IF NOT EXISTS llm_spend_key_endpoint_days
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    key String,
+    day Date,
+    endpoint LowCardinality(String),
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    sum_tokens SimpleAggregateFunction(sum, Int64),
+    first_ts SimpleAggregateFunction(min, DateTime('UTC')),
+    last_ts SimpleAggregateFunction(max, DateTime('UTC'))
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (project_id, kind, key, day, endpoint)
+TTL day + toIntervalDay(400)
 SETTINGS index_granularity = 1024;
 
 -- Per kind and UTC day: cost, calls and the active keys (a uniq state, merged over any days), for
@@ -70,10 +111,29 @@ FROM llm_spend_keys_1d
 GROUP BY project_id, kind, day, key
 SETTINGS prefer_column_name_to_alias = 1;
 
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_weeks_mv TO llm_spend_key_weeks AS
+SELECT
+    project_id, kind,
+    toMonday(day) AS week,
+    cityHash64(key) AS key_hash,
+    sum(calls) AS calls,
+    sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
+    min(cityHash64(endpoint)) AS endpoint_lo,
+    max(cityHash64(endpoint)) AS endpoint_hi
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, week, key
+SETTINGS prefer_column_name_to_alias = 1;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_names_mv TO llm_spend_key_names AS
 SELECT project_id, kind, cityHash64(key) AS key_hash, key, max(day) AS last_day
 FROM llm_spend_keys_1d
 GROUP BY project_id, kind, key;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_endpoint_days_mv TO llm_spend_key_endpoint_days AS
+SELECT
+    project_id, kind, key, day, endpoint, calls, errors, sum_cost_nano_usd,
+    sum_input_tokens + sum_output_tokens AS sum_tokens, first_ts, last_ts
+FROM llm_spend_keys_1d;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_kind_days_mv TO llm_spend_kind_days AS
 SELECT
@@ -100,6 +160,30 @@ UNION ALL
 SELECT project_id, kind, day, key_hash, -sum(calls), -sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
 FROM llm_spend_key_days
 GROUP BY project_id, kind, day, key_hash;
+
+INSERT INTO llm_spend_key_weeks
+SELECT
+    project_id, kind, toMonday(day) AS week, cityHash64(key),
+    sum(calls), sum(sum_cost_nano_usd), min(cityHash64(endpoint)), max(cityHash64(endpoint))
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, week, key
+UNION ALL
+SELECT project_id, kind, week, key_hash, -sum(calls), -sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
+FROM llm_spend_key_weeks
+GROUP BY project_id, kind, week, key_hash;
+
+INSERT INTO llm_spend_key_endpoint_days
+SELECT
+    project_id, kind, key, day, endpoint, sum(calls), sum(errors), sum(sum_cost_nano_usd),
+    sum(sum_input_tokens + sum_output_tokens), min(first_ts), max(last_ts)
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, key, day, endpoint
+UNION ALL
+SELECT
+    project_id, kind, key, day, endpoint, -sum(calls), -sum(errors), -sum(sum_cost_nano_usd), -sum(sum_tokens),
+    min(first_ts), max(last_ts)
+FROM llm_spend_key_endpoint_days
+GROUP BY project_id, kind, key, day, endpoint;
 
 INSERT INTO llm_spend_key_names
 SELECT project_id, kind, cityHash64(key), key, max(day)

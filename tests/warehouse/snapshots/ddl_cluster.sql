@@ -416,6 +416,25 @@ TTL day + toIntervalDay(400);
 CREATE TABLE IF NOT EXISTS llm_spend_key_days ON CLUSTER 'switchyard_cluster' AS llm_spend_key_days_local
 ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_days_local', cityHash64(project_id));
 
+CREATE TABLE IF NOT EXISTS llm_spend_key_weeks_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    week Date,
+    key_hash UInt64,
+    calls SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    endpoint_lo SimpleAggregateFunction(min, UInt64),
+    endpoint_hi SimpleAggregateFunction(max, UInt64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_key_weeks_local', '{replica}')
+PARTITION BY toYYYYMM(week)
+ORDER BY (project_id, kind, week, key_hash)
+TTL week + toIntervalDay(400);
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_weeks ON CLUSTER 'switchyard_cluster' AS llm_spend_key_weeks_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_weeks_local', cityHash64(project_id));
+
 CREATE TABLE IF NOT EXISTS llm_spend_key_names_local ON CLUSTER 'switchyard_cluster'
 (
     project_id UInt64,
@@ -431,6 +450,29 @@ SETTINGS index_granularity = 1024;
 
 CREATE TABLE IF NOT EXISTS llm_spend_key_names ON CLUSTER 'switchyard_cluster' AS llm_spend_key_names_local
 ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_names_local', cityHash64(project_id));
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_endpoint_days_local ON CLUSTER 'switchyard_cluster'
+(
+    project_id UInt64,
+    kind Enum8('user' = 1, 'customer' = 2, 'conversation' = 3),
+    key String,
+    day Date,
+    endpoint LowCardinality(String),
+    calls SimpleAggregateFunction(sum, Int64),
+    errors SimpleAggregateFunction(sum, Int64),
+    sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
+    sum_tokens SimpleAggregateFunction(sum, Int64),
+    first_ts SimpleAggregateFunction(min, DateTime('UTC')),
+    last_ts SimpleAggregateFunction(max, DateTime('UTC'))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_key_endpoint_days_local', '{replica}')
+PARTITION BY toYYYYMM(day)
+ORDER BY (project_id, kind, key, day, endpoint)
+TTL day + toIntervalDay(400)
+SETTINGS index_granularity = 1024;
+
+CREATE TABLE IF NOT EXISTS llm_spend_key_endpoint_days ON CLUSTER 'switchyard_cluster' AS llm_spend_key_endpoint_days_local
+ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_key_endpoint_days_local', cityHash64(project_id));
 
 CREATE TABLE IF NOT EXISTS llm_spend_kind_days_local ON CLUSTER 'switchyard_cluster'
 (
@@ -462,11 +504,32 @@ FROM llm_spend_keys_1d_local
 GROUP BY project_id, kind, day, key
 SETTINGS prefer_column_name_to_alias = 1;
 
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_weeks_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_key_weeks_local
+AS
+SELECT
+    project_id, kind,
+    toMonday(day) AS week,
+    cityHash64(key) AS key_hash,
+    sum(calls) AS calls,
+    sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
+    min(cityHash64(endpoint)) AS endpoint_lo,
+    max(cityHash64(endpoint)) AS endpoint_hi
+FROM llm_spend_keys_1d_local
+GROUP BY project_id, kind, week, key
+SETTINGS prefer_column_name_to_alias = 1;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_names_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_key_names_local
 AS
 SELECT project_id, kind, cityHash64(key) AS key_hash, key, max(day) AS last_day
 FROM llm_spend_keys_1d_local
 GROUP BY project_id, kind, key;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_endpoint_days_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_key_endpoint_days_local
+AS
+SELECT
+    project_id, kind, key, day, endpoint, calls, errors, sum_cost_nano_usd,
+    sum_input_tokens + sum_output_tokens AS sum_tokens, first_ts, last_ts
+FROM llm_spend_keys_1d_local;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_kind_days_mv ON CLUSTER 'switchyard_cluster' TO llm_spend_kind_days_local
 AS
@@ -489,6 +552,30 @@ UNION ALL
 SELECT project_id, kind, day, key_hash, -sum(calls), -sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
 FROM llm_spend_key_days
 GROUP BY project_id, kind, day, key_hash;
+
+INSERT INTO llm_spend_key_weeks
+SELECT
+    project_id, kind, toMonday(day) AS week, cityHash64(key),
+    sum(calls), sum(sum_cost_nano_usd), min(cityHash64(endpoint)), max(cityHash64(endpoint))
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, week, key
+UNION ALL
+SELECT project_id, kind, week, key_hash, -sum(calls), -sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
+FROM llm_spend_key_weeks
+GROUP BY project_id, kind, week, key_hash;
+
+INSERT INTO llm_spend_key_endpoint_days
+SELECT
+    project_id, kind, key, day, endpoint, sum(calls), sum(errors), sum(sum_cost_nano_usd),
+    sum(sum_input_tokens + sum_output_tokens), min(first_ts), max(last_ts)
+FROM llm_spend_keys_1d
+GROUP BY project_id, kind, key, day, endpoint
+UNION ALL
+SELECT
+    project_id, kind, key, day, endpoint, -sum(calls), -sum(errors), -sum(sum_cost_nano_usd), -sum(sum_tokens),
+    min(first_ts), max(last_ts)
+FROM llm_spend_key_endpoint_days
+GROUP BY project_id, kind, key, day, endpoint;
 
 INSERT INTO llm_spend_key_names
 SELECT project_id, kind, cityHash64(key), key, max(day)

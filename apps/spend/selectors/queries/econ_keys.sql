@@ -1,5 +1,6 @@
--- Users, customers or conversations in a range of UTC days, in one pass over the per-key day
--- rollup (llm_spend_key_days), grouped by the key's hash: how many, what they cost in all, the
+-- Users, customers or conversations in a range of UTC days, in one pass over the per-key rollups,
+-- grouped by the key's hash: the range's whole ISO weeks from llm_spend_key_weeks, the days before
+-- the first and after the last from llm_spend_key_days. How many keys, what they cost in all, the
 -- spread of cost and calls per key, how many crossed several endpoints, and the hashes of the top
 -- keys by cost. Re-aggregated with sum/min/max, so parts not yet merged count once.
 SELECT
@@ -12,14 +13,18 @@ SELECT
     groupArraySorted(50)((-key_cost, key_hash)) AS top
 FROM
 (
-    SELECT
-        key_hash,
-        sum(sum_cost_nano_usd) AS key_cost,
-        sum(calls) AS key_calls,
-        min(endpoint_lo) AS lo,
-        max(endpoint_hi) AS hi
-    FROM llm_spend_key_days
-    WHERE project_id = {project_id:UInt64} AND kind = {kind:String}
-      AND day >= {start:Date} AND day < {end:Date}
+    SELECT key_hash, sum(cost) AS key_cost, sum(calls) AS key_calls, min(lo) AS lo, max(hi) AS hi
+    FROM
+    (
+        SELECT key_hash, sum_cost_nano_usd AS cost, calls, endpoint_lo AS lo, endpoint_hi AS hi
+        FROM llm_spend_key_weeks
+        WHERE project_id = {project_id:UInt64} AND kind = {kind:String}
+          AND week >= {weeks_start:Date} AND week < {weeks_end:Date}
+        UNION ALL
+        SELECT key_hash, sum_cost_nano_usd, calls, endpoint_lo, endpoint_hi
+        FROM llm_spend_key_days
+        WHERE project_id = {project_id:UInt64} AND kind = {kind:String}
+          AND ((day >= {start:Date} AND day < {weeks_start:Date}) OR (day >= {weeks_end:Date} AND day < {end:Date}))
+    )
     GROUP BY key_hash
 )

@@ -37,10 +37,39 @@ register(
     Case(lambda t: reverse("accounts:switch"), "post", form=lambda t: {"project": t.project.pk}),
     Case(lambda t: reverse("accounts:switch"), "post", form=lambda t: {"organization": t.organization.pk}),
 )
+
+
+def _invites_only_into_its_own_organisation(owner, intruder, response) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.status_code
+    assert not owner.organization.invitations.filter(email="mallory@example.com").exists()
+    assert intruder.organization.invitations.filter(email="mallory@example.com").exists()
+
+
 register(
-    "accounts:project-keys",
-    Case(lambda t: reverse("accounts:project-keys", args=[t.project.pk])),
-    Case(lambda t: reverse("accounts:project-keys", args=[t.project.pk]), "post"),
+    "accounts:member-invite",
+    Case(
+        lambda t: reverse("accounts:member-invite"),
+        "post",
+        form=lambda t: {"email": "mallory@example.com", "role": "admin"},
+        verify=_invites_only_into_its_own_organisation,
+    ),
+)
+register("accounts:project-keys", Case(lambda t: reverse("accounts:project-keys", args=[t.project.pk])))
+register(
+    "accounts:project-key-create",
+    Case(lambda t: reverse("accounts:project-key-create", args=[t.project.pk]), "post", form=lambda t: {"kind": "sdk"}),
+)
+register(
+    "accounts:project-key-revoke",
+    Case(lambda t: reverse("accounts:project-key-revoke", args=[t.project.pk, t.project.api_keys.first().pk]), "post"),
+)
+register(
+    "accounts:member-role",
+    Case(
+        lambda t: reverse("accounts:member-role", args=[t.organization.memberships.first().pk]),
+        "post",
+        form=lambda t: {"role": "viewer"},
+    ),
 )
 register(
     "accounts:invitation",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from apps.accounts import keys
-from apps.accounts.models import ApiKey, Membership, Organization, Person, Project, Role
+from apps.accounts.models import ApiKey, Invitation, Membership, Organization, Person, Project, Role
 from apps.core.errors import NotFound
 
 
@@ -56,6 +56,30 @@ def api_key_get_for_user(*, user: Person, key_pk: int) -> ApiKey:
     if key is None:
         raise NotFound("Key not found")
     return key
+
+
+def api_key_get_for_project(*, project: Project, key_pk: int) -> ApiKey:
+    key = ApiKey.objects.filter(pk=key_pk, project=project).select_related("project__organization").first()
+    if key is None:
+        raise NotFound("Key not found")
+    return key
+
+
+def memberships_of(*, organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user").order_by("user__email")
+
+
+def membership_get(*, organization: Organization, membership_id: int) -> Membership:
+    found = (
+        Membership.objects.filter(organization=organization, pk=membership_id).select_related("user").first()
+    )
+    if found is None:
+        raise NotFound("Member not found")
+    return found
+
+
+def invitations_open(*, organization: Organization) -> QuerySet[Invitation]:
+    return organization.invitations.filter(accepted_at__isnull=True).order_by("-created_at")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,14 @@ urlpatterns = [
     path("start/", views.project_home, name="project-home"),
     path("projects/", views.projects, name="projects"),
     path("projects/<int:project_id>/keys/", views.project_keys, name="project-keys"),
+    path("projects/<int:project_id>/keys/new/", views.project_key_create, name="project-key-create"),
+    path(
+        "projects/<int:project_id>/keys/<int:key_id>/revoke/",
+        views.project_key_revoke,
+        name="project-key-revoke",
+    ),
     path("members/", views.members, name="members"),
+    path("members/invite/", views.member_invite, name="member-invite"),
+    path("members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -15,11 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts import throttle
 from apps.accounts.forms import InviteForm, KeyForm, LoginForm, ProjectForm, RoleForm, SignupForm
 from apps.accounts.middleware import remember_tenant
-from apps.accounts.models import Membership, Project, Role
+from apps.accounts.models import Organization, Project, Role
 from apps.accounts.navigation import same_page_in
 from apps.accounts.selectors import (
-    api_key_get_for_user,
+    api_key_get_for_project,
     api_keys_for_project,
+    invitations_open,
+    membership_get,
+    memberships_of,
     organizations_for_user,
     project_get_for_user,
 )
@@ -35,7 +38,7 @@ from apps.accounts.services import (
 )
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
-from apps.core.page_decorators import page_errors
+from apps.core.page_decorators import page_action, page_errors
 from apps.dashboard.install import install_snippet
 
 
@@ -160,34 +163,12 @@ def projects(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@page_errors
-def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id)
-    form = KeyForm(request.POST or None)
-    new_secret = None
-    if request.method == "POST":
-        if "revoke" in request.POST:
-            key = api_key_get_for_user(user=request.user, key_pk=int(request.POST.get("revoke") or 0))
-            if key.project_id != project.pk:
-                raise NotFound("Key not found")
-            api_key_revoke(key=key, actor=request.user)
-            messages.success(request, f"Key {key.display_prefix} revoked. Calls using it now get 401.")
-            return redirect("accounts:project-keys", project_id=project.pk)
-        if form.is_valid():
-            try:
-                key, new_secret = api_key_create(
-                    project=project,
-                    kind=form.cleaned_data["kind"],
-                    name=form.cleaned_data["name"],
-                    actor=request.user,
-                )
-            except ApplicationError as exc:
-                form_refusal(form, exc)
-            else:
-                form = KeyForm()
+def _keys_page(
+    request: HttpRequest, project: Project, form: KeyForm | None = None, new_secret: str | None = None
+) -> HttpResponse:
+    """The project's keys; a new key's secret is shown this once."""
     require_role(user=request.user, organization=project.organization, at_least=Role.VIEWER)
+    form = form or KeyForm()
     context = {
         "project": project,
         "keys": api_keys_for_project(project=project),
@@ -198,55 +179,107 @@ def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 @page_errors
-def members(request: HttpRequest) -> HttpResponse:
-    tenant: Any = request.tenant  # type: ignore[attr-defined]
-    org = tenant.organization
-    if org is None:
-        raise NotFound("You are not a member of any organisation")
-    invite_form = InviteForm(request.POST if "invite" in request.POST else None)
-    invite_link = None
-    if request.method == "POST":
-        if "invite" in request.POST and invite_form.is_valid():
-            try:
-                invitation, token = invitation_create(
-                    organization=org,
-                    email=invite_form.cleaned_data["email"],
-                    role=Role(invite_form.cleaned_data["role"]),
-                    actor=request.user,
-                )
-            except ApplicationError as exc:
-                form_refusal(invite_form, exc)
-            else:
-                invite_link = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
-                messages.success(
-                    request, f"Invitation for {invitation.email} created. Send them the link below."
-                )
-                invite_form = InviteForm()
-        elif "membership" in request.POST:
-            membership = Membership.objects.filter(
-                organization=org, pk=int(request.POST.get("membership") or 0)
-            ).first()
-            if membership is None:
-                raise NotFound("Member not found")
-            role_form = RoleForm(request.POST)
-            if not role_form.is_valid():
-                raise ApplicationError("Choose a valid role")
-            membership_set_role(
-                membership=membership, role=Role(role_form.cleaned_data["role"]), actor=request.user
+def project_keys(request: HttpRequest, project_id: int) -> HttpResponse:
+    return _keys_page(request, project_get_for_user(user=request.user, project_id=project_id))
+
+
+@login_required
+@page_action("accounts:project-keys", "project_id")
+def project_key_create(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    form = KeyForm(request.POST)
+    if form.is_valid():
+        try:
+            _, new_secret = api_key_create(
+                project=project,
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
             )
-            messages.success(request, f"{membership.user} is now {membership.role}.")
-            return redirect("accounts:members")
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            return _keys_page(request, project, new_secret=new_secret)
+    return _keys_page(request, project, form)
+
+
+@login_required
+@page_action("accounts:project-keys", "project_id")
+def project_key_revoke(request: HttpRequest, project_id: int, key_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id)
+    key = api_key_get_for_project(project=project, key_pk=key_id)
+    api_key_revoke(key=key, actor=request.user)
+    messages.success(request, f"Key {key.display_prefix} revoked. Calls using it now get 401.")
+    return redirect("accounts:project-keys", project_id=project.pk)
+
+
+def _organization(request: HttpRequest) -> Organization:
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.organization is None:
+        raise NotFound("You are not a member of any organisation")
+    return tenant.organization
+
+
+def _members_page(
+    request: HttpRequest,
+    org: Organization,
+    invite_form: InviteForm | None = None,
+    invite_link: str | None = None,
+) -> HttpResponse:
+    invite_form = invite_form or InviteForm()
     context = {
         "organization": org,
-        "memberships": org.memberships.select_related("user").order_by("user__email"),
-        "invitations": org.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
+        "memberships": memberships_of(organization=org),
+        "invitations": invitations_open(organization=org),
         "invite_form": invite_form,
         "invite_link": invite_link,
         "roles": Role.choices,
     }
     return render(request, "accounts/members.html", context, status=400 if invite_form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+@page_errors
+def members(request: HttpRequest) -> HttpResponse:
+    return _members_page(request, _organization(request))
+
+
+@login_required
+@page_action("accounts:members")
+def member_invite(request: HttpRequest) -> HttpResponse:
+    """An invitation link for someone to join the organisation (shown once, on the page)."""
+    org = _organization(request)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, token = invitation_create(
+                organization=org,
+                email=form.cleaned_data["email"],
+                role=Role(form.cleaned_data["role"]),
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            form_refusal(form, exc)
+        else:
+            link = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
+            messages.success(request, f"Invitation for {invitation.email} created. Send them the link below.")
+            return _members_page(request, org, invite_link=link)
+    return _members_page(request, org, form)
+
+
+@login_required
+@page_action("accounts:members")
+def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = membership_get(organization=_organization(request), membership_id=membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("Choose a valid role")
+    membership_set_role(membership=membership, role=Role(form.cleaned_data["role"]), actor=request.user)
+    messages.success(request, f"{membership.user} is now {membership.role}.")
+    return redirect("accounts:members")
 
 
 @login_required

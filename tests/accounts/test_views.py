@@ -64,12 +64,16 @@ def test_open_redirect_is_refused(tenant: Tenant) -> None:
 def test_key_page_shows_secret_once_then_revokes(tenant: Tenant) -> None:
     client = tenant.web()
     url = reverse("accounts:project-keys", args=[tenant.project.pk])
-    page = client.post(url, {"kind": "ingest", "name": "web"}).content.decode()
+    create = reverse("accounts:project-key-create", args=[tenant.project.pk])
+    page = client.post(create, {"kind": "ingest", "name": "web"}).content.decode()
     secret = re.search(r"sy_ingest_[a-z0-9]+_[A-Za-z0-9_-]+", page)
     assert secret is not None
-    assert secret.group(0) not in client.get(url).content.decode()
+    listed = client.get(url).content.decode()
     key = ApiKey.objects.get(name="web")
-    client.post(url, {"revoke": key.pk})
+    revoke = reverse("accounts:project-key-revoke", args=[tenant.project.pk, key.pk])
+    assert secret.group(0) not in listed and f'action="{revoke}"' in listed
+    revoked = client.post(revoke, follow=True)
+    assert f"Key {key.display_prefix} revoked".encode() in revoked.content
     key.refresh_from_db()
     assert key.revoked_at is not None
 
@@ -80,7 +84,7 @@ def test_viewer_sees_keys_but_cannot_create(tenant: Tenant) -> None:
     client.force_login(viewer)
     url = reverse("accounts:project-keys", args=[tenant.project.pk])
     assert b"Only admins and owners" in client.get(url).content
-    response = client.post(url, {"kind": "ingest"}, follow=True)
+    response = client.post(reverse("accounts:project-key-create", args=[tenant.project.pk]), {"kind": "ingest"})
     assert b"needs the admin role" in response.content
     assert tenant.project.api_keys.count() == 2
 
@@ -89,9 +93,7 @@ def test_switch_project_and_invite_member(tenant: Tenant) -> None:
     client = tenant.web()
     response = client.post(reverse("accounts:projects"), {"name": "Second"}, follow=True)
     assert b"Project Second created" in response.content
-    invite = client.post(
-        reverse("accounts:members"), {"invite": "1", "email": "bob@example.com", "role": "member"}
-    )
+    invite = client.post(reverse("accounts:member-invite"), {"email": "bob@example.com", "role": "member"})
     link = re.search(r"/accounts/invitations/[^/<\s]+/", invite.content.decode())
     assert link is not None
     bob = add_member(tenant, Role.VIEWER, "tmp")  # an unrelated member; bob must be a new person
@@ -121,9 +123,7 @@ def test_a_duplicate_project_name_is_refused_under_the_field(tenant: Tenant) -> 
 
 def test_an_invitation_refused_by_the_service_keeps_what_was_typed(tenant: Tenant) -> None:
     client = tenant.web()
-    response = client.post(
-        reverse("accounts:members"), {"invite": "1", "email": tenant.user.email, "role": "admin"}
-    )
+    response = client.post(reverse("accounts:member-invite"), {"email": tenant.user.email, "role": "admin"})
     page = response.content.decode()
     assert response.status_code == 400 and "is already a member" in page
     assert f'value="{tenant.user.email}"' in page and '<option value="admin" selected>' in page
@@ -148,3 +148,19 @@ def test_switching_project_keeps_the_page(tenant: Tenant, page: str, args: tuple
     response = client.post(reverse("accounts:switch"), {"project": other.pk, "next": here + "?range=24h"})
     assert response.status_code == 302
     assert response["Location"].split("?")[0] == reverse(expected, args=[other.pk])
+
+
+def test_an_admin_changes_a_members_role_on_the_members_page(tenant: Tenant) -> None:
+    viewer = add_member(tenant, Role.VIEWER, "vera")
+    membership = Membership.objects.get(user=viewer, organization=tenant.organization)
+    client = tenant.web()
+    role_url = reverse("accounts:member-role", args=[membership.pk])
+    page = client.get(reverse("accounts:members")).content.decode()
+    assert viewer.email in page and f'action="{role_url}"' in page
+    changed = client.post(role_url, {"role": "member"}, follow=True)
+    assert changed.redirect_chain == [(reverse("accounts:members"), 302)] and b"is now member" in changed.content
+    membership.refresh_from_db()
+    assert membership.role == Role.MEMBER
+    refused = client.post(role_url, {"role": "emperor"}, follow=True)
+    assert b"Choose a valid role" in refused.content
+    assert client.post(reverse("accounts:member-role", args=[999_999]), {"role": "admin"}).status_code == 404

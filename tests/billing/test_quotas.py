@@ -91,7 +91,7 @@ def test_seats_limit_invitations(tenant: Tenant, plans: dict[str, Plan]) -> None
         organization=tenant.organization, email="c@x.example", role=Role.MEMBER, actor=tenant.user
     )
     page = tenant.web().post(
-        reverse("accounts:members"), {"invite": "1", "email": "d@x.example", "role": "member"}, follow=True
+        reverse("accounts:member-invite"), {"email": "d@x.example", "role": "member"}, follow=True
     )
     assert "includes 3 seats" in page.content.decode()
 

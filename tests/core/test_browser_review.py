@@ -178,7 +178,7 @@ def test_switching_project_on_the_calls_page_stays_on_calls(
 FORMS = [
     ("/accounts/projects/", "main form:has([name=name])", {"name": "acme project"}, "name", "already has a project named"),
     ("keys", "main form:has(select[name=kind])", {"kind": "sdk", "name": "k" * 130}, "name", "at most 120 characters"),
-    ("/accounts/members/", "main form:has([name=invite])", {"email": "bob@", "role": "admin"}, "email", "valid email"),
+    ("/accounts/members/", "main form[action$='/members/invite/']", {"email": "bob@", "role": "admin"}, "email", "valid email"),
     ("ingest", "main form:has([name=capture_sample_rate])", {"capture_sample_rate": "2"}, "capture_sample_rate", "less than or equal to 1"),
     ("pricing_model", "#price-form form", {"effective_from": "2026-01-01", "input": "-1", "output": "2"}, "input", ""),
     ("/pricing/settings/", "main form[action$='/settings/discounts/']", {"percent": "150", "effective_from": "2026-01-01", "note": "contract"}, "percent", ""),

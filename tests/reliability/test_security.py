@@ -34,7 +34,7 @@ def test_forms_require_csrf(tenant: Tenant, tally: Tally) -> None:
     for url, data in [
         ("/accounts/projects/", {"name": "x"}),
         ("/accounts/logout/", {}),
-        (f"/accounts/projects/{tenant.project.pk}/keys/", {"kind": "ingest"}),
+        (f"/accounts/projects/{tenant.project.pk}/keys/new/", {"kind": "ingest"}),
     ]:
         tally.attempts += 1
         assert client.post(url, data).status_code == 403, url

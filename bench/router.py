@@ -12,12 +12,14 @@ is reported as mean ± sd over splits. Designs:
 - `pooled` — the same router trained on every endpoint's training half at once, with a term per
   endpoint (apps.routing.pool): the linear router that ships;
 - `pooled_unigrams` — pooled, words only (no word pairs): half the features to hash in the SDK;
-- `encoder_per_endpoint`, `encoder_pooled` — ridge heads on all-MiniLM-L6-v2 embeddings (the
-  exported int8 ONNX encoder the SDK runs, apps.routing.encoder_pool), per endpoint and pooled;
-- `shipped` — what the recommender would ship: per endpoint and candidate, the encoder router where
-  the endpoint's estimate shows it beating the linear one with confidence (apps.routing.choose
-  .uses_encoder, its SDKs taken to run it), else the pooled linear router. Its means are the JSON
-  line's `alpaca_gap_share` and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.
+- `encoder_per_endpoint`, `encoder_pooled` — plug-in heads on all-MiniLM-L6-v2 embeddings (the
+  exported int8 ONNX encoder the SDK runs, apps.routing.encoder_pool: a saving head per candidate, a
+  quality-loss head over every candidate, combined into one linear score), per endpoint and pooled;
+- `shipped` — what the recommender would ship: per candidate, the encoder router where the
+  project's screening samples show it beating the linear one by more than a standard error
+  (apps.routing.kinds, through apps.routing.choose.uses_encoder on each endpoint's estimate, its SDKs
+  taken to run it), else the pooled linear router. Its means are the JSON line's `alpaca_gap_share`
+  and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.
 
 Then speed in the SDK: `decision_p99_us` scores a 2,000-character prompt with the SDK's own
 `LearnedModel` (a pooled MMLU router, five members), against a baseline measured in the same run (the

@@ -17,11 +17,12 @@ Learned routers must earn their place (apps.routing.gain, apps.routing.options):
   is a share of calls sent to the candidate whose promise holds like any other (its gain over random
   is shown beside it);
 - of the two kinds, one per candidate: the encoder router (sentence embeddings) stands in for the
-  linear one only when the project's SDKs report they can run it (`encoder_ok`) and, on the
-  confirming part, it beats the linear router with confidence: the 99 % lower bound of the mean over
-  shares of (encoder option's gain over random − linear option's at the same share), paired on the
-  same resamples, is above zero (`Estimate.kinds`). Otherwise the candidate's linear options stand.
-  The kind is a choice between two rankings of the same prompts, made before any option is picked.
+  linear one only when the project's SDKs report they can run it (`encoder_ok`) and, over the
+  project's screening samples, its rankings save more than the linear router's by more than a
+  standard error of the paired difference (`Estimate.kinds`, apps.routing.kinds: both kinds are
+  trained on the project's endpoints together, so the comparison uses all of them). Otherwise the
+  candidate's linear options stand. The kind is a choice between two rankings of the same prompts,
+  made before any option is picked.
 
 Thin evidence is never a recommendation:
 

@@ -1,17 +1,32 @@
-"""Encoder routers: ridge heads on sentence embeddings, pooled over a project's endpoints exactly as
-the linear routers are (apps.routing.pool), and the `encoder_linear` format the SDK runs.
+"""Encoder routers: plug-in heads on sentence embeddings, pooled over a project's endpoints as the
+linear routers are (apps.routing.pool), and the `encoder_linear` format the SDK runs.
 
-Same statistics as :class:`~apps.routing.pool.RouterPool`, another representation of the prompt:
-each prompt is embedded by the exported encoder (apps.routing.encoder, all-MiniLM-L6-v2, unit
-length, 384 numbers), and the router label (:func:`apps.routing.learned.router_labels`: the log of
-the saving plus 0.3 × the logit of the candidate's quality) is regressed on the embedding plus one
-indicator per endpoint (penalised like any weight, so an endpoint's term moves only as far as its
-own evidence pulls it), the bias unpenalised; each endpoint ships the shared weights with its term
-folded into the bias. Cross-fitting runs over the very folds the linear routers use
-(learned.fold_ids over the same conversations): member k is trained without fold k of every
-endpoint and scores that fold, and the shipped router carries every member, a prompt scored by
-member `crc32(prompt) % members`. Weights are rounded to `learned.DECIMALS` places and every score
-the server uses is computed from that exported form, as the SDK computes it.
+Each prompt is embedded by the exported encoder (apps.routing.encoder, all-MiniLM-L6-v2, unit
+length, 384 numbers). Two ridge heads are fitted on the embedding plus one indicator per endpoint
+(penalised like any weight, so an endpoint's term moves only as far as its own evidence pulls it;
+the bias unpenalised):
+
+- the **saving head** predicts what routing the prompt to the candidate saves, in units of the
+  candidate's mean saving (ŝ), on that candidate's rows;
+- the **loss head** predicts the quality the app loses when the candidate answers (the app's own
+  answer's quality − the candidate's, l̂), trained on *every* candidate's rows at once with one more
+  indicator per candidate: which prompts are hard is much the same whichever cheaper model answers,
+  and quality is the part the prompt predicts worst (../shared/notes/router-research.md), so it gets
+  all the evidence there is.
+
+The oracle that keeps a quality bar at least cost routes prompts by saving ÷ loss; the router ranks
+by the same ratio of the predictions, to first order about the candidate's means (s̄ = 1 in these
+units, l̄ its mean loss): ln ŝ − ln l̂ ≈ ŝ − l̂ ÷ l̄ + const. That score is linear in the embedding, so
+it ships as one weight vector and bias per member, the `encoder_linear` format unchanged. Each
+head's ridge penalty is chosen from `PENALTIES` by inner cross-validation: the penalty whose
+out-of-fold predictions have the least squared error on the *screening* samples (the confirming
+samples, which every interval comes from, play no part in it).
+
+Cross-fitting runs over the very folds the linear routers use (learned.fold_ids over the same
+conversations, alike for every candidate): member k's heads are trained without fold k of every
+endpoint and every candidate, and member k scores that fold; the shipped router carries every member,
+a prompt scored by member `crc32(prompt) % members`. Weights are rounded to `learned.DECIMALS` places
+and every score the server uses is computed from that exported form, as the SDK computes it.
 
 The shipped model (docs/protocol.md, LEARNED_MODEL `encoder_linear`)::
 
@@ -30,11 +45,14 @@ import numpy as np
 
 from apps.routing import encoder, learned
 from apps.routing.evidence import EndpointEvidence
-from apps.routing.pool import RouterPool, _reachable
+from apps.routing.pool import RouterPool
 
 TYPE = "encoder_linear"
 VERSION = 1
-PENALTIES = (0.003, 0.01, 0.03, 0.1)  # ridge penalties tried (embeddings of unit length); see _pick
+# Ridge penalties tried for each head (embeddings of unit length), three decades apart end to end;
+# inner cross-validation picks one per head (_cv_heads).
+PENALTIES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LOSS_FLOOR = 0.01  # l̄ is at least this share of the app's mean quality (a candidate that loses nothing)
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -52,6 +70,44 @@ def fit_head(x: FloatArray, y: FloatArray, *, l2: float) -> HeadFit:
     gram = xc.T @ xc / len(y) + l2 * np.eye(x.shape[1])
     w = np.linalg.solve(gram, xc.T @ (y - mu_y) / len(y))
     return HeadFit(weights=np.asarray(w, dtype=np.float64), bias=mu_y - float(mu_x @ w))
+
+
+def ridge_path(x: FloatArray, y: FloatArray, penalties: Sequence[float]) -> list[HeadFit]:
+    """`fit_head` at every penalty, from one eigendecomposition of the centred Gram matrix."""
+    mu_x, mu_y = x.mean(axis=0), float(y.mean())
+    xc = x - mu_x
+    values, vectors = np.linalg.eigh(xc.T @ xc / len(y))
+    projected = vectors.T @ (xc.T @ (y - mu_y) / len(y))
+    out = []
+    for l2 in penalties:
+        w = vectors @ (projected / (np.maximum(values, 0.0) + l2))
+        out.append(HeadFit(weights=np.asarray(w, dtype=np.float64), bias=mu_y - float(mu_x @ w)))
+    return out
+
+
+def _cv_heads(
+    x: FloatArray,
+    y: FloatArray,
+    folds: np.ndarray[Any, Any],
+    screens: np.ndarray[Any, Any],
+    penalties: Sequence[float],
+) -> list[HeadFit | None]:
+    """Member k of a head trained without fold k, at the penalty whose out-of-fold predictions have
+    the least squared error on the screening rows (all rows when there are none)."""
+    paths: list[list[HeadFit] | None] = []
+    oof = np.zeros((len(penalties), len(y)))
+    for fold in range(learned.FOLDS):
+        train = folds != fold
+        if not train.any():
+            paths.append(None)
+            continue
+        path = ridge_path(x[train], y[train], penalties)
+        paths.append(path)
+        for p, head in enumerate(path):
+            oof[p, ~train] = x[~train] @ head.weights + head.bias
+    judged = screens if screens.any() else np.ones(len(y), dtype=np.bool_)
+    best = int(np.argmin(((oof[:, judged] - y[judged]) ** 2).mean(axis=1))) if len(penalties) > 1 else 0
+    return [path[best] if path is not None else None for path in paths]
 
 
 def member_json(weights: FloatArray, bias: float) -> dict[str, Any]:
@@ -120,7 +176,13 @@ class _Trained:
     index: dict[tuple[str, str], int]
     embeddings: FloatArray
     folds: np.ndarray[Any, np.dtype[np.int64]]
-    heads: list[HeadFit | None]  # member k trained without fold k
+    heads: list[HeadFit | None]  # member k trained without fold k: the combined score's weights
+
+
+@dataclass
+class _LossHeads:
+    keys: list[str]  # candidates, in the order of their indicators
+    heads: list[HeadFit | None]  # member k trained without fold k (every endpoint, every candidate)
 
 
 class EncoderPool(RouterPool):
@@ -140,55 +202,89 @@ class EncoderPool(RouterPool):
         self.artefact = artefact or encoder.ensure()
         self.penalties = tuple(penalties)
         self._heads: dict[str, _Trained] = {}
+        self._loss: _LossHeads | None = None
+        # folds over every candidate's groups at once, so a conversation sits in one fold for all of
+        # them (the loss head learns from every candidate); with every candidate replayed on every
+        # sample these are the linear pool's folds
+        groups = list(dict.fromkeys(r.group for rows in self._rows.values() for r in rows))
+        self._fold_of = dict(zip(groups, learned.fold_ids(groups).tolist(), strict=True))
+        self.comparisons: dict[str, Any] = {}  # apps.routing.kinds.compare's answer, once asked
 
     @property
     def encoder_spec(self) -> dict[str, Any]:
         return self.artefact.spec()
+
+    def _folds(self, rows: Sequence[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        return np.asarray([self._fold_of[r.group] for r in rows], dtype=np.int64)
+
+    def _design(self, key: str) -> tuple[FloatArray, FloatArray]:
+        """The candidate's rows as (embeddings, embeddings with one indicator per endpoint)."""
+        rows = self._rows.get(key, [])
+        vectors = encoder.embed([r.prompt for r in rows], self.artefact).astype(np.float64)
+        onehot = np.zeros((len(rows), len(self.endpoints)))
+        onehot[np.arange(len(rows)), [self.endpoints.index(r.endpoint) for r in rows]] = 1.0
+        return vectors, np.hstack([vectors, onehot])
+
+    def _loss_heads(self) -> _LossHeads:
+        """The quality-loss head over every candidate's rows, one indicator per candidate."""
+        if self._loss is not None:
+            return self._loss
+        keys = self.keys()
+        xs, ys, folds, screens = [], [], [], []
+        for c, key in enumerate(keys):
+            rows = self._rows[key]
+            candidate = np.zeros((len(rows), len(keys)))
+            candidate[:, c] = 1.0
+            xs.append(np.hstack([self._design(key)[1], candidate]))
+            ys.append(np.asarray([r.reference - r.quality for r in rows]))
+            folds.append(self._folds(rows))
+            screens.append(np.asarray([r.screens for r in rows], dtype=np.bool_))
+        heads = _cv_heads(
+            np.vstack(xs), np.concatenate(ys), np.concatenate(folds), np.concatenate(screens), self.penalties
+        )
+        self._loss = _LossHeads(keys, heads)
+        return self._loss
 
     def _train_heads(self, key: str) -> _Trained:
         found = self._heads.get(key)
         if found is not None:
             return found
         rows = self._rows.get(key, [])
-        vectors = encoder.embed([r.prompt for r in rows], self.artefact).astype(np.float64)
-        endpoint_ids = np.asarray([self.endpoints.index(r.endpoint) for r in rows], dtype=np.int64)
-        onehot = np.zeros((len(rows), len(self.endpoints)))
-        onehot[np.arange(len(rows)), endpoint_ids] = 1.0
-        x = np.hstack([vectors, onehot])
-        labels = learned.router_labels(
-            np.asarray([r.quality for r in rows]), np.asarray([r.saving for r in rows])
-        )
-        folds = learned.fold_ids([r.group for r in rows])
-        heads = self._pick(rows, x, labels, folds)
+        vectors, x = self._design(key)
+        saving = np.asarray([r.saving for r in rows])
+        loss = np.asarray([r.reference - r.quality for r in rows])
+        reference = float(np.mean([r.reference for r in rows])) if rows else 1.0
+        folds = self._folds(rows)
+        screens = np.asarray([r.screens for r in rows], dtype=np.bool_)
+        heads: list[HeadFit | None] = []
+        if rows:
+            unit = max(float(np.abs(saving).mean()), 1e-9)
+            mean_loss = max(float(loss.mean()), LOSS_FLOOR * abs(reference), 1e-9)
+            savers = _cv_heads(x, saving / unit, folds, screens, self.penalties)
+            shared = self._loss_heads()
+            term = x.shape[1] + shared.keys.index(key)  # this candidate's indicator in the loss head
+            for save, lose in zip(savers, shared.heads, strict=True):
+                heads.append(
+                    None if save is None or lose is None else HeadFit(
+                        weights=save.weights - lose.weights[: x.shape[1]] / mean_loss,
+                        bias=save.bias - (lose.bias + float(lose.weights[term])) / mean_loss,
+                    )
+                )  # fmt: skip
         index = {(r.endpoint, r.sample_id): i for i, r in enumerate(rows)}
         found = _Trained(index, vectors, folds, heads)
         self._heads[key] = found
         return found
 
-    def _pick(
-        self, rows: Sequence[Any], x: FloatArray, labels: FloatArray, folds: np.ndarray[Any, Any]
-    ) -> list[HeadFit | None]:
-        """The members at the penalty whose out-of-fold ranking saves most on the *screening* samples
-        (as RouterPool chooses its own: apps.routing.pool._pick_penalty); the confirming samples,
-        which every interval comes from, play no part in it."""
-        best: tuple[float, list[HeadFit | None]] | None = None
-        endpoints = {r.endpoint for r in rows}
-        for l2 in self.penalties:
-            heads: list[HeadFit | None] = []
-            oof = np.zeros(len(rows))
-            for fold in range(learned.FOLDS):
-                train = folds != fold
-                head = fit_head(x[train], labels[train], l2=l2) if train.any() else None
-                heads.append(head)
-                if head is not None:
-                    oof[~train] = x[~train] @ head.weights + head.bias
-            if len(self.penalties) == 1:
-                return heads
-            value = sum(_reachable(list(rows), oof, endpoint) for endpoint in endpoints)
-            if best is None or value > best[0] + 1e-12:
-                best = (value, heads)
-        assert best is not None
-        return best[1]
+    def oof(self, key: str) -> FloatArray:
+        """Every row of the candidate scored by the member trained without its fold (for choosing)."""
+        trained = self._train_heads(key)
+        x = self._design(key)[1]
+        out = np.zeros(len(trained.folds))
+        for fold, head in enumerate(trained.heads):
+            mine = trained.folds == fold
+            if head is not None and mine.any():
+                out[mine] = x[mine] @ head.weights + head.bias
+        return out
 
     def cross_fit(self, key: str, endpoint: str, sample_ids: Sequence[str]) -> learned.CrossFit:
         """Out-of-fold scores of these samples of `endpoint`, and the members `endpoint` ships."""

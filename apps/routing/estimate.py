@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from apps.routing import bounds, gain, learned
+from apps.routing import bounds, gain, kinds, learned
 from apps.routing.evidence import EndpointEvidence
 from apps.routing.options import ENCODER, HASHED, SIMPLICITY, Estimate, KindComparison, Option
 from apps.routing.pool import RouterPool
@@ -399,14 +399,15 @@ def _gains(drafts: list[_Draft], stats: _Stats) -> gain.OptionGains:
     )  # fmt: skip
 
 
-def _kinds(drafts: list[_Draft], shown: _Stats, gains: gain.OptionGains) -> dict[str, KindComparison]:
-    learned = [
-        (j, d.candidate.key, d.router, d.share or 0.0)
-        for j, d in enumerate(drafts)
-        if d.strategy == "learned"
-    ]
-    found = gain.kind_comparisons(learned, gains, shown.factor, shown.confidence)
-    return {key: KindComparison(d.estimate, d.low, d.high, d.pairs) for key, d in found.items()}
+def _kinds(drafts: list[_Draft], pools: dict[str, RouterPool], seed: int) -> dict[str, KindComparison]:
+    """Per candidate with encoder options, the encoder router against the linear one over the
+    project's screening samples (apps.routing.kinds: one answer for the project)."""
+    if ENCODER not in pools:
+        return {}
+    found = kinds.compare(pools[HASHED], pools[ENCODER], seed=seed)
+    if found is None:
+        return {}
+    return {key: found for key in sorted({d.candidate.key for d in drafts if d.router == ENCODER})}
 
 
 def estimate(
@@ -505,7 +506,7 @@ def estimate(
         simulated=simulated,
         encoder_routers=routers.encoder,
         encoder=getattr(encoder_pool, "encoder_spec", None) if routers.encoder else None,
-        kinds=_kinds(drafts, shown, shown_gains),
+        kinds=_kinds(drafts, pools, seed),
         encoder_note=routers.note,
     )
 

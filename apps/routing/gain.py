@@ -1,4 +1,4 @@
-"""How much a learned router earns over routing at random, and an encoder router over a linear one.
+"""How much a learned router earns over routing at random.
 
 A learned option routes some prompts of an endpoint to a candidate. Routing the same candidate at
 random — each call sent with probability p, whatever its prompt — keeps `1 − p·(1 − R_o)` of the
@@ -10,9 +10,8 @@ coin has a gain of zero.
 
 Intervals come from the same cluster bootstrap as every other figure (apps.routing.bounds): the
 statistic is computed on each resample of the groups, its spread is the standard error, widened by
-the option's small-sample and prediction factors. The comparison of two kinds of learned router
-for one candidate is paired on the same resamples: the mean over the shares both kinds route of
-(encoder option's gain − linear option's gain at that share).
+the option's small-sample and prediction factors. (Which kind of learned router a candidate gets is
+apps.routing.kinds.)
 """
 
 from __future__ import annotations
@@ -69,32 +68,6 @@ def gains(part: dict[str, FloatArray], counts: FloatArray, cols: IntArray, overr
 
 
 @dataclass(frozen=True)
-class Difference:
-    estimate: float
-    low: float
-    high: float
-    pairs: int
-
-
-def paired_difference(
-    found: Gains, pairs: Sequence[tuple[int, int]], *, factor: float, confidence: float
-) -> Difference:
-    """Mean over `pairs` (positions in `found`: encoder, linear) of the gain difference, with its
-    interval from the same resamples (paired)."""
-    if not pairs:
-        return Difference(0.0, 0.0, 0.0, 0)
-    a = np.asarray([p[0] for p in pairs], dtype=np.int64)
-    b = np.asarray([p[1] for p in pairs], dtype=np.int64)
-    point = float(np.mean(found.estimate[a] - found.estimate[b]))
-    with warnings.catch_warnings():  # a resample without any of a column's groups is NaN, left out
-        warnings.simplefilter("ignore", RuntimeWarning)
-        star = np.nanmean(found.star[:, a] - found.star[:, b], axis=1)
-    se = float(_nanstd(star)) if np.isfinite(star).any() else 0.0
-    half = bounds.z_of(confidence) * se * factor
-    return Difference(point, point - half, point + half, len(pairs))
-
-
-@dataclass(frozen=True)
 class OptionGains:
     """Learned options' gain over random on one part: estimate and half-width by option index."""
 
@@ -125,24 +98,3 @@ def option_gains(
     estimate = {j: float(found.estimate[k]) for k, j in enumerate(cols)}
     half = {j: float(z * found.se[k] * factor[j]) for k, j in enumerate(cols)}
     return OptionGains(estimate, half, found, {j: k for k, j in enumerate(cols)})
-
-
-def kind_comparisons(
-    learned: Sequence[tuple[int, str, str, float]], found: OptionGains, factor: FloatArray, confidence: float
-) -> dict[str, Difference]:
-    """Per candidate with options of both kinds at some share — `learned` lists (option index,
-    candidate, router, share) — the encoder's gain over random minus the linear router's, mean over
-    those shares, paired on the same resamples (widened by the larger factor of the options)."""
-    at = {(key, router, share): j for j, key, router, share in learned}
-    out: dict[str, Difference] = {}
-    for key in sorted({k for k, router, _ in at if router == "encoder_linear"}):
-        pairs = [
-            (j, at[(key, "hashed_linear", share)])
-            for (k, router, share), j in at.items()
-            if k == key and router == "encoder_linear" and (key, "hashed_linear", share) in at
-        ]
-        if pairs:
-            widest = max(float(factor[j]) for pair in pairs for j in pair)
-            columns = [(found.position[a], found.position[b]) for a, b in pairs]
-            out[key] = paired_difference(found.found, columns, factor=widest, confidence=confidence)
-    return out

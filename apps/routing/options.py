@@ -7,8 +7,9 @@ embeddings, apps.routing.encoder_pool, members in `Estimate.encoder_routers`, th
 in `Estimate.encoder`). Learned options also carry their *gain over random*: the savings per call
 beyond what routing a random share of calls to the same candidate would save at the same quality
 retention (apps.routing.gain), with its interval — on the confirming part at 99 % and, for picking,
-on the screening part at 95 %. `Estimate.kinds` compares the two kinds per candidate (confirming
-part, 99 %): the mean over shares of the encoder option's gain over random minus the linear one's.
+on the screening part at 95 %. `Estimate.kinds` compares the two kinds per candidate over the project's
+screening samples (apps.routing.kinds): the savings per call each kind's ranking reaches, encoder
+minus linear, with a one-standard-error band.
 """
 
 from __future__ import annotations
@@ -113,12 +114,13 @@ class Option:
 
 @dataclass(frozen=True)
 class KindComparison:
-    """Encoder router against linear router for one candidate, on the confirming part (99 %)."""
+    """Encoder router against linear router for one candidate, over the project's screening samples
+    (apps.routing.kinds): the encoder stands in only when `low_nano` is above zero."""
 
-    difference_nano: float  # mean over shares of (encoder − linear) gain over random, per call
-    low_nano: float
+    difference_nano: float  # encoder − linear: savings per call their rankings reach, mean over bars
+    low_nano: float  # the difference less `kinds.KIND_Z` standard errors
     high_nano: float
-    shares: int  # how many shares both kinds have an option at
+    shares: int  # how many retention bars the difference averages over (0: nothing compared)
 
     @property
     def encoder_better(self) -> bool:

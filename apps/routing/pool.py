@@ -128,6 +128,24 @@ class RouterPool:
                 out[mine] = learned.scores(single, trained.feats, rows[mine])
         return learned.CrossFit(scores=out, members=members)
 
+    def keys(self) -> list[str]:
+        """The candidates the pool has rows of."""
+        return sorted(k for k, rows in self._rows.items() if rows)
+
+    def rows(self, key: str) -> list[_Row]:
+        """The candidate's rows over every endpoint, in the order :meth:`oof` scores them."""
+        return list(self._rows.get(key, []))
+
+    def oof(self, key: str) -> FloatArray:
+        """Every row of the candidate scored by the member trained without its fold (for choosing)."""
+        trained = self._train(key)
+        out = np.zeros(len(trained.rows))
+        for fold, fit in enumerate(trained.fits):
+            held = np.flatnonzero(trained.folds == fold).astype(np.int64)
+            if fit is not None and len(held):
+                out[held] = linear_scores(fit, trained.feats, held)
+        return out
+
 
 def _cross_fits(
     feats: learned.Featurized, labels: FloatArray, folds: IntArray, l2: float

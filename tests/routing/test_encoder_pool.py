@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from apps.routing import encoder, learned
-from apps.routing.encoder_pool import EncoderPool, EncoderScorer, export
+from apps.routing.encoder_pool import EncoderPool, EncoderScorer, _cv_heads, export, fit_head, ridge_path
 from apps.routing.estimate import estimate
 from apps.routing.options import ENCODER, HASHED
 from apps.routing.pool import RouterPool
-from tests.policies.factories import MINI
+from tests.policies.factories import HAIKU, MINI
 from tests.routing.test_pool import _auc, _endpoint
 
 pytestmark = pytest.mark.skipif(not encoder.available(), reason="needs the encoder extra")
@@ -72,3 +72,42 @@ def test_the_estimate_ships_an_encoder_router_the_sdk_accepts_with_its_linear_fa
     # the stored estimate keeps everything that ships
     again = type(est).from_json(json.loads(json.dumps(est.as_json())))
     assert again.router_for(again.option(option.key)) == model  # type: ignore[arg-type]
+
+
+def test_each_head_takes_the_penalty_its_out_of_fold_error_is_least_at() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 20))
+    folds, screens = np.arange(400) % learned.FOLDS, np.arange(400) % 3 == 0
+    penalties = (0.001, 1.0, 1000.0)
+    for l2 in penalties:  # one eigendecomposition gives every penalty's ridge fit
+        a, b = ridge_path(x, x[:, 0], penalties)[penalties.index(l2)], fit_head(x, x[:, 0], l2=l2)
+        assert np.allclose(a.weights, b.weights) and a.bias == pytest.approx(b.bias)
+
+    def picked(y: np.ndarray) -> float:
+        head = _cv_heads(x, y, folds, screens, penalties)[0]
+        path = ridge_path(x[folds != 0], y[folds != 0], penalties)
+        assert head is not None
+        return next(l2 for l2, h in zip(penalties, path, strict=True) if np.array_equal(h.weights, head.weights))
+
+    assert picked(x @ rng.normal(size=20)) == 0.001  # a clean signal: hardly any shrinkage
+    assert picked(rng.normal(size=400)) == 1000.0  # noise: shrink to the mean
+
+
+def test_the_loss_head_learns_from_every_candidate_over_folds_alike_for_all() -> None:
+    """Two candidates, one replayed on only some samples: a conversation sits in one fold for both,
+    so no member's loss head saw the samples it scores for either candidate."""
+    small = _endpoint("small", 160, seed=11)
+    samples = [
+        type(s)(**{**s.__dict__, "candidates": {**s.candidates, **({HAIKU: s.candidates[MINI]} if i % 4 else {})}})
+        for i, s in enumerate(small.samples)
+    ]
+    both = type(small)(**{**small.__dict__, "samples": samples})
+    pool = EncoderPool([both])
+    mini, haiku = pool.rows(MINI), pool.rows(HAIKU)
+    assert len(haiku) < len(mini)
+    fold_of = dict(zip([r.group for r in mini], pool._folds(mini).tolist(), strict=True))
+    assert all(fold_of[r.group] == f for r, f in zip(haiku, pool._folds(haiku).tolist(), strict=True))
+    for key, rows in ((MINI, mini), (HAIKU, haiku)):
+        fit = pool.cross_fit(key, "small", [r.sample_id for r in rows])
+        assert np.allclose(fit.scores, pool.oof(key), atol=1e-5)  # the shipped members, rounded
+    assert pool._loss_heads().keys == [HAIKU, MINI]

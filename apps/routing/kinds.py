@@ -1,0 +1,104 @@
+"""Which kind of learned router a project's candidates get: the encoder router, or the linear one.
+
+Both kinds are trained on the project's endpoints together (apps.routing.pool,
+apps.routing.encoder_pool) and differ only in how they read a prompt, so which reads better is a
+property of the project's prompts, measured on all of them: for every candidate, each router's
+out-of-fold scores (every sample scored by the member that never saw it) rank each endpoint's
+*screening* samples, and the savings each ranking reaches at ≥ 90, 95 and 98 % retention (the bars
+the pools choose their penalties by) are compared per call, summed over endpoints and candidates.
+The confirming samples, which every interval shown comes from, play no part in it, as in every
+other pick.
+
+An endpoint's own samples are too few to tell the kinds apart: on AlpacaEval's categories (40–80
+confirming samples each) the paired difference's 99 % interval spanned several times the difference,
+so a rule that asked each endpoint and candidate for confidence chose the encoder nowhere, even where
+it captures half as much again of the gap as the linear router (bench/router.py).
+
+The encoder router costs the app an encoder run per decision (milliseconds, tens of MB), so the
+lighter linear router is kept unless the encoder is better by more than the difference's standard
+error (`KIND_Z`; a cluster bootstrap over the screening conversations, both rankings of every
+candidate on the same resamples): the one-standard-error rule of model selection — the simpler model
+unless the richer one beats it by more than the noise of the comparison (Hastie, Tibshirani &
+Friedman, *The Elements of Statistical Learning*, 7.10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from apps.routing import bounds
+from apps.routing.options import KindComparison
+from apps.routing.pool import BARS, RouterPool
+
+KIND_Z = 1.0  # standard errors the encoder router must win by (the one-standard-error rule)
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def compare(linear: RouterPool, encoders: Any, *, seed: int = 0) -> KindComparison | None:
+    """Encoder minus linear router over the project's screening samples: for each candidate, the
+    savings per call their rankings reach at ≥ each of `BARS` (mean over the bars), summed over the
+    candidates, with a `KIND_Z`-standard-error band; None when the pools share no screening samples.
+    Kept on the encoder pool, so every endpoint of the project gets the same answer."""
+    if "" not in encoders.comparisons:
+        encoders.comparisons[""] = _compare(linear, encoders, seed=seed)
+    found: KindComparison | None = encoders.comparisons[""]
+    return found
+
+
+def _compare(linear: RouterPool, encoders: Any, *, seed: int) -> KindComparison | None:
+    keys = sorted(set(linear.keys()) & set(encoders.keys()))
+    groups = sorted({r.group for key in keys for r in linear.rows(key) if r.screens})
+    if len(groups) < 2:
+        return None
+    # one resampling of the screening conversations for every candidate: the comparison is paired
+    counts = np.vstack([np.ones((1, len(groups))), bounds.resample_counts(len(groups), seed=seed)])
+    column = {g: i for i, g in enumerate(groups)}
+    total = np.zeros(len(counts))
+    for key in keys:
+        enc_rows = {(r.endpoint, r.sample_id): i for i, r in enumerate(encoders.rows(key))}
+        rows = linear.rows(key)
+        pairs = [(i, enc_rows[(r.endpoint, r.sample_id)]) for i, r in enumerate(rows) if r.screens and
+                 (r.endpoint, r.sample_id) in enc_rows]  # fmt: skip
+        if not pairs:
+            continue
+        mine, theirs = np.asarray(pairs, dtype=np.int64).T
+        picked = [rows[i] for i in mine]
+        scores = {"encoder": encoders.oof(key)[theirs], "linear": linear.oof(key)[mine]}
+        weights = counts[:, [column[r.group] for r in picked]]
+        quality = np.asarray([r.quality for r in picked])
+        reference = np.asarray([r.reference for r in picked])
+        saving = np.asarray([r.saving for r in picked])
+        endpoints = np.asarray([r.endpoint for r in picked])
+        difference = np.zeros(len(counts))
+        for endpoint in sorted(set(endpoints.tolist())):
+            at = np.flatnonzero(endpoints == endpoint)
+            for kind, sign in (("encoder", 1.0), ("linear", -1.0)):
+                order = at[np.argsort(-scores[kind][at], kind="stable")]
+                difference += sign * reachable(
+                    weights[:, order], quality[order], reference[order], saving[order]
+                )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total += difference / (weights.sum(axis=1) * len(BARS))
+    point, resampled = float(total[0]), total[1:][np.isfinite(total[1:])]
+    se = float(resampled.std()) if len(resampled) else 0.0
+    return KindComparison(
+        difference_nano=point, low_nano=point - KIND_Z * se, high_nano=point + KIND_Z * se, shares=len(BARS)
+    )
+
+
+def reachable(
+    weights: FloatArray, quality: FloatArray, reference: FloatArray, saving: FloatArray
+) -> FloatArray:
+    """Per row of `weights` (how often each ranked sample counts), the savings summed over `BARS`
+    of the best prefix of this ranking whose retention stays at or above each bar."""
+    total = weights @ reference
+    kept = total[:, None] + np.cumsum(weights * (quality - reference), axis=1)
+    saved = np.cumsum(weights * saving, axis=1)
+    out = np.zeros(len(weights))
+    for bar in BARS:
+        ok = kept >= bar * total[:, None] - 1e-12
+        out += np.maximum(np.where(ok, saved, -np.inf).max(axis=1), 0.0)  # routing none saves 0
+    return out

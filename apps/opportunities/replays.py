@@ -14,7 +14,7 @@ from apps.core.errors import ApplicationError
 from apps.opportunities.models import Kind, Opportunity
 from apps.opportunities.services import require_member
 from apps.replay.models import ReplaySchedule
-from apps.replay.services.connections import connection_providers
+from apps.replay.selectors import connection_providers
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import DEFAULT_CAP_NANO, CandidateSpec, ReplaySpec
 

@@ -12,7 +12,7 @@ from apps.pricing.selectors import models_visible, price_book
 from apps.replay.engine.costs import is_priced
 from apps.replay.evaluators.registry import KINDS
 from apps.replay.models import ProviderApi
-from apps.replay.services.connections import connection_providers
+from apps.replay.selectors import connection_providers
 from apps.replay.services.planning import NANO, CandidateSpec, ReplaySpec
 
 CONFIDENCE_CHOICES = [(0.9, "90 %"), (0.95, "95 %"), (0.99, "99 %")]

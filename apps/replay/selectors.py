@@ -16,10 +16,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.accounts.models import Project
+from apps.accounts.models import Organization, Project
 from apps.core.errors import NotFound
 from apps.replay.evaluators.registry import quality_reference
-from apps.replay.models import PERSON_CHOICE, CandidateResult, ItemState, JobStatus, ReplayJob
+from apps.replay.models import (
+    PERSON_CHOICE,
+    CandidateResult,
+    ItemState,
+    JobStatus,
+    ProviderConnection,
+    ReplayJob,
+)
 from apps.replay.sql import sql
 from apps.routing.evidence import (
     CandidateSample,
@@ -352,3 +359,13 @@ def endpoint_evaluator_choice(*, project_id: int, endpoint: str) -> EvaluatorCho
     if job is None or job.evaluator_reason != PERSON_CHOICE:
         return None
     return EvaluatorChoice(job.evaluator, dict(job.evaluator_config or {}), job.pk)
+
+
+def connections_for(*, organization: Organization) -> QuerySet[ProviderConnection]:
+    return ProviderConnection.objects.filter(organization=organization).order_by("provider")
+
+
+def connection_providers(*, organization_id: int) -> set[str]:
+    return set(
+        ProviderConnection.objects.filter(organization_id=organization_id).values_list("provider", flat=True)
+    )

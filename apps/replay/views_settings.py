@@ -15,7 +15,8 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.page_decorators import page_errors
 from apps.replay.engine.routes import DEFAULT_BASE_URL
 from apps.replay.forms import ConnectionForm, ScheduleForm
-from apps.replay.services.connections import connection_delete, connection_save, connections_for
+from apps.replay.selectors import connections_for
+from apps.replay.services.connections import connection_delete, connection_save
 from apps.replay.services.planning import NANO
 from apps.replay.services.schedules import month_spend, schedule_get, schedule_update
 from apps.replay.views import form_error, project_for

@@ -12,7 +12,6 @@ import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from apps.accounts.models import Organization, Person, Role
 from apps.accounts.services import require_role
@@ -21,16 +20,6 @@ from apps.replay import crypto
 from apps.replay.models import ProviderApi, ProviderConnection
 from apps.replay.providers.http import is_public_address
 from apps.replay.providers.sim import SIM
-
-
-def connections_for(*, organization: Organization) -> QuerySet[ProviderConnection]:
-    return ProviderConnection.objects.filter(organization=organization).order_by("provider")
-
-
-def connection_providers(*, organization_id: int) -> set[str]:
-    return set(
-        ProviderConnection.objects.filter(organization_id=organization_id).values_list("provider", flat=True)
-    )
 
 
 def _check_base_url(url: str) -> str:

@@ -33,7 +33,7 @@ from apps.replay.engine.requests import replay_request
 from apps.replay.engine.routes import Route, reasoning_outside_max, route_for
 from apps.replay.evaluators.registry import KINDS, build_evaluator, infer_evaluator, quality_reference
 from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, ReplayJob
-from apps.replay.services.connections import connection_providers
+from apps.replay.selectors import connection_providers
 
 MAX_SAMPLES = 5000
 MAX_CANDIDATES = 8

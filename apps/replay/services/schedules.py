@@ -37,7 +37,7 @@ from apps.pricing.selectors import price_book_load
 from apps.replay import sampling
 from apps.replay.engine.costs import is_priced
 from apps.replay.models import ACTIVE_STATUSES, PERSON_CHOICE, JobStatus, ReplayJob, ReplaySchedule
-from apps.replay.services.connections import connection_providers
+from apps.replay.selectors import connection_providers
 from apps.replay.services.jobs import replay_job_create
 from apps.replay.services.planning import CandidateSpec, ReplaySpec
 

@@ -196,7 +196,7 @@ def _rollup_state(project_id: int) -> list[list[tuple[Any, ...]]]:
         """SELECT kind, week, key_hash, sum(calls), sum(sum_cost_nano_usd), min(endpoint_lo), max(endpoint_hi)
            FROM llm_spend_key_weeks WHERE project_id = {project_id:UInt64}
            GROUP BY kind, week, key_hash ORDER BY kind, week, key_hash""",
-        """SELECT kind, day, sum(calls), sum(sum_cost_nano_usd), uniqMerge(keys)
+        """SELECT kind, day, sum(calls), sum(sum_cost_nano_usd), uniqCombinedMerge(14)(keys)
            FROM llm_spend_kind_days WHERE project_id = {project_id:UInt64} GROUP BY kind, day ORDER BY kind, day""",
     ]
     return [ProjectScope(project_id).query(sql, feature="test").rows for sql in queries]

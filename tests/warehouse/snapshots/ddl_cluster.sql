@@ -481,12 +481,13 @@ CREATE TABLE IF NOT EXISTS llm_spend_kind_days_local ON CLUSTER 'switchyard_clus
     day Date,
     calls SimpleAggregateFunction(sum, Int64),
     sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
-    keys AggregateFunction(uniq, UInt64)
+    keys AggregateFunction(uniqCombined(14), UInt64)
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/switchyard/llm_spend_kind_days_local', '{replica}')
 PARTITION BY toYYYYMM(day)
 ORDER BY (project_id, kind, day)
-TTL day + toIntervalDay(400);
+TTL day + toIntervalDay(400)
+SETTINGS index_granularity = 64;
 
 CREATE TABLE IF NOT EXISTS llm_spend_kind_days ON CLUSTER 'switchyard_cluster' AS llm_spend_kind_days_local
 ENGINE = Distributed('switchyard_cluster', 'switchyard', 'llm_spend_kind_days_local', cityHash64(project_id));
@@ -537,7 +538,7 @@ SELECT
     project_id, kind, day,
     sum(calls) AS calls,
     sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
-    uniqState(cityHash64(key)) AS keys
+    uniqCombinedState(14)(cityHash64(key)) AS keys
 FROM llm_spend_keys_1d_local
 GROUP BY project_id, kind, day
 SETTINGS prefer_column_name_to_alias = 1;
@@ -583,10 +584,10 @@ FROM llm_spend_keys_1d
 GROUP BY project_id, kind, key;
 
 INSERT INTO llm_spend_kind_days
-SELECT project_id, kind, day, sum(calls), sum(sum_cost_nano_usd), uniqState(cityHash64(key))
+SELECT project_id, kind, day, sum(calls), sum(sum_cost_nano_usd), uniqCombinedState(14)(cityHash64(key))
 FROM llm_spend_keys_1d
 GROUP BY project_id, kind, day
 UNION ALL
-SELECT project_id, kind, day, -sum(calls), -sum(sum_cost_nano_usd), uniqMergeState(keys)
+SELECT project_id, kind, day, -sum(calls), -sum(sum_cost_nano_usd), uniqCombinedMergeState(14)(keys)
 FROM llm_spend_kind_days
 GROUP BY project_id, kind, day;

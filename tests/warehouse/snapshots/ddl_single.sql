@@ -425,12 +425,13 @@ CREATE TABLE IF NOT EXISTS llm_spend_kind_days
     day Date,
     calls SimpleAggregateFunction(sum, Int64),
     sum_cost_nano_usd SimpleAggregateFunction(sum, Int64),
-    keys AggregateFunction(uniq, UInt64)
+    keys AggregateFunction(uniqCombined(14), UInt64)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(day)
 ORDER BY (project_id, kind, day)
-TTL day + toIntervalDay(400);
+TTL day + toIntervalDay(400)
+SETTINGS index_granularity = 64;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS llm_spend_key_days_mv TO llm_spend_key_days AS
 SELECT
@@ -473,7 +474,7 @@ SELECT
     project_id, kind, day,
     sum(calls) AS calls,
     sum(sum_cost_nano_usd) AS sum_cost_nano_usd,
-    uniqState(cityHash64(key)) AS keys
+    uniqCombinedState(14)(cityHash64(key)) AS keys
 FROM llm_spend_keys_1d
 GROUP BY project_id, kind, day
 SETTINGS prefer_column_name_to_alias = 1;
@@ -519,10 +520,10 @@ FROM llm_spend_keys_1d
 GROUP BY project_id, kind, key;
 
 INSERT INTO llm_spend_kind_days
-SELECT project_id, kind, day, sum(calls), sum(sum_cost_nano_usd), uniqState(cityHash64(key))
+SELECT project_id, kind, day, sum(calls), sum(sum_cost_nano_usd), uniqCombinedState(14)(cityHash64(key))
 FROM llm_spend_keys_1d
 GROUP BY project_id, kind, day
 UNION ALL
-SELECT project_id, kind, day, -sum(calls), -sum(sum_cost_nano_usd), uniqMergeState(keys)
+SELECT project_id, kind, day, -sum(calls), -sum(sum_cost_nano_usd), uniqCombinedMergeState(14)(keys)
 FROM llm_spend_kind_days
 GROUP BY project_id, kind, day;

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from apps.pricing.book import PRICE_FIELDS
 from apps.pricing.models import LlmModel, Price, Provider
-from apps.pricing.price_file import ModelSpec, PriceFileError, PricePlan, PriceSpec, parse_price_file
+from apps.pricing.price_file import parse_price_file
+from apps.pricing.price_plan import ModelSpec, PriceFileError, PricePlan, PriceSpec
 from apps.pricing.services import pricing_changed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

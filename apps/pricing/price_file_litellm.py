@@ -1,4 +1,4 @@
-"""LiteLLM's model_prices_and_context_window.json as a price plan (apps.pricing.price_file).
+"""LiteLLM's model_prices_and_context_window.json as a price plan (apps.pricing.price_plan).
 
 LiteLLM's file has no dates and one entry per (provider, model name) it routes: a price for each
 token kind, tier (`_batches`, `_flex`, `_priority`) and long-context step (`_above_200k_tokens`),
@@ -21,16 +21,15 @@ import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from apps.pricing.price_file import (
-    ATTO,
+from apps.pricing.price_plan import (
+    LinedObject,
     ModelSpec,
     PriceFileError,
     PricePlan,
     PriceSpec,
     ProviderSpec,
-    _checked,
-    _expect_obj,
-    _Obj,
+    checked,
+    expect_object,
 )
 from apps.pricing.validation import clean_model_name, clean_prices, clean_slug
 
@@ -73,9 +72,10 @@ _LITELLM_KEY = re.compile(
 )
 _TIER_NAMES = {None: "standard", "batches": "batch", "flex": "flex", "priority": "priority"}
 _MODES = {None, "chat", "completion", "responses", "embedding"}
+ATTO = Decimal(1).scaleb(-18)  # one atto-USD: LiteLLM's float-born prices are rounded to it
 
 
-def _tiered(obj: _Obj, notes: list[str], key: str) -> dict[str, Any]:
+def _tiered(obj: LinedObject, notes: list[str], key: str) -> dict[str, Any]:
     """`tiered_pricing` ranges as the flat keys LiteLLM uses elsewhere: the first range's prices,
     and the second's as `…_above_<k>k_tokens` (the engine prices one long-context step)."""
     ranges = obj.get("tiered_pricing")
@@ -99,7 +99,7 @@ def _tiered(obj: _Obj, notes: list[str], key: str) -> dict[str, Any]:
     return flat
 
 
-def _why_not(obj: _Obj) -> str:
+def _why_not(obj: LinedObject) -> str:
     names = " ".join(obj)
     if "per_second" in names:
         return "priced per second (provisioned throughput or media), not per token"
@@ -109,7 +109,7 @@ def _why_not(obj: _Obj) -> str:
 
 
 def _litellm_prices(
-    obj: _Obj, where: str, flat: dict[str, Any] | None = None, notes: list[str] | None = None
+    obj: LinedObject, where: str, flat: dict[str, Any] | None = None, notes: list[str] | None = None
 ) -> list[PriceSpec]:
     by_tier: dict[str, dict[str, Any]] = {}
     steps: dict[str, dict[int, dict[str, Any]]] = {}  # tier → above N tokens → prices
@@ -163,7 +163,7 @@ def _litellm_prices(
         found = sorted(thresholds.get(tier, ()))
         if len(found) > 1:  # one long-context step is supported; keep the lowest
             found = found[:1]
-        values = _checked(obj, where, clean_prices, raw)
+        values = checked(obj, where, clean_prices, raw)
         out.append(
             PriceSpec(
                 tier=tier,
@@ -185,7 +185,7 @@ def _short(key: str, *prefixes: str) -> str:
     return name
 
 
-def parse_litellm(root: _Obj) -> PricePlan:
+def parse_litellm(root: LinedObject) -> PricePlan:
     providers: dict[str, ProviderSpec] = {}
     models: list[ModelSpec] = []
     skipped: list[str] = []
@@ -196,7 +196,7 @@ def parse_litellm(root: _Obj) -> PricePlan:
     for key, raw in root.items():
         if key == "sample_spec":
             continue
-        obj = _expect_obj(raw, json.dumps(key), root.line)
+        obj = expect_object(raw, json.dumps(key), root.line)
         where = json.dumps(key)
         if "alias_of" in obj and not any(_LITELLM_KEY.match(k) for k in obj):
             aliases.append((key, str(obj["alias_of"])))
@@ -210,7 +210,7 @@ def parse_litellm(root: _Obj) -> PricePlan:
                 raise PriceFileError(f"{where}.litellm_provider: is required", line=obj.line)
             skipped.append(f"{key}: not a model")
             continue
-        slug = _checked(
+        slug = checked(
             obj,
             where,
             clean_slug,
@@ -251,7 +251,7 @@ def parse_litellm(root: _Obj) -> PricePlan:
             )
         spec = ModelSpec(
             provider=slug,
-            name=_checked(obj, where, clean_model_name, name),
+            name=checked(obj, where, clean_model_name, name),
             prices=prices,
             line=obj.line,
             merge_aliases=True,

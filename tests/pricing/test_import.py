@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from apps.pricing.catalogue import SEED_FILE, prices_import_file
 from apps.pricing.cost import Usage
 from apps.pricing.models import LlmModel, Price, Provider
-from apps.pricing.price_file import PriceFileError, parse_price_file
+from apps.pricing.price_file import parse_price_file
+from apps.pricing.price_plan import PriceFileError
 from apps.pricing.selectors import price_book_load
 
 pytestmark = pytest.mark.django_db

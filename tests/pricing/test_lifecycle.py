@@ -10,7 +10,7 @@ import pytest
 
 from apps.pricing.catalogue import SEED_FILE, prices_import_file
 from apps.pricing.models import LlmModel
-from apps.pricing.price_file import PriceFileError
+from apps.pricing.price_plan import PriceFileError
 from apps.pricing.selectors import model_lifecycles
 
 pytestmark = pytest.mark.django_db

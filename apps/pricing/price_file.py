@@ -120,6 +120,73 @@ def _successor(obj: LinedObject, where: str, name: str) -> str | None:
     return str(successor)
 
 
+_PROVIDER_KEYS = {"slug", "name", "aliases", "input_includes_cached", "output_includes_reasoning", "note"}
+_MODEL_KEYS = {"provider", "name", "display_name", "aliases", "pattern", "prices", "note", *_LIFECYCLE_KEYS}
+
+
+def _provider(obj: LinedObject, where: str) -> ProviderSpec:
+    refuse_unknown(obj, _PROVIDER_KEYS, where)
+    return ProviderSpec(
+        slug=checked(obj, where, clean_slug, obj.get("slug"), "slug"),
+        name=str(obj.get("name") or obj.get("slug"))[:120],
+        aliases=[a.lower() for a in checked(obj, where, clean_aliases, obj.get("aliases"), "aliases")],
+        input_includes_cached=bool_or_none(obj, "input_includes_cached", where),
+        output_includes_reasoning=bool_or_none(obj, "output_includes_reasoning", where),
+        notes=str(obj.get("note") or ""),
+    )
+
+
+def _model(
+    obj: LinedObject, where: str, *, declared: set[str], seen: dict[tuple[str, str], int]
+) -> ModelSpec:
+    """One model without its prices; `seen` (provider, lower-case name) → line, to refuse a repeat."""
+    refuse_unknown(obj, _MODEL_KEYS, where)
+    provider = checked(obj, where, clean_slug, obj.get("provider"), "provider")
+    if provider not in declared:
+        raise PriceFileError(f"{where}.provider: {provider!r} is not in the file's providers", line=obj.line)
+    name = checked(obj, where, clean_model_name, obj.get("name"))
+    key = (provider, name.lower())
+    if key in seen:
+        raise PriceFileError(
+            f"{where}.name: {provider}/{name} is listed twice (first on line {seen[key]})", line=obj.line
+        )
+    seen[key] = obj.line
+    return ModelSpec(
+        provider=provider,
+        name=name,
+        display_name=str(obj.get("display_name") or "")[:200],
+        aliases=checked(obj, where, clean_aliases, obj.get("aliases")),
+        pattern=checked(obj, where, clean_pattern, obj.get("pattern"), "pattern"),
+        line=obj.line,
+        lifecycle=True,
+        deprecated_on=checked(obj, where, clean_date, obj.get("deprecated_on"), "deprecated_on"),
+        retires_on=checked(obj, where, clean_date, obj.get("retires_on"), "retires_on"),
+        successor=_successor(obj, where, name),
+    )
+
+
+def _model_prices(obj: LinedObject, where: str, *, per_exp: int, currency: str) -> list[PriceSpec]:
+    """A model's prices, refusing two of one tier that start at the same moment."""
+    prices: list[PriceSpec] = []
+    starts: dict[tuple[str, datetime], int] = {}
+    for j, raw_price in enumerate(expect_list(obj.get("prices", []), f"{where}.prices", obj.line)):
+        pwhere = f"{where}.prices[{j}]"
+        price = _native_price(
+            expect_object(raw_price, pwhere, obj.line), pwhere, per_exp=per_exp, currency=currency
+        )
+        assert price.effective_from is not None
+        start = (price.tier, price.effective_from)
+        if start in starts:
+            raise PriceFileError(
+                f"{pwhere}.effective_from: overlaps the {price.tier} price on line {starts[start]} "
+                f"(both start {price.effective_from:%Y-%m-%d %H:%M})",
+                line=price.line,
+            )
+        starts[start] = price.line
+        prices.append(price)
+    return prices
+
+
 def parse_switchyard(root: LinedObject) -> PricePlan:
     refuse_unknown(root, {"format", "version", "currency", "unit", "note", "providers", "models"}, "file")
     if root.get("version") != 1:
@@ -129,78 +196,18 @@ def parse_switchyard(root: LinedObject) -> PricePlan:
     if unit not in UNITS:
         raise PriceFileError(f"unit: must be one of {', '.join(UNITS)}, got {unit!r}", line=root.line)
     per_exp = UNITS[unit]
-    providers: list[ProviderSpec] = []
-    for i, raw in enumerate(expect_list(root.get("providers", []), "providers", root.line)):
-        where = f"providers[{i}]"
-        obj = expect_object(raw, where, root.line)
-        refuse_unknown(
-            obj,
-            {"slug", "name", "aliases", "input_includes_cached", "output_includes_reasoning", "note"},
-            where,
-        )
-        providers.append(
-            ProviderSpec(
-                slug=checked(obj, where, clean_slug, obj.get("slug"), "slug"),
-                name=str(obj.get("name") or obj.get("slug"))[:120],
-                aliases=[
-                    a.lower() for a in checked(obj, where, clean_aliases, obj.get("aliases"), "aliases")
-                ],
-                input_includes_cached=bool_or_none(obj, "input_includes_cached", where),
-                output_includes_reasoning=bool_or_none(obj, "output_includes_reasoning", where),
-                notes=str(obj.get("note") or ""),
-            )
-        )
+    providers = [
+        _provider(expect_object(raw, f"providers[{i}]", root.line), f"providers[{i}]")
+        for i, raw in enumerate(expect_list(root.get("providers", []), "providers", root.line))
+    ]
     declared = {p.slug for p in providers}
     models: list[ModelSpec] = []
     seen: dict[tuple[str, str], int] = {}
     for i, raw in enumerate(expect_list(root.get("models", []), "models", root.line)):
         where = f"models[{i}]"
         obj = expect_object(raw, where, root.line)
-        refuse_unknown(
-            obj,
-            {"provider", "name", "display_name", "aliases", "pattern", "prices", "note", *_LIFECYCLE_KEYS},
-            where,
-        )
-        provider = checked(obj, where, clean_slug, obj.get("provider"), "provider")
-        if provider not in declared:
-            raise PriceFileError(
-                f"{where}.provider: {provider!r} is not in the file's providers", line=obj.line
-            )
-        name = checked(obj, where, clean_model_name, obj.get("name"))
-        key = (provider, name.lower())
-        if key in seen:
-            raise PriceFileError(
-                f"{where}.name: {provider}/{name} is listed twice (first on line {seen[key]})", line=obj.line
-            )
-        seen[key] = obj.line
-        spec = ModelSpec(
-            provider=provider,
-            name=name,
-            display_name=str(obj.get("display_name") or "")[:200],
-            aliases=checked(obj, where, clean_aliases, obj.get("aliases")),
-            pattern=checked(obj, where, clean_pattern, obj.get("pattern"), "pattern"),
-            line=obj.line,
-            lifecycle=True,
-            deprecated_on=checked(obj, where, clean_date, obj.get("deprecated_on"), "deprecated_on"),
-            retires_on=checked(obj, where, clean_date, obj.get("retires_on"), "retires_on"),
-            successor=_successor(obj, where, name),
-        )
-        starts: dict[tuple[str, datetime], int] = {}
-        for j, raw_price in enumerate(expect_list(obj.get("prices", []), f"{where}.prices", obj.line)):
-            pwhere = f"{where}.prices[{j}]"
-            price = _native_price(
-                expect_object(raw_price, pwhere, obj.line), pwhere, per_exp=per_exp, currency=currency
-            )
-            assert price.effective_from is not None
-            start = (price.tier, price.effective_from)
-            if start in starts:
-                raise PriceFileError(
-                    f"{pwhere}.effective_from: overlaps the {price.tier} price on line {starts[start]} "
-                    f"(both start {price.effective_from:%Y-%m-%d %H:%M})",
-                    line=price.line,
-                )
-            starts[start] = price.line
-            spec.prices.append(price)
+        spec = _model(obj, where, declared=declared, seen=seen)
+        spec.prices = _model_prices(obj, where, per_exp=per_exp, currency=currency)
         models.append(spec)
     return PricePlan(FORMAT, providers, models)
 

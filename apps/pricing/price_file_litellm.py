@@ -185,12 +185,57 @@ def _short(key: str, *prefixes: str) -> str:
     return name
 
 
+def _provider(slug: str, litellm_provider: str) -> ProviderSpec:
+    rule = KNOWN_RULES.get(slug, KNOWN_RULES.get(litellm_provider))
+    return ProviderSpec(
+        slug=slug,
+        name=slug,
+        input_includes_cached=rule[0] if rule else None,
+        output_includes_reasoning=rule[1] if rule else None,
+    )
+
+
+def _merge_same_model(
+    spec: ModelSpec, first: str, key: str, prices: list[PriceSpec], litellm_provider: str
+) -> str:
+    """Another key for a model already kept (first under `first`): one model. LiteLLM prices
+    `provider/model` by that entry, so it wins over a bare name's; tiers only one of them lists are
+    kept from the other. Returns the key whose prices won."""
+    prefix = f"{litellm_provider}/"
+    if key.lower().startswith(prefix) and not first.lower().startswith(prefix):
+        keep, other, winner = prices, spec.prices, key
+    else:
+        keep, other, winner = spec.prices, prices, first
+    listed = {price.tier for price in keep}
+    spec.prices = keep + [price for price in other if price.tier not in listed]
+    return winner
+
+
+def _add_aliases(
+    aliases: list[tuple[str, str]],
+    by_key: dict[str, tuple[ModelSpec, str, str]],
+    skipped: list[str],
+    notes: list[str],
+) -> None:
+    """`alias_of` entries (key, the key it names) as aliases of the models kept."""
+    for key, target in aliases:
+        hit = by_key.get(target)
+        if hit is None:
+            skipped.append(f"{key}: alias of {target}, which is not imported")
+            continue
+        spec, litellm_provider, slug = hit
+        alias = _short(key, litellm_provider, slug)
+        if alias.lower() != spec.name.lower():
+            spec.aliases = [*(spec.aliases or []), alias]
+        notes.append(f"{key}: an alias of {spec.provider}/{spec.name}")
+
+
 def parse_litellm(root: LinedObject) -> PricePlan:
     providers: dict[str, ProviderSpec] = {}
     models: list[ModelSpec] = []
     skipped: list[str] = []
     notes: list[str] = []
-    index: dict[tuple[str, str], tuple[ModelSpec, str]] = {}  # (slug, name) → the spec, its first key
+    index: dict[tuple[str, str], tuple[ModelSpec, str]] = {}  # (slug, name) → the spec, its winning key
     by_key: dict[str, tuple[ModelSpec, str, str]] = {}  # every key kept → (spec, LiteLLM provider, slug)
     aliases: list[tuple[str, str]] = []
     for key, raw in root.items():
@@ -225,30 +270,13 @@ def parse_litellm(root: LinedObject) -> PricePlan:
         found = index.get((slug, name.lower()))
         if found is not None:  # another key for the same model: one model
             spec, first = found
+            winner = _merge_same_model(spec, first, key, prices, litellm_provider)
+            index[(slug, name.lower())] = (spec, winner)
             by_key[key] = (spec, litellm_provider, slug)
-            # LiteLLM prices `provider/model` by that entry: it wins over a bare name's; tiers
-            # only one of them lists are kept from the other.
-            if key.lower().startswith(f"{litellm_provider}/") and not first.lower().startswith(
-                f"{litellm_provider}/"
-            ):
-                keep, other = prices, spec.prices
-                index[(slug, name.lower())] = (spec, key)
-            else:
-                keep, other = spec.prices, prices
-            listed = {price.tier for price in keep}
-            spec.prices = keep + [price for price in other if price.tier not in listed]
-            notes.append(
-                f"{key}: the same model as {first}; one model, the prices of {index[(slug, name.lower())][1]}"
-            )
+            notes.append(f"{key}: the same model as {first}; one model, the prices of {winner}")
             continue
         if slug not in providers:
-            rule = KNOWN_RULES.get(slug, KNOWN_RULES.get(litellm_provider))
-            providers[slug] = ProviderSpec(
-                slug=slug,
-                name=slug,
-                input_includes_cached=rule[0] if rule else None,
-                output_includes_reasoning=rule[1] if rule else None,
-            )
+            providers[slug] = _provider(slug, litellm_provider)
         spec = ModelSpec(
             provider=slug,
             name=checked(obj, where, clean_model_name, name),
@@ -259,14 +287,5 @@ def parse_litellm(root: LinedObject) -> PricePlan:
         models.append(spec)
         index[(slug, name.lower())] = (spec, key)
         by_key[key] = (spec, litellm_provider, slug)
-    for key, target in aliases:
-        hit = by_key.get(target)
-        if hit is None:
-            skipped.append(f"{key}: alias of {target}, which is not imported")
-            continue
-        spec, litellm_provider, slug = hit
-        alias = _short(key, litellm_provider, slug)
-        if alias.lower() != spec.name.lower():
-            spec.aliases = [*(spec.aliases or []), alias]
-        notes.append(f"{key}: an alias of {spec.provider}/{spec.name}")
+    _add_aliases(aliases, by_key, skipped, notes)
     return PricePlan("litellm", list(providers.values()), models, skipped, notes)

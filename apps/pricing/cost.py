@@ -260,14 +260,26 @@ def compute_cost(
             reasoning = out
         out -= reasoning
     # Written out part by part: this runs for every ingested event.
-    a0 = uncached * r.input
-    a1 = cached * r.cached_input
-    a2 = w5 * r.cache_write
-    a3 = w1h * r.cache_write_1h
-    a4 = out * r.output
-    a5 = reasoning * r.reasoning
-    a6 = r.request_fee
-    a7 = usage.images * r.image_fee
+    return _in_nano(
+        r.price_id,
+        keep_ppm,
+        uncached * r.input,
+        cached * r.cached_input,
+        w5 * r.cache_write,
+        w1h * r.cache_write_1h,
+        out * r.output,
+        reasoning * r.reasoning,
+        r.request_fee,
+        usage.images * r.image_fee,
+    )
+
+
+def _in_nano(
+    price_id: int, keep_ppm: int, a0: int, a1: int, a2: int, a3: int, a4: int, a5: int, a6: int, a7: int
+) -> CostResult:
+    """A call's eight parts in atto-USD (BREAKDOWN_KEYS order) as its cost in nano-USD: the
+    discount applied, the total rounded once, half-even, and the parts' rounding given to the
+    largest remainders so they add up to the total. Positional and unrolled: it runs per event."""
     if keep_ppm == PPM:
         unit = ATTO_PER_NANO
     else:
@@ -305,7 +317,7 @@ def compute_cost(
         remainders = (m0, m1, m2, m3, m4, m5, m6, m7)
         for i in sorted(range(8), key=remainders.__getitem__, reverse=True)[:short]:
             breakdown[BREAKDOWN_KEYS[i]] += 1
-    return CostResult(total, r.price_id, breakdown)
+    return CostResult(total, price_id, breakdown)
 
 
 def cost_breakdown_json(result: CostResult) -> str:

@@ -6,12 +6,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
 from apps.accounts import keys
@@ -27,8 +29,6 @@ from apps.accounts.models import (
     Role,
 )
 from apps.accounts.selectors import key_cache_forget, role_of
-from apps.billing.selectors import plan_retention_days
-from apps.billing.services.quotas import seat_check
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 
 User = get_user_model()
@@ -91,7 +91,7 @@ def project_create(
         organization=organization,
         name=name[:120],
         slug=_unique_slug(name, taken),
-        retention_days=plan_retention_days(organization_id=organization.pk),
+        retention_days=import_string(settings.ACCOUNTS_RETENTION_DAYS)(organization_id=organization.pk),
     )
     for env in environments:
         Environment.objects.create(project=project, name=slugify(env) or "production")
@@ -183,7 +183,7 @@ def invitation_create(
         raise ApplicationError("Enter a valid e-mail address", field="email") from exc
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ApplicationError(f"{email} is already a member", field="email")
-    seat_check(organization_id=organization.pk)  # the plan's seats (apps.billing)
+    import_string(settings.ACCOUNTS_SEAT_CHECK)(organization_id=organization.pk)  # the plan's seats
     token = secrets.token_urlsafe(24)
     try:
         with transaction.atomic():

@@ -9,7 +9,6 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("switch/", views.switch, name="switch"),
-    path("start/", views.project_home, name="project-home"),
     path("projects/", views.projects, name="projects"),
     path("projects/<int:project_id>/keys/", views.project_keys, name="project-keys"),
     path("projects/<int:project_id>/keys/new/", views.project_key_create, name="project-key-create"),

@@ -39,7 +39,6 @@ from apps.accounts.services import (
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
 from apps.core.page_decorators import page_action, page_errors
-from apps.dashboard.install import install_snippet
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,7 +66,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, f"Welcome to Switchyard. {org.name} is ready: create a key to start."
                 )
-                return redirect("accounts:project-home")
+                return redirect("dashboard:start")
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -122,20 +121,6 @@ def switch(request: HttpRequest) -> HttpResponse:
     else:
         raise ApplicationError("Choose a project or an organisation")
     return redirect(same_page_in(request.POST.get("next", ""), project_id=project.pk if project else None))
-
-
-@login_required
-@page_errors
-def project_home(request: HttpRequest) -> HttpResponse:
-    """The current project's start page: how to send data, with its keys."""
-    tenant: Any = request.tenant  # type: ignore[attr-defined]
-    if tenant.project is None:
-        return redirect("accounts:projects")
-    keys = api_keys_for_project(project=tenant.project).filter(revoked_at__isnull=True)
-    install = install_snippet(project=tenant.project, host=f"{request.scheme}://{request.get_host()}")
-    return render(
-        request, "accounts/project_home.html", {"project": tenant.project, "keys": keys, "install": install}
-    )
 
 
 @login_required

@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     tenant: Any = request.tenant  # type: ignore[attr-defined]
     if tenant.project is not None:
         return redirect("dashboard:overview", project_id=tenant.project.pk)
-    return redirect("accounts:project-home")
+    return redirect("dashboard:start")
 
 
 def favicon(request: HttpRequest) -> FileResponse:

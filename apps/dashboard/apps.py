@@ -4,3 +4,5 @@ from django.apps import AppConfig
 class DashboardConfig(AppConfig):
     name = "apps.dashboard"
     label = "dashboard"
+    floor = 9  # tests/test_architecture.py: imports go to this floor or below
+    public = ("charts", "install")

@@ -5,6 +5,7 @@ from apps.dashboard import views
 app_name = "dashboard"
 
 urlpatterns = [
+    path("accounts/start/", views.start, name="start"),
     path("projects/<int:project_id>/overview/", views.overview, name="overview"),
     path("projects/<int:project_id>/endpoints/<path:endpoint>/", views.endpoint_detail, name="endpoint"),
     path("projects/<int:project_id>/models/", views.models_index, name="models"),

@@ -14,14 +14,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from apps.accounts.middleware import SESSION_PROJECT, remember_tenant
 from apps.accounts.models import Project
-from apps.accounts.selectors import project_get_for_user
+from apps.accounts.selectors import api_keys_for_project, project_get_for_user
 from apps.core.errors import ApplicationError
 from apps.core.page_decorators import page_errors
 from apps.dashboard import page_contexts
@@ -234,3 +234,17 @@ def calls_export(request: HttpRequest, project_id: int) -> HttpResponseBase:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@page_errors
+def start(request: HttpRequest) -> HttpResponse:
+    """The current project's start page: how to send data, with its keys."""
+    tenant: Any = request.tenant  # type: ignore[attr-defined]
+    if tenant.project is None:
+        return redirect("accounts:projects")
+    keys = api_keys_for_project(project=tenant.project).filter(revoked_at__isnull=True)
+    install = install_snippet(project=tenant.project, host=f"{request.scheme}://{request.get_host()}")
+    return render(
+        request, "dashboard/start.html", {"project": tenant.project, "keys": keys, "install": install}
+    )

@@ -12,6 +12,8 @@ class DemoConfig(AppConfig):
 
     name = "apps.demo"
     label = "demo"
+    floor = 10  # tests/test_architecture.py: imports go to this floor or below
+    public = ()
 
     def ready_lines(self, base_url: str) -> list[str]:
         """What `manage.py serve --demo` prints once the server answers (see apps.core serve)."""

@@ -9,6 +9,8 @@ from django.core import checks
 class IngestConfig(AppConfig):
     name = "apps.ingest"
     label = "ingest"
+    floor = 5  # tests/test_architecture.py: imports go to this floor or below
+    public = ("models", "selectors", "services", "limits")
 
     def ready(self) -> None:
         checks.register(check_writer_coordination, checks.Tags.compatibility)

@@ -7,3 +7,16 @@ class RoutingConfig(AppConfig):
 
     name = "apps.routing"
     label = "routing"
+    floor = 3  # tests/test_architecture.py: imports go to this floor or below
+    # pure computation: every module is the library replay and policies build on
+    public = (
+        "choose",
+        "encoder",
+        "encoder_pool",
+        "estimate",
+        "evidence",
+        "gain",
+        "learned",
+        "options",
+        "pool",
+    )

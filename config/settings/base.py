@@ -138,6 +138,10 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 CELERY_BEAT_SCHEDULE["billing-report-usage"] = {"task": "billing.report_usage", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["billing-check-usage"] = {"task": "billing.check_usage", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["billing-sweep-grace"] = {"task": "billing.sweep_grace", "schedule": 3600.0}
+# The plan decides how many seats an organisation has and how long a new project keeps its calls.
+# Billing owns plans and sits a floor above accounts, so accounts calls these by name.
+ACCOUNTS_SEAT_CHECK = "apps.billing.services.quotas.seat_check"
+ACCOUNTS_RETENTION_DAYS = "apps.billing.selectors.plan_retention_days"
 
 # --- routing policies and GET /v1/config ----------------------------------------
 # "key-id:base64-private-key,…" (32 raw Ed25519 bytes each). Empty = an embedded key generated once

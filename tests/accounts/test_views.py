@@ -33,11 +33,11 @@ def test_login_and_logout(tenant: Tenant) -> None:
     client = Client()
     response = client.post(reverse("accounts:login"), {"email": tenant.user.email, "password": PASSWORD})
     assert response.status_code == 302
-    home = client.get(reverse("accounts:project-home"))
+    home = client.get(reverse("dashboard:start"))
     assert home.status_code == 200
     assert f"<h1>{tenant.project.name}</h1>".encode() in home.content and b"Send your first LLM call" in home.content
     client.post(reverse("accounts:logout"))
-    assert client.get(reverse("accounts:project-home")).status_code == 302
+    assert client.get(reverse("dashboard:start")).status_code == 302
 
 
 def test_login_failures_are_rate_limited(tenant: Tenant) -> None:

@@ -12,6 +12,7 @@ from apps.accounts.services import project_create
 from apps.billing.models import Plan, StripeEvent, Subscription
 from apps.billing.selectors import organization_plan
 from apps.billing.services.subscriptions import plan_apply
+from apps.ingest.selectors import ingest_config_forget
 from apps.warehouse.client import ProjectScope
 from tests.billing.conftest import deliver
 from tests.billing.fake_stripe import FakeStripe
@@ -60,6 +61,7 @@ def test_checkout_webhooks_change_the_plan_and_lift_the_quota(
     assert Project.objects.get(pk=tenant.project.pk).retention_days == 90
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
 
+    ingest_config_forget(tenant.project.pk)  # as CONFIG_TTL_S (10 s) later, in any process
     retried = post_batch(ingest, blocked)  # what the SDK kept, sent again
     assert retried.status_code == 200 and retried.json()["accepted"] == 2
     assert stored_count(tenant.project.pk) == 5

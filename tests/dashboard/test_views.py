@@ -34,7 +34,7 @@ def test_home_without_a_project_goes_to_start(db: None) -> None:
     membership = MembershipFactory()
     client = Client()
     client.force_login(membership.user)
-    assert client.get("/")["Location"] == reverse("accounts:project-home")
+    assert client.get("/")["Location"] == reverse("dashboard:start")
 
 
 def test_overview_of_an_empty_project_says_how_to_install(tenant: Tenant) -> None:
@@ -44,7 +44,7 @@ def test_overview_of_an_empty_project_says_how_to_install(tenant: Tenant) -> Non
     assert "No calls yet in acme project" in body
     key_prefix = tenant.project.api_keys.get(kind="ingest").display_prefix
     assert key_prefix in body and "http://testserver" in body
-    assert reverse("accounts:project-home") in body
+    assert reverse("dashboard:start") in body
 
 
 def test_overview_shows_spend_endpoints_and_models(tenant: Tenant, calls: CallSet) -> None:

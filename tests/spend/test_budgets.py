@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from switchyard._config import parse_config
 
+from apps.core import background
 from apps.spend.models import Alert, AlertChannel, AlertDelivery, AlertStatus, BudgetState, ChannelKind
 from apps.spend.selectors.budgets import budget_progress, budget_spend, exhausted_entries
 from apps.spend.services.budgets import (
@@ -47,6 +48,7 @@ def budget(tenant: Tenant, **overrides: Any) -> Any:
 
 def tick(tenant: Tenant, now: datetime) -> Any:
     report = spend_tick(now=now, project_ids=[tenant.project.pk])
+    assert background.drain(30)  # policies.publish_config, queued where the budget state changed
     for channel_id in report.channels:
         channel_deliver(channel_id=channel_id)
     return report
@@ -90,6 +92,7 @@ def test_spend_per_scope_and_period(tenant: Tenant, prices: Any, now: datetime) 
     assert rows["u1"].bar_percent == pytest.approx(45.0) and rows["u1"].level == "ok"
 
 
+@pytest.mark.django_db(transaction=True)  # the republish runs on a worker thread, after commit
 def test_thresholds_open_once_escalate_and_resolve_at_the_period_end(
     tenant: Tenant, prices: Any, now: datetime, webhook_peer: Peer
 ) -> None:

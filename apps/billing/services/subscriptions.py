@@ -35,7 +35,6 @@ from apps.billing.stripe_data import (
     when,
 )
 from apps.core.errors import ApplicationError, NotFound
-from apps.ingest.selectors import ingest_config_forget
 
 logger = logging.getLogger(__name__)
 
@@ -231,13 +230,12 @@ def _plan_text(plan: PlanLimits) -> str:
 
 
 def plan_apply(*, organization_id: int) -> PlanLimits:
-    """Make the plan in force take effect: project retention (the TTL of calls stored from now on)
-    and ingest's cached limits."""
+    """Make the plan in force take effect: project retention (the TTL of calls stored from now on).
+    Ingest reads the plan's limits afresh within apps.ingest.selectors.CONFIG_TTL_S (10 s) in every
+    process."""
     limits = organization_plan(organization_id=organization_id)
     projects = Project.objects.filter(organization_id=organization_id)
     projects.exclude(retention_days=limits.retention_days).update(retention_days=limits.retention_days)
-    for project_id in projects.values_list("pk", flat=True):
-        ingest_config_forget(project_id)
     return limits
 
 

@@ -7,8 +7,6 @@ The webhook gets a JSON body signed with the project's webhook secret:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import urllib.error
@@ -22,6 +20,7 @@ from django.db import transaction
 from apps.accounts.models import Membership, Project, Role
 from apps.core import background
 from apps.core.errors import ApplicationError
+from apps.core.signatures import webhook_signature
 from apps.policies.models import Notification
 from apps.policies.selectors import policy_settings
 
@@ -75,10 +74,6 @@ def webhook_body(notification: Notification) -> bytes:
         "data": notification.payload,
     }
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
-
-
-def webhook_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def webhook_deliver(*, notification_id: int) -> Notification:

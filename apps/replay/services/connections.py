@@ -8,17 +8,14 @@ shown again; leaving it blank on an update keeps the stored one. The `sim` provi
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
-
-from django.conf import settings
 
 from apps.accounts.models import Organization, Person, Role
 from apps.accounts.services import require_role
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.network import UnsafeAddress, public_host_check
 from apps.replay import crypto
 from apps.replay.models import ProviderApi, ProviderConnection
-from apps.replay.providers.http import is_public_address
 from apps.replay.providers.sim import SIM
 
 
@@ -33,16 +30,10 @@ def _check_base_url(url: str) -> str:
         )
     if parts.query or parts.fragment or parts.username:
         raise ApplicationError("base_url: no query, fragment or credentials in the URL", field="base_url")
-    if not settings.PROVIDER_ALLOW_PRIVATE_URLS:
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise ApplicationError(f"base_url: {parts.hostname} does not resolve", field="base_url") from exc
-        if not all(is_public_address(str(info[4][0])) for info in infos):
-            raise ApplicationError(
-                "base_url: private and loopback addresses are not allowed on this server",
-                field="base_url",
-            )
+    try:
+        public_host_check(parts.hostname, parts.port)
+    except UnsafeAddress as exc:
+        raise ApplicationError(f"base_url: {exc}", field="base_url") from exc
     return url.rstrip("/")
 
 

@@ -8,24 +8,21 @@ alert always reaches someone.
 from __future__ import annotations
 
 import secrets
-import socket
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ROLE_RANK, Person, Project, Role
 from apps.accounts.selectors import role_of
+from apps.core import background
 from apps.core.errors import ApplicationError, PermissionDenied
-from apps.ingest.selectors import ingest_config_forget
-from apps.policies.services.publish import config_publish
-from apps.replay.providers.http import is_public_address
+from apps.core.network import UnsafeAddress, public_host_check
 from apps.spend import customer_key as customer_keys
 from apps.spend.models import (
     EACH,
@@ -139,7 +136,7 @@ def _ensure_default_channel(project: Project) -> None:
 
 
 def _republish(project: Project) -> None:
-    transaction.on_commit(lambda: config_publish(project_id=project.pk, reason="budget changed"))
+    background.enqueue("policies.publish_config", project_id=project.pk, reason="budget changed")
 
 
 def budget_create(*, project: Project, data: BudgetInput, actor: Person | None = None) -> Budget:
@@ -238,15 +235,10 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ApplicationError("The webhook URL must be an http(s) URL", field="target")
-    if not settings.PROVIDER_ALLOW_PRIVATE_URLS:
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise ApplicationError(f"{parts.hostname} does not resolve", field="target") from exc
-        if not all(is_public_address(str(info[4][0])) for info in infos):
-            raise ApplicationError(
-                "Private and loopback addresses are not allowed on this server", field="target"
-            )
+    try:
+        public_host_check(parts.hostname, parts.port)
+    except UnsafeAddress as exc:
+        raise ApplicationError(f"The webhook URL: {exc}", field="target") from exc
     return url.strip()
 
 
@@ -279,8 +271,7 @@ def customer_key_set(*, project: Project, value: str, actor: Person | None = Non
     _require_admin(actor, project, "change the customer key")
     rule = customer_keys.validate(value)
     row, _ = SpendSettings.objects.update_or_create(project=project, defaults={"customer_key": rule})
-    customer_key_forget(project.pk)
-    ingest_config_forget(project.pk)
+    customer_key_forget(project.pk)  # ingest's own cache of it lapses within its CONFIG_TTL_S
     _republish(project)
     return row
 

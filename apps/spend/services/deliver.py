@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Role
-from apps.policies.services.notify import webhook_signature
+from apps.core.signatures import webhook_signature
 from apps.spend.models import Alert, AlertChannel, AlertDelivery, ChannelKind, DeliveryStatus
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from apps.policies.services.publish import config_publish
+from apps.core import background
 from apps.spend.services.anomalies import AnomalyTickReport, monitors_evaluate
 from apps.spend.services.budget_tick import BudgetTickReport, budgets_evaluate
 from apps.spend.services.deliver import channels_with_pending
@@ -27,5 +27,5 @@ def spend_tick(*, now: datetime, project_ids: list[int] | None = None) -> TickRe
     budgets = budgets_evaluate(now=now, project_ids=project_ids)
     anomalies = monitors_evaluate(now=now, project_ids=project_ids)
     for project_id in sorted(budgets.republish):
-        config_publish(project_id=project_id, reason="budget state changed")
+        background.enqueue("policies.publish_config", project_id=project_id, reason="budget state changed")
     return TickReport(budgets, anomalies, len(budgets.republish), channels_with_pending())

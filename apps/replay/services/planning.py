@@ -198,13 +198,7 @@ def _check_plan_budget(organization_id: int, cap: int) -> None:
         )
 
 
-def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
-    _check_shape(spec)
-    organization_id = project.organization_id
-    book = price_book_load(organization_id=organization_id)
-    routes = [_route(book, organization_id, c, what="Candidate") for c in spec.candidates]
-    feedback = spec.evaluator == "feedback"
-    pop = sampling.population(project_id=project.pk, endpoint=spec.endpoint, need_feedback=feedback)
+def _check_baseline_priced(book: PriceBook, pop: sampling.Population) -> None:
     if not is_priced(book, pop.baseline_provider, pop.baseline_model):
         raise ApplicationError(
             f"The endpoint's model {pop.baseline_provider}/{pop.baseline_model} has no price, so savings cannot be "
@@ -212,9 +206,135 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
             code="baseline_unpriced",
             field="endpoint",
         )
+
+
+def _nothing_to_replay(
+    spec: ReplaySpec,
+    pop: sampling.Population,
+    unusable: dict[Any, str],
+    excluded: dict[str, int],
+    examples: dict[str, str],
+) -> ApplicationError:
+    """The refusal when none of the sampled calls can be replayed, with what was excluded and why."""
+    return ApplicationError(
+        f"None of the sampled calls of {spec.endpoint!r} can be replayed ({next(iter(unusable.values()))})",
+        code="nothing_to_replay",
+        field="endpoint",
+        detail=sampling.refusal_detail(
+            endpoint=spec.endpoint,
+            baseline=f"{pop.baseline_provider}/{pop.baseline_model}",
+            excluded=excluded,
+            since=pop.since,
+            until=pop.until,
+            examples=examples,
+        ),
+    )
+
+
+def _choose_evaluator(
+    spec: ReplaySpec,
+    samples: dict[Any, sampling.Sample],
+    order: list[Any],
+    *,
+    book: PriceBook,
+    organization_id: int,
+    pop: sampling.Population,
+) -> tuple[str, str, dict[str, Any], CandidateSpec | None]:
+    """The evaluator (inferred from the sampled traffic for "auto"), why, its config and the judge."""
+    kind, reason = spec.evaluator, PERSON_CHOICE
+    if kind == "auto":
+        kind, reason = infer_evaluator([(samples[e].request, samples[e].baseline) for e in order])
+    config = dict(spec.evaluator_config)
+    judge = None
+    if kind == "judge":
+        judge = spec.judge or default_judge(
+            organization_id=organization_id, provider=pop.baseline_provider, model=pop.baseline_model
+        )
+        _route(book, organization_id, judge, what="Judge")
+        # "default": the baseline judges because nobody chose a judge (a scheduled replay asks again,
+        # so a key added since makes it real).
+        config["judge"] = {**judge.as_json(), "default": spec.judge is None}
+    build_evaluator(kind, config)  # refuses one that cannot run here (e.g. embeddings without the extra)
+    return kind, reason, config, judge
+
+
+def _worst_case(book: PriceBook, plan: CandidatePlan, request: Any) -> int:
+    c = plan.spec
+    if c.simulated:
+        return 0
+    return (
+        worst_case(book, c.provider, c.model, request, reasoning_outside=reasoning_outside_max(plan.route))
+        or 0
+    )
+
+
+def _price_items(
+    book: PriceBook,
+    pop: sampling.Population,
+    samples: dict[Any, sampling.Sample],
+    order: list[Any],
+    plans: list[CandidatePlan],
+    judge: CandidateSpec | None,
+) -> tuple[list[PlannedItem], int, dict[Any, int]]:
+    """Each sampled call's replay request (set on the sample), its baseline cost, and one item per
+    candidate with its worst case; the candidates' expected and worst costs add up in `plans`.
+    Returns the items, the judge's expected cost and the baseline costs by event id."""
+    items: list[PlannedItem] = []
+    expected_judge = 0
+    baseline_costs: dict[Any, int] = {}
+    for index, event_id in enumerate(order):
+        sample = samples[event_id]
+        request = replay_request(book, pop.baseline_provider, sample)
+        sample.request = request
+        baseline_costs[event_id] = (
+            current_cost(book, pop.baseline_provider, pop.baseline_model, sample.usage)
+            or sample.baseline_cost_nano
+            or 0
+        )
+        for j, plan in enumerate(plans):
+            c = plan.spec
+            worst = _worst_case(book, plan, request)
+            plan.worst_nano += worst
+            plan.max_worst_nano = max(plan.max_worst_nano, worst)
+            plan.expected_nano += (
+                0 if c.simulated else (expected_cost(book, c.provider, c.model, sample.usage) or 0)
+            )
+            if judge is not None and not judge.simulated:
+                expected_judge += expected_judge_cost(book, judge.provider, judge.model, sample.usage) or 0
+            items.append(PlannedItem(index * len(plans) + j, event_id, c.key, sample.stratum, worst))
+    return items, expected_judge, baseline_costs
+
+
+def _check_cap(
+    spec: ReplaySpec, plans: list[CandidatePlan], judge: CandidateSpec | None, organization_id: int
+) -> int:
+    """Refuse a cap the monthly budget cannot cover (unless everything is simulated) or below the
+    worst case of one request; returns that largest single worst case."""
+    max_single = max(p.max_worst_nano for p in plans)
+    if not all(c.simulated for c in spec.candidates) or (judge is not None and not judge.simulated):
+        _check_plan_budget(organization_id, spec.spend_cap_nano)
+    if max_single > spec.spend_cap_nano:
+        worst_plan = max(plans, key=lambda p: p.max_worst_nano)
+        raise ApplicationError(
+            f"The spend cap (${spec.spend_cap_nano / NANO:,.4f}) is below the worst-case cost of one request "
+            f"(${max_single / NANO:,.4f} for {worst_plan.spec.key} on the largest sampled call): raise the cap to at "
+            f"least ${max_single / NANO:,.4f}",
+            code="cap_too_low",
+            field="spend_cap",
+        )
+    return max_single
+
+
+def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
+    _check_shape(spec)
+    organization_id = project.organization_id
+    book = price_book_load(organization_id=organization_id)
+    routes = [_route(book, organization_id, c, what="Candidate") for c in spec.candidates]
+    feedback = spec.evaluator == "feedback"
+    pop = sampling.population(project_id=project.pk, endpoint=spec.endpoint, need_feedback=feedback)
+    _check_baseline_priced(book, pop)
     seed = spec.seed if spec.seed is not None else zlib.crc32(spec.endpoint.encode("utf-8"))
-    kind = spec.evaluator
-    reference = quality_reference(kind) if kind != "auto" else 0.5  # size "auto" for the widest case
+    reference = quality_reference(spec.evaluator) if spec.evaluator != "auto" else 0.5  # "auto": widest case
     # Retention = quality / reference, and a [0, 1] quality has variance at most 1/4.
     requested = spec.sample_size or stats.sample_size(
         confidence=spec.confidence, margin=spec.margin, population=pop.eligible, variance=0.25 / reference**2
@@ -229,83 +349,13 @@ def replay_plan(*, project: Project, spec: ReplaySpec) -> Plan:
     order = [d.event_id for d in drawn if d.event_id in samples]
     examples = {"unsupported": str(next(iter(unusable)))} if unusable else {}
     if not order:
-        raise ApplicationError(
-            f"None of the sampled calls of {spec.endpoint!r} can be replayed ({next(iter(unusable.values()))})",
-            code="nothing_to_replay",
-            field="endpoint",
-            detail=sampling.refusal_detail(
-                endpoint=spec.endpoint,
-                baseline=f"{pop.baseline_provider}/{pop.baseline_model}",
-                excluded=excluded,
-                since=pop.since,
-                until=pop.until,
-                examples=examples,
-            ),
-        )
-    reason = PERSON_CHOICE
-    if kind == "auto":
-        kind, reason = infer_evaluator([(samples[e].request, samples[e].baseline) for e in order])
-    config = dict(spec.evaluator_config)
-    judge = None
-    if kind == "judge":
-        judge = spec.judge or default_judge(
-            organization_id=organization_id, provider=pop.baseline_provider, model=pop.baseline_model
-        )
-        _route(book, organization_id, judge, what="Judge")
-        # "default": the baseline judges because nobody chose a judge (a scheduled replay asks again,
-        # so a key added since makes it real).
-        config["judge"] = {**judge.as_json(), "default": spec.judge is None}
-    build_evaluator(kind, config)  # refuses one that cannot run here (e.g. embeddings without the extra)
-
-    items: list[PlannedItem] = []
+        raise _nothing_to_replay(spec, pop, unusable, excluded, examples)
+    kind, reason, config, judge = _choose_evaluator(
+        spec, samples, order, book=book, organization_id=organization_id, pop=pop
+    )
     plans = [CandidatePlan(c, r, 0, 0, 0) for c, r in zip(spec.candidates, routes, strict=True)]
-    expected_judge = 0
-    baseline_costs: dict[Any, int] = {}
-    for index, event_id in enumerate(order):
-        sample = samples[event_id]
-        request = replay_request(book, pop.baseline_provider, sample)
-        sample.request = request
-        baseline_costs[event_id] = (
-            current_cost(book, pop.baseline_provider, pop.baseline_model, sample.usage)
-            or sample.baseline_cost_nano
-            or 0
-        )
-        for j, plan in enumerate(plans):
-            c = plan.spec
-            worst = (
-                0
-                if c.simulated
-                else (
-                    worst_case(
-                        book,
-                        c.provider,
-                        c.model,
-                        request,
-                        reasoning_outside=reasoning_outside_max(plan.route),
-                    )
-                    or 0
-                )
-            )
-            plan.worst_nano += worst
-            plan.max_worst_nano = max(plan.max_worst_nano, worst)
-            plan.expected_nano += (
-                0 if c.simulated else (expected_cost(book, c.provider, c.model, sample.usage) or 0)
-            )
-            if judge is not None and not judge.simulated:
-                expected_judge += expected_judge_cost(book, judge.provider, judge.model, sample.usage) or 0
-            items.append(PlannedItem(index * len(plans) + j, event_id, c.key, sample.stratum, worst))
-    max_single = max(p.max_worst_nano for p in plans)
-    if not all(c.simulated for c in spec.candidates) or (judge is not None and not judge.simulated):
-        _check_plan_budget(organization_id, spec.spend_cap_nano)
-    if max_single > spec.spend_cap_nano:
-        worst_plan = max(plans, key=lambda p: p.max_worst_nano)
-        raise ApplicationError(
-            f"The spend cap (${spec.spend_cap_nano / NANO:,.4f}) is below the worst-case cost of one request "
-            f"(${max_single / NANO:,.4f} for {worst_plan.spec.key} on the largest sampled call): raise the cap to at "
-            f"least ${max_single / NANO:,.4f}",
-            code="cap_too_low",
-            field="spend_cap",
-        )
+    items, expected_judge, baseline_costs = _price_items(book, pop, samples, order, plans, judge)
+    max_single = _check_cap(spec, plans, judge, organization_id)
     return Plan(
         spec=spec,
         population=pop,

@@ -6,7 +6,6 @@ Ranges are whole UTC days."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -164,32 +163,20 @@ def _filled(project_id: int, kind: str, keys: list[str], rng: DayRange) -> list[
         return []
     result = ProjectScope(project_id).query(
         load_sql(__file__, "econ_keys_detail"),
-        {"kind": kind, "keys": keys, "since": rng.previous_start, "end": rng.end},
+        {"kind": kind, "keys": keys, "start": rng.start, "since": rng.previous_start, "end": rng.end},
         feature="spend.economics",
     )
-    none_yet = (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC))
-    rows: dict[str, KeyRow] = {}
-    previous: dict[str, float] = defaultdict(float)
-    endpoints: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    daily: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
-    for key, endpoint, day, cost, calls, errors, tokens, first, last in result.rows:
-        usd = cost / NANO
-        if day < rng.start:
-            previous[key] += usd
-            continue
-        row = rows.setdefault(key, KeyRow(key, 0.0, 0, 0, 0, *none_yet))
-        row.cost_usd += usd
-        row.calls += calls
-        row.errors += errors
-        row.tokens += tokens
-        row.first_ts, row.last_ts = min(row.first_ts, _utc(first)), max(row.last_ts, _utc(last))
-        endpoints[key][endpoint] += usd
-        daily[key][day] += usd
     days = [rng.start + timedelta(days=i) for i in range(rng.days)]
-    for key, row in rows.items():
-        row.previous_usd = previous[key]
-        row.endpoints = sorted(endpoints[key].items(), key=lambda kv: -kv[1])
-        row.daily = [daily[key].get(d, 0.0) for d in days]
+    rows: dict[str, KeyRow] = {}
+    for key, cost, calls, errors, tokens, first, last, previous, by_endpoint, seen, by_day in result.rows:
+        row = rows[key] = KeyRow(
+            key, cost / NANO, int(calls), int(errors), int(tokens), _utc(first), _utc(last)
+        )
+        row.previous_usd = previous / NANO
+        endpoint_cost = dict(zip(*by_endpoint, strict=True))
+        row.endpoints = sorted(((e, endpoint_cost.get(e, 0) / NANO) for e in seen[0]), key=lambda kv: -kv[1])
+        day_cost = dict(zip(*by_day, strict=True))
+        row.daily = [day_cost.get(d, 0) / NANO for d in days]
     return [rows[k] for k in keys if k in rows]
 
 

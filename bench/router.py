@@ -16,7 +16,7 @@ is reported as mean ± sd over splits. Designs:
   exported int8 ONNX encoder the SDK runs, apps.routing.encoder_pool: a saving head per candidate, a
   quality-loss head over every candidate, combined into one linear score), per endpoint and pooled;
 - `shipped` — what the recommender would ship: per candidate, the encoder router where the
-  project's screening samples show it beating the linear one by more than a standard error
+  project's out-of-fold scores show it beating the linear one by more than a standard error
   (apps.routing.kinds, through apps.routing.choose.uses_encoder on each endpoint's estimate, its SDKs
   taken to run it), else the pooled linear router. Its means are the JSON line's `alpaca_gap_share`
   and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.

@@ -18,8 +18,8 @@ Learned routers must earn their place (apps.routing.gain, apps.routing.options):
   is shown beside it);
 - of the two kinds, one per candidate: the encoder router (sentence embeddings) stands in for the
   linear one only when the project's SDKs report they can run it (`encoder_ok`) and, over the
-  project's screening samples, its rankings save more than the linear router's by more than a
-  standard error of the paired difference (`Estimate.kinds`, apps.routing.kinds: both kinds are
+  project's samples (each scored out of fold), its rankings save more than the linear router's by
+  more than a standard error of the paired difference (`Estimate.kinds`, apps.routing.kinds: both kinds are
   trained on the project's endpoints together, so the comparison uses all of them). Otherwise the
   candidate's linear options stand. The kind is a choice between two rankings of the same prompts,
   made before any option is picked.

@@ -13,8 +13,9 @@ For every candidate the evidence has answers from, these options are evaluated:
   encoder router on sentence embeddings (apps.routing.encoder_pool, `encoder_linear`), trained on the
   same rows over the same folds. The router that ships carries the very members that scored the
   samples, and the threshold that routes that share, so what ships is what was evaluated. Each
-  learned option carries its gain over random routing with its interval, and the estimate compares
-  the two kinds per candidate (apps.routing.gain; the rule in apps.routing.choose uses both).
+  learned option carries its gain over random routing with its interval (apps.routing.gain), and
+  the estimate compares the two kinds on the out-of-fold scores of the project's samples
+  (apps.routing.kinds; the rule in apps.routing.choose uses both).
 
 Retention = Σ quality served ÷ Σ the baseline's quality; savings = the baseline's cost − the
 option's, per call, and × the endpoint's monthly calls.
@@ -401,7 +402,7 @@ def _gains(drafts: list[_Draft], stats: _Stats) -> gain.OptionGains:
 
 def _kinds(drafts: list[_Draft], pools: dict[str, RouterPool], seed: int) -> dict[str, KindComparison]:
     """Per candidate with encoder options, the encoder router against the linear one over the
-    project's screening samples (apps.routing.kinds: one answer for the project)."""
+    project's samples (apps.routing.kinds: one answer for the project)."""
     if ENCODER not in pools:
         return {}
     found = kinds.compare(pools[HASHED], pools[ENCODER], seed=seed)

@@ -7,9 +7,9 @@ embeddings, apps.routing.encoder_pool, members in `Estimate.encoder_routers`, th
 in `Estimate.encoder`). Learned options also carry their *gain over random*: the savings per call
 beyond what routing a random share of calls to the same candidate would save at the same quality
 retention (apps.routing.gain), with its interval — on the confirming part at 99 % and, for picking,
-on the screening part at 95 %. `Estimate.kinds` compares the two kinds per candidate over the project's
-screening samples (apps.routing.kinds): the savings per call each kind's ranking reaches, encoder
-minus linear, with a one-standard-error band.
+on the screening part at 95 %. `Estimate.kinds` compares the two kinds on the out-of-fold scores of
+the project's samples (apps.routing.kinds): the savings per call each kind's ranking reaches,
+encoder minus linear, with a one-standard-error band.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class Option:
 
 @dataclass(frozen=True)
 class KindComparison:
-    """Encoder router against linear router for one candidate, over the project's screening samples
+    """Encoder router against linear router over the project's samples, scored out of fold
     (apps.routing.kinds): the encoder stands in only when `low_nano` is above zero."""
 
     difference_nano: float  # encoder − linear: savings per call their rankings reach, mean over bars

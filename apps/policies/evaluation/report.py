@@ -190,6 +190,6 @@ def table(summary: dict[str, Any]) -> str:
     if "encoder_gap_share_mean" in o:
         lines.append(
             f"by kind: linear {o.get('linear_gap_share_mean', 0.0):.1%}, encoder {o['encoder_gap_share_mean']:.1%}; "
-            "the shipped router is the encoder where the project's screening samples show it beating the linear one"
+            "the shipped router is the encoder where the project's out-of-fold scores show it beating the linear one"
         )
     return "\n".join(lines)

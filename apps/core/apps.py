@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     public = (
         "api_errors",
         "background",
+        "charts",
         "errors",
         "formatting",
         "forms",

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.accounts.models import Project
+from apps.core.charts import PALETTE, Chart
 from apps.core.errors import NotFound
 from apps.dashboard import charts
 from apps.dashboard.distributions import distributions
@@ -34,11 +35,11 @@ from apps.pricing.selectors import price_book, price_rows
 
 def _per_bucket(
     chart_id: str, title: str, frame: Any, *, by: str, rng: TimeRange, buckets: list[int], usd: bool = True
-) -> charts.Chart:
+) -> Chart:
     """Spend (or calls) per chart bucket, stacked by endpoint or model."""
     value = "cost_nano_usd" if usd else "calls"
     figure = charts.stacked_bars(frame, by=by, value=value, rng=rng, buckets=buckets, usd=usd)
-    return charts.Chart(chart_id, title, figure, note=f"per {rng.grain.label}")
+    return Chart(chart_id, title, figure, note=f"per {rng.grain.label}")
 
 
 def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
             ),
             _per_bucket("spend-by-model", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
         ],
-        "forecast_chart": charts.Chart(
+        "forecast_chart": Chart(
             "forecast",
             f"{forecast.month_label}: spend so far and forecast",
             charts.forecast_chart(forecast),
@@ -96,57 +97,57 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
         "models": breakdown(frame, "model", buckets=buckets),
         "distributions": dist,
         "charts": [
-            charts.Chart(
+            Chart(
                 "volume",
                 "Calls and error rate",
                 charts.volume_and_errors(now_frame, rng=rng, buckets=buckets),
                 note=f"per {rng.grain.label}",
             ),
             _per_bucket("cost", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
-            charts.Chart(
+            Chart(
                 "latency",
                 "Latency",
                 charts.latency_lines(latency, rng=rng, buckets=buckets),
                 note="p50, p95 and p99",
             ),
-            charts.Chart(
+            Chart(
                 "model-mix",
                 "Model mix (calls)",
                 charts.share_donut(now_frame, by="model", value="calls", usd=False),
             ),
         ],
         "distribution_charts": [
-            charts.Chart(
+            Chart(
                 "input-tokens",
                 "Input tokens per call",
                 charts.histogram(
                     dist.input_tokens,
                     fmt=compact,
-                    color=charts.PALETTE[0],
+                    color=PALETTE[0],
                     name="input tokens",
                     axis="input tokens per call",
                 ),
                 note=sample_note,
                 height=260,
             ),
-            charts.Chart(
+            Chart(
                 "output-tokens",
                 "Output tokens per call",
                 charts.histogram(
                     dist.output_tokens,
                     fmt=compact,
-                    color=charts.PALETTE[1],
+                    color=PALETTE[1],
                     name="output tokens",
                     axis="output tokens per call",
                 ),
                 note=sample_note,
                 height=260,
             ),
-            charts.Chart(
+            Chart(
                 "cost-per-call",
                 "Cost per call",
                 charts.histogram(
-                    dist.cost, fmt=usd_text, color=charts.PALETTE[2], name="cost", axis="cost per call (USD)"
+                    dist.cost, fmt=usd_text, color=PALETTE[2], name="cost", axis="cost per call (USD)"
                 ),
                 empty="No priced calls in this range.",
                 note=sample_note
@@ -171,7 +172,7 @@ def models_index(project: Project, rng: TimeRange) -> dict[str, Any]:
         "rows": breakdown(frame, "model", buckets=buckets),
         "charts": [
             _per_bucket("models-spend", "Spend by model", now_frame, by="model", rng=rng, buckets=buckets),
-            charts.Chart(
+            Chart(
                 "spend-share",
                 "Share of spend",
                 charts.share_donut(now_frame, by="model", value="cost_nano_usd", usd=True),
@@ -250,7 +251,7 @@ def model_page(project: Project, rng: TimeRange, provider: str, model: str) -> d
                 usd=False,
             ),
         ],
-        "price_chart": charts.Chart(
+        "price_chart": Chart(
             "price-history",
             "Price history (standard tier)",
             charts.price_history(_price_points(info), now=timezone.now()) if info else None,

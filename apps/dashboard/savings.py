@@ -16,11 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 from apps.accounts.models import Project
-from apps.dashboard import charts
+from apps.core.charts import Chart
 from apps.dashboard.filters import TimeRange
 from apps.dashboard.selectors import endpoint_spend
 from apps.opportunities.combine import Total as OpportunityTotal
 from apps.opportunities.selectors import has_run, opportunity_totals
+from apps.policies.charts import pareto
 from apps.policies.savings import RealisedSavings, realised_savings, realised_savings_for_endpoint
 from apps.policies.selectors import (
     Frontier,
@@ -176,10 +177,10 @@ def endpoint_routing(*, project: Project, rng: TimeRange, endpoint: str) -> dict
     )
     return {
         "replay": latest_replay(project_id=project.pk, endpoint=endpoint),
-        "pareto": charts.Chart(
+        "pareto": Chart(
             "pareto",
             "Cost and quality",
-            charts.pareto(found.points, quality_bar=found.quality_bar),
+            pareto(found.points, quality_bar=found.quality_bar),
             note=(
                 f"options of recommendation #{found.recommendation_id} (replay #{found.evidence_job_id}); "
                 "the line joins the frontier"

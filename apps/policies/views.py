@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import Organization, Project
 from apps.accounts.selectors import project_get_for_user
 from apps.core import background
+from apps.core.charts import Chart
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
 from apps.core.page_decorators import page_action, page_errors
-from apps.dashboard import charts
 from apps.policies import forms, selectors, signing
+from apps.policies.charts import pareto
 from apps.policies.models import PolicySettings, PolicyVersion, Recommendation, Strategy
 from apps.policies.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.services import approve, killswitch, project_settings, recommend
@@ -112,15 +113,15 @@ def _proposed_spec(rec: Recommendation, prefs: PolicySettings) -> dict[str, Any]
     )
 
 
-def _options_chart(rec: Recommendation) -> charts.Chart | None:
+def _options_chart(rec: Recommendation) -> Chart | None:
     """Every option evaluated, as the endpoint's dashboard page draws its frontier."""
     found = selectors.frontier_of(rec)
     if not rec.options:
         return None
-    return charts.Chart(
+    return Chart(
         "options",
         "Cost per call against quality kept",
-        charts.pareto(found.points, quality_bar=found.quality_bar),
+        pareto(found.points, quality_bar=found.quality_bar),
         note="hover a point for its option; bars: 99 % interval of quality kept",
         height=380,
     )

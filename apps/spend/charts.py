@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from apps.dashboard.charts import Chart, figure, usd_axis
-from apps.dashboard.charts import title as axis_title
+from apps.core.charts import Chart, figure, usd_axis
+from apps.core.charts import title as axis_title
 from apps.spend.selectors.economics import Day
 
 NOUN = {"user": "user", "customer": "customer", "conversation": "conversation"}

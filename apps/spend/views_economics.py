@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from apps.core.charts import sparkline_points
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.page_decorators import page_errors
-from apps.dashboard.charts import sparkline_points
 from apps.spend import charts
 from apps.spend.forms import RevenueForm
 from apps.spend.selectors import economics as econ

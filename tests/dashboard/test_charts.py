@@ -9,11 +9,13 @@ from typing import Any
 import plotly.graph_objects as go
 import pytest
 
+from apps.core.charts import Chart, sparkline_points
 from apps.dashboard import charts
 from apps.dashboard import selectors as s
 from apps.dashboard.distributions import distributions
 from apps.dashboard.filters import parse_range
 from apps.dashboard.page_contexts import endpoint_page, model_page, models_index, overview
+from apps.policies.charts import pareto
 from tests.dashboard.data import CallSet
 from tests.tenancy import Tenant
 
@@ -25,13 +27,13 @@ def valid(figure: dict[str, Any] | None) -> go.Figure:
     return go.Figure(figure)  # raises ValueError on any property plotly.js does not know
 
 
-def all_charts(context: dict[str, Any]) -> list[charts.Chart]:
+def all_charts(context: dict[str, Any]) -> list[Chart]:
     found = []
     for value in context.values():
-        if isinstance(value, charts.Chart):
+        if isinstance(value, Chart):
             found.append(value)
         elif isinstance(value, list):
-            found += [v for v in value if isinstance(v, charts.Chart)]
+            found += [v for v in value if isinstance(v, Chart)]
     return found
 
 
@@ -106,8 +108,8 @@ def test_forecast_and_price_history_figures() -> None:
 
 
 def test_sparkline_points() -> None:
-    assert charts.sparkline_points([0, 0]) == ""
-    points = charts.sparkline_points([1, 3, 2]).split()
+    assert sparkline_points([0, 0]) == ""
+    points = sparkline_points([1, 3, 2]).split()
     assert len(points) == 3 and points[1].endswith(",2.0")
 
 
@@ -137,7 +139,7 @@ def test_every_chart_type_has_labelled_axes_with_units_and_hover_text(tenant: Te
     ]  # fmt: skip
     figures = {c.id: c.figure for ctx in contexts for c in all_charts(ctx)} | {
         "price-history": charts.price_history([(day, 2.5, 10.0)], now=day + timedelta(days=3)),
-        "pareto": charts.pareto(frontier, quality_bar=0.95),
+        "pareto": pareto(frontier, quality_bar=0.95),
     }
     units = {
         "spend-by-endpoint": "USD", "spend-by-model": "USD", "cost": "USD", "models-spend": "USD",

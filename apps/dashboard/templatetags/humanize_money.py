@@ -14,8 +14,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from apps.core.charts import sparkline_points
 from apps.core.formatting import percent
-from apps.dashboard.charts import sparkline_points
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ from apps.accounts.models import Project
 from apps.core.charts import PALETTE, Chart
 from apps.core.errors import NotFound
 from apps.dashboard import charts
-from apps.dashboard.distributions import distributions
+from apps.dashboard.distributions import Distributions, distributions
 from apps.dashboard.filters import TimeRange
 from apps.dashboard.savings import endpoint_routing, savings_summary
 from apps.dashboard.selectors import (
@@ -76,6 +76,58 @@ def overview(project: Project, rng: TimeRange) -> dict[str, Any]:
     }
 
 
+def _distribution_charts(dist: Distributions, rng: TimeRange) -> list[Chart]:
+    """Histograms of input tokens, output tokens and cost per call, with what they were read from."""
+    sample_note = (
+        f"The most recent {dist.calls:,} calls (since {timezone.localtime(dist.since, rng.tz):%Y-%m-%d %H:%M})."
+        if dist.sampled_recent
+        else f"All {dist.calls:,} calls in the range."
+    )
+    return [
+        Chart(
+            "input-tokens",
+            "Input tokens per call",
+            charts.histogram(
+                dist.input_tokens,
+                fmt=compact,
+                color=PALETTE[0],
+                name="input tokens",
+                axis="input tokens per call",
+            ),
+            note=sample_note,
+            height=260,
+        ),
+        Chart(
+            "output-tokens",
+            "Output tokens per call",
+            charts.histogram(
+                dist.output_tokens,
+                fmt=compact,
+                color=PALETTE[1],
+                name="output tokens",
+                axis="output tokens per call",
+            ),
+            note=sample_note,
+            height=260,
+        ),
+        Chart(
+            "cost-per-call",
+            "Cost per call",
+            charts.histogram(
+                dist.cost, fmt=usd_text, color=PALETTE[2], name="cost", axis="cost per call (USD)"
+            ),
+            empty="No priced calls in this range.",
+            note=sample_note
+            + (
+                f" {dist.unpriced_calls:,} calls have no price and are not shown."
+                if dist.unpriced_calls
+                else ""
+            ),
+            height=260,
+        ),
+    ]
+
+
 def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, Any]:
     if not has_calls(project_id=project.pk, endpoint=endpoint):
         raise NotFound(f"This project has no calls from an endpoint named {endpoint[:128]!r}")
@@ -86,11 +138,6 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
     sums, latency = totals_and_latency(scope)
     per_bucket = now_frame.groupby("t")["calls"].sum()
     dist = distributions(project_id=project.pk, rng=rng, endpoint=endpoint, calls_per_bucket=per_bucket)
-    sample_note = (
-        f"The most recent {dist.calls:,} calls (since {timezone.localtime(dist.since, rng.tz):%Y-%m-%d %H:%M})."
-        if dist.sampled_recent
-        else f"All {dist.calls:,} calls in the range."
-    )
     return {
         "endpoint": endpoint,
         "totals": sums,
@@ -116,49 +163,7 @@ def endpoint_page(project: Project, rng: TimeRange, endpoint: str) -> dict[str, 
                 charts.share_donut(now_frame, by="model", value="calls", usd=False),
             ),
         ],
-        "distribution_charts": [
-            Chart(
-                "input-tokens",
-                "Input tokens per call",
-                charts.histogram(
-                    dist.input_tokens,
-                    fmt=compact,
-                    color=PALETTE[0],
-                    name="input tokens",
-                    axis="input tokens per call",
-                ),
-                note=sample_note,
-                height=260,
-            ),
-            Chart(
-                "output-tokens",
-                "Output tokens per call",
-                charts.histogram(
-                    dist.output_tokens,
-                    fmt=compact,
-                    color=PALETTE[1],
-                    name="output tokens",
-                    axis="output tokens per call",
-                ),
-                note=sample_note,
-                height=260,
-            ),
-            Chart(
-                "cost-per-call",
-                "Cost per call",
-                charts.histogram(
-                    dist.cost, fmt=usd_text, color=PALETTE[2], name="cost", axis="cost per call (USD)"
-                ),
-                empty="No priced calls in this range.",
-                note=sample_note
-                + (
-                    f" {dist.unpriced_calls:,} calls have no price and are not shown."
-                    if dist.unpriced_calls
-                    else ""
-                ),
-                height=260,
-            ),
-        ],
+        "distribution_charts": _distribution_charts(dist, rng),
         "opportunities": endpoint_card(project_id=project.pk, endpoint=endpoint),
     } | endpoint_routing(project=project, rng=rng, endpoint=endpoint)
 

@@ -100,13 +100,8 @@ def _invalid_utf8(data: bytes) -> bool:
     return False
 
 
-def build_row(
-    event: schema.EventV1, *, config: IngestRules, principal: KeyPrincipal, book: Any, now_ms: int
-) -> tuple[int, CallRow]:
-    """(ts in epoch ms, the call as llm_calls stores it)."""
-    ts_ms = schema.parse_ts_ms(event.ts, now=now_ms)
-    ts = schema.ms_to_datetime(ts_ms)
-    usage = Usage(
+def _usage(event: schema.EventV1) -> Usage:
+    return Usage(
         input_tokens=event.input_tokens,
         output_tokens=event.output_tokens,
         cached_input_tokens=event.cached_input_tokens,
@@ -117,6 +112,24 @@ def build_row(
         output_includes_reasoning=event.output_includes_reasoning,
         service_tier=_tier(event.service_tier),
     )
+
+
+def _payloads(event: schema.EventV1, config: IngestRules) -> tuple[bytes, bytes, set[str]]:
+    """The request and response as stored (empty when this call is not captured), and the kinds
+    of value redaction replaced in them."""
+    found: set[str] = set()
+    if not _captured(config, event.event_id):
+        return b"", b"", found
+    return _payload(event.request, config, found), _payload(event.response, config, found), found
+
+
+def build_row(
+    event: schema.EventV1, *, config: IngestRules, principal: KeyPrincipal, book: Any, now_ms: int
+) -> tuple[int, CallRow]:
+    """(ts in epoch ms, the call as llm_calls stores it)."""
+    ts_ms = schema.parse_ts_ms(event.ts, now=now_ms)
+    ts = schema.ms_to_datetime(ts_ms)
+    usage = _usage(event)
     cost = book.cost(provider=event.provider, model=event.model, ts=ts, usage=usage)
     # Read before the capture decision: a call's prompt prefix and output limits count whether or
     # not its payloads are stored (only hashes and numbers are kept).
@@ -128,12 +141,7 @@ def build_row(
         finish_reason=event.finish_reason,
         has_ttft=event.ttft_ms is not None,
     )
-    found: set[str] = set()
-    if _captured(config, event.event_id):
-        request = _payload(event.request, config, found)
-        response = _payload(event.response, config, found)
-    else:
-        request = response = b""
+    request, response, found = _payloads(event, config)
     captured = bool(request or response)
     routing = event.routing or _NO_ROUTING
     return ts_ms, CallRow(

@@ -8,7 +8,7 @@ from django import forms
 
 from apps.policies.models import KillKind, PolicySettings
 from apps.policies.services.project_settings import FIELDS as SETTINGS_FIELDS
-from apps.routing.estimate import SDK_CHECKS
+from apps.routing.cascade import SDK_CHECKS
 
 STICKY = [("event", "each call (event)"), ("conversation_id", "conversation"), ("user_id", "user")]
 

@@ -10,6 +10,7 @@ class RoutingConfig(AppConfig):
     floor = 3  # tests/test_architecture.py: imports go to this floor or below
     # pure computation: every module is the library replay and policies build on
     public = (
+        "cascade",
         "choose",
         "encoder",
         "encoder_pool",

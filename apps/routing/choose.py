@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from apps.core.formatting import percent
-from apps.routing.estimate import Estimate, Option, usd
+from apps.routing.options import Estimate, Option, usd
 
 MIN_GROUPS = 60  # 20 to pick an option and 40 to confirm it
 MAX_SAMPLES_NEEDED = 100_000

@@ -34,28 +34,26 @@ on the quality bar, which only chooses among them, so one option shows one inter
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from apps.routing import bounds, gain, kinds, learned
+from apps.routing.cascade import cascade_checks
 from apps.routing.evidence import EndpointEvidence
-from apps.routing.options import ENCODER, HASHED, SIMPLICITY, Estimate, KindComparison, Option
+from apps.routing.options import ENCODER, HASHED, SIMPLICITY, Estimate, KindComparison, Option, frontier
 from apps.routing.pool import RouterPool
 
 logger = logging.getLogger(__name__)
-__all__ = ["SIMPLICITY", "Estimate", "Option", "estimate", "usd"]
+__all__ = ["SIMPLICITY", "Estimate", "Option", "estimate"]
 
 MIN_SAMPLES = 20  # per candidate, to evaluate it at all
 LEARNED_MIN_GROUPS = 50  # per candidate, to train a cross-fitted router (5 members of ≥ 40)
 SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 SCREEN_CONFIDENCE = 0.95  # the screening part's intervals only pick; the shown ones are bounds.CONFIDENCE
 GAP_WINDOW = 0.05  # a share's threshold may move this far (in ranks) to sit in a gap between scores
-SDK_CHECKS = ("empty", "refusal", "invalid_json")
-DEFAULT_CHECKS = ("empty", "refusal")
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
@@ -141,27 +139,6 @@ def _candidates(evidence: EndpointEvidence, excluded: dict[str, str]) -> list[_C
                 )
             )
     return out
-
-
-def cascade_checks(evidence: EndpointEvidence) -> tuple[str, ...]:
-    """Checks the SDK can run. Invalid JSON only where answers are meant to be JSON: the evaluator
-    compares JSON, or most candidate answers are JSON. (Replay tags `invalid_json` only where JSON
-    was meant, so the tags cannot tell a prose endpoint from a JSON one; the answers can.)"""
-    answers = [c for s in evidence.samples for c in s.candidates.values() if c.ok]
-    json_answers = sum(_is_json(c.output) for c in answers)
-    wants_json = evidence.evaluator == "json" or (bool(answers) and json_answers > len(answers) / 2)
-    return tuple(c for c in SDK_CHECKS if c in DEFAULT_CHECKS or (c == "invalid_json" and wants_json))
-
-
-def _is_json(text: str) -> bool:
-    stripped = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
-    if not stripped.startswith(("{", "[")):
-        return False
-    try:
-        json.loads(stripped)
-    except ValueError:
-        return False
-    return True
 
 
 class _Base:
@@ -314,20 +291,6 @@ def _columns(drafts: list[_Draft], base: _Base) -> dict[str, np.ndarray[Any, Any
     return cols
 
 
-def _frontier(options: list[Option], baseline_cost: float) -> list[Option]:
-    points = [(o.cost_per_call_nano, o.retention) for o in options] + [(baseline_cost, 1.0)]
-    out = []
-    for o in options:
-        dominated = any(
-            cost <= o.cost_per_call_nano
-            and retention >= o.retention
-            and (cost, retention) != (o.cost_per_call_nano, o.retention)
-            for cost, retention in points
-        )
-        out.append(replace(o, on_frontier=not dominated))
-    return out
-
-
 def _percentile_change(served: FloatArray, baseline: FloatArray, q: float) -> float:
     return float(np.percentile(served, q) - np.percentile(baseline, q))
 
@@ -411,6 +374,60 @@ def _kinds(drafts: list[_Draft], pools: dict[str, RouterPool], seed: int) -> dic
     return {key: found for key in sorted({d.candidate.key for d in drafts if d.router == ENCODER})}
 
 
+def _option(
+    d: _Draft,
+    j: int,
+    pick: _Stats,
+    shown: _Stats,
+    gains: tuple[gain.OptionGains, gain.OptionGains],
+    base: _Base,
+    month: int,
+) -> Option:
+    """Option j as shown: every figure from the confirming part (`shown`), the screening part's
+    (`pick`) kept only for choosing and for the savings interval."""
+    pick_gains, shown_gains = gains
+    rows = d.candidate.rows
+    r, s = float(shown.retention[j]), float(shown.savings[j])
+    r_half, s_half = float(shown.retention_half[j]), float(shown.savings_half[j])
+    # Savings span both parts' intervals: picking favours options whose screening savings ran
+    # high, confirming favours a confirming part that routed (and so saved) less than usual.
+    s_low = min(s - s_half, float(pick.savings[j] - pick.savings_half[j]))
+    s_high = max(s + s_half, float(pick.savings[j] + pick.savings_half[j]))
+    return Option(
+        strategy=d.strategy,
+        provider=d.candidate.provider,
+        model=d.candidate.model,
+        samples=int(shown.samples[j]),
+        groups=int(shown.groups[j]),
+        retention=r,
+        # never promise more than the app's own quality, nor less than nothing
+        retention_low=min(max(float(shown.retention_low[j]), 0.0), 1.0),
+        retention_high=r + r_half,
+        cost_per_call_nano=float(d.served.cost.mean()),
+        savings_per_call_nano=s,
+        savings_per_call_low_nano=s_low,
+        savings_per_call_high_nano=s_high,
+        monthly_savings_nano=round(s * month),
+        monthly_savings_low_nano=round(s_low * month),
+        monthly_savings_high_nano=round(s_high * month),
+        latency_p50_change_ms=_percentile_change(d.served.latency, base.latency[rows], 50),
+        latency_p95_change_ms=_percentile_change(d.served.latency, base.latency[rows], 95),
+        candidate_share=float(d.served.kept.mean()),
+        retention_sd=float(shown.retention_sd[j]),
+        screen_retention_low=float(pick.retention_low[j]),
+        screen_savings_low_nano=float(pick.savings[j] - pick.savings_half[j]),
+        screen_savings_nano=float(pick.savings[j]),
+        checks=d.checks,
+        share=d.share,
+        threshold=d.threshold,
+        router=d.router,
+        gain_over_random_nano=shown_gains.estimate.get(j),
+        gain_over_random_low_nano=shown_gains.low(j),
+        gain_over_random_high_nano=shown_gains.high(j),
+        screen_gain_over_random_low_nano=pick_gains.low(j),
+    )
+
+
 def estimate(
     evidence: EndpointEvidence,
     *,
@@ -448,59 +465,18 @@ def estimate(
     pick_gains, shown_gains = _gains(drafts, pick), _gains(drafts, shown)
     options = []
     for j, d in enumerate(drafts):
-        rows = d.candidate.rows
-        r, s = float(shown.retention[j]), float(shown.savings[j])
-        if not (np.isfinite(r) and np.isfinite(pick.retention[j])):
+        if not (np.isfinite(shown.retention[j]) and np.isfinite(pick.retention[j])):
             dropped.setdefault(
                 d.candidate.key, "the app's own answers score 0 on these samples, so retention is undefined"
             )
             continue
-        r_half, s_half = float(shown.retention_half[j]), float(shown.savings_half[j])
-        # Savings span both parts' intervals: picking favours options whose screening savings ran
-        # high, confirming favours a confirming part that routed (and so saved) less than usual.
-        s_low = min(s - s_half, float(pick.savings[j] - pick.savings_half[j]))
-        s_high = max(s + s_half, float(pick.savings[j] + pick.savings_half[j]))
-        options.append(
-            Option(
-                strategy=d.strategy,
-                provider=d.candidate.provider,
-                model=d.candidate.model,
-                samples=int(shown.samples[j]),
-                groups=int(shown.groups[j]),
-                retention=r,
-                # never promise more than the app's own quality, nor less than nothing
-                retention_low=min(max(float(shown.retention_low[j]), 0.0), 1.0),
-                retention_high=r + r_half,
-                cost_per_call_nano=float(d.served.cost.mean()),
-                savings_per_call_nano=s,
-                savings_per_call_low_nano=s_low,
-                savings_per_call_high_nano=s_high,
-                monthly_savings_nano=round(s * month),
-                monthly_savings_low_nano=round(s_low * month),
-                monthly_savings_high_nano=round(s_high * month),
-                latency_p50_change_ms=_percentile_change(d.served.latency, base.latency[rows], 50),
-                latency_p95_change_ms=_percentile_change(d.served.latency, base.latency[rows], 95),
-                candidate_share=float(d.served.kept.mean()),
-                retention_sd=float(shown.retention_sd[j]),
-                screen_retention_low=float(pick.retention_low[j]),
-                screen_savings_low_nano=float(pick.savings[j] - pick.savings_half[j]),
-                screen_savings_nano=float(pick.savings[j]),
-                checks=d.checks,
-                share=d.share,
-                threshold=d.threshold,
-                router=d.router,
-                gain_over_random_nano=shown_gains.estimate.get(j),
-                gain_over_random_low_nano=shown_gains.low(j),
-                gain_over_random_high_nano=shown_gains.high(j),
-                screen_gain_over_random_low_nano=pick_gains.low(j),
-            )
-        )
+        options.append(_option(d, j, pick, shown, (pick_gains, shown_gains), base, month))
     return Estimate(
         samples=n,
         groups=base.groups,
         baseline_cost_per_call_nano=baseline_cost,
         monthly_calls=month,
-        options=_frontier(options, baseline_cost),
+        options=frontier(options, baseline_cost),
         excluded=dropped,
         routers=routers.linear,
         critical=shown.critical,
@@ -510,13 +486,3 @@ def estimate(
         kinds=_kinds(drafts, pools, seed),
         encoder_note=routers.note,
     )
-
-
-def usd(nano: float) -> str:
-    value = nano / 1e9
-    sign, value = ("-", -value) if value < 0 else ("", value)
-    if value >= 100:
-        return f"{sign}${value:,.0f}"
-    if value >= 1:
-        return f"{sign}${value:,.2f}"
-    return f"{sign}${value:.4f}"

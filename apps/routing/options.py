@@ -14,7 +14,7 @@ encoder minus linear, with a one-standard-error band.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from apps.routing import learned
@@ -213,3 +213,28 @@ class Estimate:
             kinds={k: KindComparison(**v) for k, v in (raw.get("kinds") or {}).items()},
             encoder_note=str(raw.get("encoder_note") or ""),
         )
+
+
+def frontier(options: list[Option], baseline_cost: float) -> list[Option]:
+    """The options marked `on_frontier` where no other option (nor the baseline) is as cheap and as good."""
+    points = [(o.cost_per_call_nano, o.retention) for o in options] + [(baseline_cost, 1.0)]
+    out = []
+    for o in options:
+        dominated = any(
+            cost <= o.cost_per_call_nano
+            and retention >= o.retention
+            and (cost, retention) != (o.cost_per_call_nano, o.retention)
+            for cost, retention in points
+        )
+        out.append(replace(o, on_frontier=not dominated))
+    return out
+
+
+def usd(nano: float) -> str:
+    value = nano / 1e9
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    if value >= 100:
+        return f"{sign}${value:,.0f}"
+    if value >= 1:
+        return f"{sign}${value:,.2f}"
+    return f"{sign}${value:.4f}"

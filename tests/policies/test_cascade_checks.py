@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from apps.routing import estimate
+from apps.routing import cascade
+from apps.routing.evidence import EndpointEvidence
 from tests.policies.factories import MINI, synthetic_evidence
 
 WITH_JSON = ("empty", "refusal", "invalid_json")
 
 
-def _with_outputs(text: str, *, evaluator: str = "judge") -> estimate.EndpointEvidence:
+def _with_outputs(text: str, *, evaluator: str = "judge") -> EndpointEvidence:
     evidence = synthetic_evidence(project_id=1, candidates={MINI: {}}, evaluator=evaluator)
     samples = [
         dataclasses.replace(
@@ -27,11 +28,11 @@ def _with_outputs(text: str, *, evaluator: str = "judge") -> estimate.EndpointEv
 
 
 def test_prose_answers_never_ship_the_invalid_json_check() -> None:
-    assert estimate.cascade_checks(_with_outputs("It ships tomorrow.")) == ("empty", "refusal")
-    assert estimate.cascade_checks(_with_outputs("")) == ("empty", "refusal")
+    assert cascade.cascade_checks(_with_outputs("It ships tomorrow.")) == ("empty", "refusal")
+    assert cascade.cascade_checks(_with_outputs("")) == ("empty", "refusal")
 
 
 def test_json_answers_ship_the_invalid_json_check() -> None:
-    assert estimate.cascade_checks(_with_outputs('{"label": "refund"}')) == WITH_JSON
-    assert estimate.cascade_checks(_with_outputs("```json\n[1, 2]\n```")) == WITH_JSON
-    assert estimate.cascade_checks(_with_outputs("refund", evaluator="json")) == WITH_JSON
+    assert cascade.cascade_checks(_with_outputs('{"label": "refund"}')) == WITH_JSON
+    assert cascade.cascade_checks(_with_outputs("```json\n[1, 2]\n```")) == WITH_JSON
+    assert cascade.cascade_checks(_with_outputs("refund", evaluator="json")) == WITH_JSON

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from apps.core.formatting import percent
-from apps.routing.estimate import usd as _usd
+from apps.routing.options import usd as _usd
 
 register = template.Library()
 

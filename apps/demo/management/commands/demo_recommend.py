@@ -11,7 +11,7 @@ from apps.demo.management.base import DemoCommand
 from apps.policies import signing
 from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendations_refresh_project
-from apps.routing.estimate import usd
+from apps.routing.options import usd
 
 PUBLIC_KEYS_FILE = "demo-config-public-keys.txt"
 

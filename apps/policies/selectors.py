@@ -339,7 +339,7 @@ class FrontierPoint:
     on_frontier: bool
     clears_bar: bool
     recommended: bool
-    label: str = ""  # as the options table says it ("learned router, 30% of calls → …")
+    label: str = ""  # as the options table says it ("learned router, 30 % of calls → …")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from apps.core.formatting import percent
 from apps.routing import learned
 
 HASHED = "hashed_linear"
@@ -77,7 +78,7 @@ class Option:
     def label(self) -> str:
         if self.strategy == "learned":
             name = "encoder router" if self.is_encoder else "learned router"
-            return f"{name}, {self.candidate_share:.0%} of calls → {self.target}"
+            return f"{name}, {percent(self.candidate_share, 0)} of calls → {self.target}"
         if self.strategy == "cascade":
             return f"cascade {self.target} → baseline on {' / '.join(self.checks)}"
         return f"override → {self.target}"

@@ -58,7 +58,9 @@ def test_a_budget_made_in_the_browser_blocks_the_user_in_the_sdk(
     events = [call(now - timedelta(days=d % 5, minutes=d), usd=0.1 + 0.01 * d, user_id=f"u-{d % 4}",
                    customer_id=("acme", "globex")[d % 2], conversation_id=f"conv-{d // 3}",
                    endpoint=("chat", "search", "agent-plan")[d % 3]) for d in range(40)]  # fmt: skip
-    events.append(call(now, usd=1.2, user_id="u-heavy", customer_id="acme", conversation_id="conv-x", endpoint="chat"))
+    events.append(
+        call(now, usd=1.2, user_id="u-heavy", customer_id="acme", conversation_id="conv-x", endpoint="chat")
+    )
     send(owner, events)
     base = f"{live_server.url}/projects/{project.pk}"
 
@@ -94,7 +96,11 @@ def test_a_budget_made_in_the_browser_blocks_the_user_in_the_sdk(
         page.click(".alerts-table >> text=Heavy user")
         assert "$1.20 of $1.00" in page.inner_text("#alert")
         page.screenshot(path=str(shots / "spend-alert.png"), full_page=True)
-        for name, selector in (("users", "#top-keys"), ("customers", "#top-keys"), ("conversations", "#top-keys")):
+        for name, selector in (
+            ("users", "#top-keys"),
+            ("customers", "#top-keys"),
+            ("conversations", "#top-keys"),
+        ):
             page.goto(f"{base}/economics/{name}/")
             page.wait_for_selector("#chart-cost-per-key .main-svg")
             assert page.inner_text(selector)
@@ -124,4 +130,6 @@ def test_a_budget_made_in_the_browser_blocks_the_user_in_the_sdk(
             _ask(client, "u-heavy")
         assert caught.value.budget_id == Budget.objects.get(project=project).pk
         assert _ask(client, "u-1") == "answer from gpt-4o"
-        assert [r["body"]["model"] for r in provider.requests] == ["gpt-4o"]  # the blocked call was never sent
+        assert [r["body"]["model"] for r in provider.requests] == [
+            "gpt-4o"
+        ]  # the blocked call was never sent

@@ -64,7 +64,15 @@ def _traffic(now: datetime) -> list[dict[str, Any]]:
         (25, 2.10, "ana", "acme", "c5", "chat", "ok"),
     ]
     events = [
-        call(now - timedelta(days=d), usd=usd, user_id=u, customer_id=c, conversation_id=conv, endpoint=e, status=s)
+        call(
+            now - timedelta(days=d),
+            usd=usd,
+            user_id=u,
+            customer_id=c,
+            conversation_id=conv,
+            endpoint=e,
+            status=s,
+        )
         for d, usd, u, c, conv, e, s in spec
     ]
     events.append(call(now - timedelta(days=3), usd=0.3, user_id="cy", metadata={"otel.trace_id": "trace-9"}))
@@ -115,7 +123,9 @@ def _assert_matches_raw(project_id: int, today: Any) -> None:
         (date(2026, 12, 2), (date(2026, 11, 9), date(2026, 11, 30))),
     ],
 )
-def test_a_range_reads_its_whole_weeks_and_the_days_around_them(today: date, weeks: tuple[date, date]) -> None:
+def test_a_range_reads_its_whole_weeks_and_the_days_around_them(
+    today: date, weeks: tuple[date, date]
+) -> None:
     assert econ.parse_day_range({"range": "30d"}, today=today).weeks == weeks
     short = econ.parse_day_range({"range": "7d"}, today=today)
     assert short.weeks == (short.end, short.end) or short.weeks == (short.start, short.end)
@@ -133,7 +143,9 @@ def test_rollups_equal_the_raw_calls(tenant: Tenant, prices: Any, now: datetime)
     bo = next(r for r in top if r.key == "bo")
     assert (bo.calls, bo.errors) == (2, 1)
     week = econ.parse_day_range({"range": "7d"}, today=now.date())
-    ana = next(r for r in econ.top_keys(project_id=tenant.project.pk, kind="user", rng=week) if r.key == "ana")
+    ana = next(
+        r for r in econ.top_keys(project_id=tenant.project.pk, kind="user", rng=week) if r.key == "ana"
+    )
     assert (round(ana.cost_usd, 2), round(ana.previous_usd, 2)) == (0.9, 1.2)  # the call 10 days ago
     conversations, _ = econ.key_totals(project_id=tenant.project.pk, kind="conversation", rng=rng)
     assert conversations.keys == 6  # c1..c5 and the trace; c4 is two users' calls, counted once
@@ -153,7 +165,10 @@ def test_a_pricing_recompute_moves_costs_without_counting_calls_twice(
     )  # fmt: skip
     price_book_invalidate()
     jobs = recompute_plan(
-        organization_id=None, since=now - timedelta(days=60), model_ids=[prices["gpt-4o-mini"].pk], reason="test"
+        organization_id=None,
+        since=now - timedelta(days=60),
+        model_ids=[prices["gpt-4o-mini"].pk],
+        reason="test",
     )
     for job in [j for j in jobs if j.project_id == project]:
         recompute_job_run(job_id=job.pk, max_batches=None)
@@ -227,7 +242,9 @@ def test_the_backfill_adds_nothing_when_run_again_and_repairs_drift(
     _assert_matches_raw(project, now.date())
 
 
-def test_an_upgrade_backfills_calls_stored_before_the_rollups(tenant: Tenant, prices: Any, now: datetime) -> None:
+def test_an_upgrade_backfills_calls_stored_before_the_rollups(
+    tenant: Tenant, prices: Any, now: datetime
+) -> None:
     """Calls stored while 0008's views did not exist are in the pages once the migration runs."""
     tables = ("llm_spend_key_days", "llm_spend_key_weeks", "llm_spend_key_names", "llm_spend_kind_days",
               "llm_spend_key_endpoint_days")  # fmt: skip
@@ -242,11 +259,15 @@ def test_an_upgrade_backfills_calls_stored_before_the_rollups(tenant: Tenant, pr
             warehouse.system_command(sql, feature="test")
     _assert_matches_raw(tenant.project.pk, now.date())
     send(tenant, [call(now, usd=0.5, user_id="eve", endpoint="chat")])  # the views work again
-    top = econ.top_keys(project_id=tenant.project.pk, kind="user", rng=econ.parse_day_range({}, today=now.date()))
+    top = econ.top_keys(
+        project_id=tenant.project.pk, kind="user", rng=econ.parse_day_range({}, today=now.date())
+    )
     assert "eve" in {r.key for r in top}
 
 
-def test_another_projects_keys_never_show(tenant: Tenant, other_tenant: Tenant, prices: Any, now: datetime) -> None:
+def test_another_projects_keys_never_show(
+    tenant: Tenant, other_tenant: Tenant, prices: Any, now: datetime
+) -> None:
     send(tenant, _traffic(now))
     send(other_tenant, [
         call(now, usd=9.0, user_id="ana", customer_id="acme", conversation_id="c1", endpoint="other-chat"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from apps.accounts.models import Project
 from apps.accounts.selectors import api_keys_for_project
 from apps.core import sdk_dist
-from apps.policies.signing import public_keys
+from apps.policies.domain.signing import public_keys
 
 
 @dataclass(frozen=True)

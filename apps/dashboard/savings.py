@@ -22,7 +22,7 @@ from apps.dashboard.selectors import endpoint_spend
 from apps.opportunities.combine import Total as OpportunityTotal
 from apps.opportunities.selectors import has_run, opportunity_totals
 from apps.policies.charts import pareto
-from apps.policies.savings import RealisedSavings, realised_savings, realised_savings_for_endpoint
+from apps.policies.domain.savings import RealisedSavings, realised_savings, realised_savings_for_endpoint
 from apps.policies.selectors import (
     Frontier,
     OpenRecommendationSavings,

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.accounts.key_check import key_of_kind
 from apps.core.api_errors import api_methods, error_response
 from apps.core.token_bucket import TokenBuckets
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.policies.selectors import ConfigSnapshot, config_current
 from apps.policies.services.publish import config_publish
 from apps.policies.services.sdk_clients import sdk_client_seen

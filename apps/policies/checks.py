@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
-from apps.policies.signing import SigningKeyError, parse_keys
+from apps.policies.domain.signing import SigningKeyError, parse_keys
 
 
 @register(Tags.security, deploy=True)

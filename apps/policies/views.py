@@ -23,10 +23,11 @@ from apps.core.charts import Chart
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.forms import form_refusal
 from apps.core.page_decorators import page_action, page_errors
-from apps.policies import forms, selectors, signing
+from apps.policies import forms, selectors
 from apps.policies.charts import pareto
+from apps.policies.domain import signing
+from apps.policies.domain.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.models import PolicySettings, PolicyVersion, Recommendation, Strategy
-from apps.policies.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.services import approve, killswitch, project_settings, recommend
 from apps.policies.services.versions import spec_build
 

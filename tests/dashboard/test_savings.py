@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.dashboard.filters import parse_range
 from apps.dashboard.savings import endpoint_routing, savings_summary
-from apps.policies.savings import realised_savings
+from apps.policies.domain.savings import realised_savings
 from apps.policies.services.approve import recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh
 from tests.policies.factories import BASELINE, MINI, ingest, price_catalogue, routed_event, synthetic_evidence

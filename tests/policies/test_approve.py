@@ -10,6 +10,7 @@ import pytest
 from django.test import override_settings
 
 from apps.core.errors import ApplicationError, PermissionDenied
+from apps.policies.domain.signing import SigningKeyError
 from apps.policies.models import (
     AuditEntry,
     ImmutableError,
@@ -29,7 +30,6 @@ from apps.policies.services.approve import (
 from apps.policies.services.killswitch import kill_switch_add
 from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendation_refresh
-from apps.policies.signing import SigningKeyError
 from apps.pricing.models import Price
 from apps.pricing.selectors import price_book_invalidate
 from tests.policies.factories import HAIKU, MINI, synthetic_evidence

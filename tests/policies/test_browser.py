@@ -14,7 +14,7 @@ import switchyard
 from openai import OpenAI
 from playwright.sync_api import sync_playwright
 
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.policies.models import PolicyVersion
 from apps.policies.services.recommend import recommendation_refresh
 from tests.factories import PASSWORD

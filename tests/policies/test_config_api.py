@@ -16,7 +16,7 @@ from switchyard._signing import load_public_keys, verify_signature
 
 from apps.core import background
 from apps.ingest.services import ingest_settings_update
-from apps.policies import config_body, signing
+from apps.policies.domain import config_body, signing
 from apps.policies.models import PublishedConfig
 from apps.policies.services.approve import ApprovalEdits, recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh

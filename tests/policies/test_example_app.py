@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.policies.services.approve import ApprovalEdits, recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh
 from apps.warehouse.client import ProjectScope

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from apps.policies.savings import realised_savings, realised_savings_for_endpoint
+from apps.policies.domain.savings import realised_savings, realised_savings_for_endpoint
 from apps.policies.selectors import open_recommendation_savings, policy_history
 from apps.policies.services.approve import recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.policies import bucketing
+from apps.policies.domain import bucketing
 from apps.routing import learned
 
 TESTDATA = Path(__file__).resolve().parents[2] / "sdk" / "testdata"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.policies.services.approve import ApprovalEdits, recommendation_approve
 from apps.policies.services.recommend import recommendation_refresh
 from tests.policies.factories import price_catalogue, synthetic_evidence

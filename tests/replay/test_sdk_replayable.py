@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from apps.core import background
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.replay import sampling
 from apps.replay.models import CandidateResult, JobStatus
 from apps.replay.services.jobs import replay_job_create

@@ -17,7 +17,7 @@ import switchyard
 from openai import OpenAI
 from playwright.sync_api import sync_playwright
 
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.spend.models import Budget
 from apps.spend.services.tick import spend_tick
 from tests.factories import PASSWORD

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import ROLE_RANK, Person, Project, Role
 from apps.accounts.selectors import role_of
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
-from apps.policies import evidence_source
+from apps.policies.domain import evidence_source
 from apps.policies.models import PolicyAction, PolicyVersion, Recommendation, RecommendationStatus, Strategy
 from apps.policies.selectors import current_version, policy_settings, version_get
 from apps.policies.services.audit import audit_record

@@ -31,8 +31,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from apps.core.errors import ApplicationError
+from apps.policies.domain.savings import Cohorts, cohorts
 from apps.policies.models import GuardCheck, GuardDecision, PolicyAction, PolicyVersion, Strategy
-from apps.policies.savings import Cohorts, cohorts
 from apps.policies.selectors import current_version, policy_settings, rollout_steps
 from apps.policies.services.notify import notify
 from apps.policies.services.versions import spec_validate, spec_with_rollout, version_publish, window_seconds

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Person, Project
 from apps.ingest.selectors import Capture, capture_of, ingest_settings_get
-from apps.policies import config_body, signing
+from apps.policies.domain import config_body, signing
 from apps.policies.models import PublishedConfig, Strategy
 from apps.policies.selectors import config_cache_forget, current_versions, kill_state
 from apps.spend.selectors.budgets import exhausted_entries

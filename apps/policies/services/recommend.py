@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Person, Project
 from apps.core.errors import ApplicationError
-from apps.policies import evidence_source
+from apps.policies.domain import evidence_source
 from apps.policies.models import (
     EndpointSettings,
     PolicyVersion,

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.demo.management.base import DemoCommand
-from apps.policies import signing
+from apps.policies.domain import signing
 from apps.policies.services.publish import config_publish
 from apps.policies.services.recommend import recommendations_refresh_project
 from apps.routing.options import usd

@@ -1,4 +1,4 @@
-"""Reads for replay: the evidence the recommender uses (apps/replay/evidence.py), and the pages' data.
+"""Reads for replay: the evidence the recommender uses (apps/routing/evidence.py), and the pages' data.
 
 `endpoint_evidence` is the newest finished (status done) job of an endpoint, as plain dataclasses;
 its samples hold every settled sample with each candidate's answer, so a recommender can simulate

@@ -1,5 +1,5 @@
 """Where replay evidence comes from: `apps.replay.selectors`, through the contract in
-apps/replay/evidence.py (the recommender reads nothing else from replay)."""
+apps/routing/evidence.py (the recommender reads nothing else from replay)."""
 
 from __future__ import annotations
 

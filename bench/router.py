@@ -12,9 +12,12 @@ is reported as mean ± sd over splits. Designs:
 - `pooled` — the same router trained on every endpoint's training half at once, with a term per
   endpoint (apps.routing.pool): the linear router that ships;
 - `pooled_unigrams` — pooled, words only (no word pairs): half the features to hash in the SDK;
-- `encoder_per_endpoint`, `encoder_pooled` — plug-in heads on all-MiniLM-L6-v2 embeddings (the
-  exported int8 ONNX encoder the SDK runs, apps.routing.encoder_pool: a saving head per candidate, a
-  quality-loss head over every candidate, combined into one linear score), per endpoint and pooled;
+- `encoder_alone` — plug-in heads on all-MiniLM-L6-v2 embeddings (the exported int8 ONNX encoder the
+  SDK runs, apps.routing.encoder_pool: a saving head per candidate, a quality-loss head over every
+  candidate, combined into one linear score), pooled, not blended;
+- `encoder_per_endpoint`, `encoder_pooled` — the encoder router as it ships: those heads with the
+  linear router's score blended in (apps.routing.encoder_pool), per endpoint (with the per-endpoint
+  linear router) and pooled (with the pooled one);
 - `shipped` — what the recommender would ship: per candidate, the encoder router where the
   project's out-of-fold scores show it beating the linear one by more than a standard error
   (apps.routing.kinds, through apps.routing.choose.uses_encoder on each endpoint's estimate, its SDKs
@@ -22,8 +25,8 @@ is reported as mean ± sd over splits. Designs:
   and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.
 
 Then speed in the SDK: `decision_p99_us` scores a 2,000-character prompt with the SDK's own
-`LearnedModel` (a pooled MMLU router, five members), against a baseline measured in the same run (the
-SDK deciding an `override` policy, no scoring); `model_bytes` is that router's JSON in the config.
+`LearnedModel` (a pooled MMLU router, five members), in a fresh process with the SDK alone, against a
+baseline measured in the same process (the SDK deciding an `override` policy, no scoring); `model_bytes` is that router's JSON in the config.
 `encoder_decision_p99_ms` and `encoder_rss_mb` come from bench/encoder_sdk.py in a fresh process: the
 SDK's whole decision with the encoder on the same prompts, and the memory it adds to the app.
 `BENCH_ENCODER=0` runs the linear designs only.
@@ -48,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "routing-eval" / "v1"
 LINEAR = ("per_endpoint", "pooled", "pooled_unigrams")
-ENCODERS = ("encoder_per_endpoint", "encoder_pooled", "shipped")
+ENCODERS = ("encoder_alone", "encoder_per_endpoint", "encoder_pooled", "shipped")
 BAR = 0.95
 ENCODER = os.environ.get("BENCH_ENCODER", "1") != "0"  # BENCH_ENCODER=0: the linear designs only
 PENALTIES = os.environ.get("BENCH_ENCODER_PENALTIES")  # e.g. "0.01": one penalty, not the screening's pick
@@ -86,7 +89,12 @@ def _held_out_scores(pool: Any, key: str, endpoint: str, ids: list[str], prompts
 
     members = pool.cross_fit(key, endpoint, ids).members
     if isinstance(pool, EncoderPool):
-        return EncoderScorer(export(members, threshold=0.0, encoder_spec=pool.encoder_spec)).scores(prompts)
+        fallback = None
+        if pool.linear is not None:  # blended: the linear members ship as its fallback
+            linear_members = pool.linear.cross_fit(key, endpoint, ids).members
+            fallback = learned.export_members(linear_members, threshold=0.0, spec=pool.linear.spec)
+        shipped = export(members, threshold=0.0, encoder_spec=pool.encoder_spec, fallback=fallback)
+        return EncoderScorer(shipped).scores(prompts)
     router = learned.Scorer(learned.export_members(members, threshold=0.0, spec=pool.spec))
     return np.asarray([router.score(p) for p in prompts])
 
@@ -129,7 +137,8 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
         "pooled_unigrams": RouterPool(everyone, spec=learned.HashSpec(ngrams=(1,))),
     }
     if ENCODER:
-        pools["encoder_pooled"] = EncoderPool(everyone, penalties=_penalties())
+        pools["encoder_alone"] = EncoderPool(everyone, penalties=_penalties())
+        pools["encoder_pooled"] = pools["encoder_alone"].with_linear(pools["pooled"])
     out: dict[str, dict[str, dict[str, float]]] = {
         d: defaultdict(lambda: defaultdict(float)) for d in (*designs(), "kinds")
     }
@@ -137,7 +146,9 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
         own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence]), **pools}
         kinds: dict[str, str] = {}
         if ENCODER:
-            own["encoder_per_endpoint"] = EncoderPool([half.evidence], penalties=_penalties())
+            own["encoder_per_endpoint"] = EncoderPool(
+                [half.evidence], penalties=_penalties(), linear=own["per_endpoint"]
+            )
             kinds = _shipped_kinds(half, pools["pooled"], pools["encoder_pooled"], split)
         for model in sorted({m for c in half.test for m in c.candidate_cost}):
             key = f"{PROVIDER}/{model}"
@@ -193,7 +204,23 @@ def gap_shares(path: Path, splits: int, jobs: int) -> dict[str, list[float]]:
     return shares
 
 
-def decision_latency(router: dict[str, Any], n: int = 3000) -> tuple[float, float]:
+def decision_latency(router: dict[str, Any]) -> tuple[float, float]:
+    """`_decision_latency` in a fresh process that imports the SDK alone, as an app would: this one
+    holds both data sets and Django, millions of objects every full garbage collection walks."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(router, f)
+        f.flush()
+        found = subprocess.run(
+            [sys.executable, __file__, "--decision-latency", f.name],
+            capture_output=True, text=True, check=True, timeout=600,
+        )  # fmt: skip
+    p99, baseline = json.loads(found.stdout.strip().splitlines()[-1])
+    return float(p99), float(baseline)
+
+
+def _decision_latency(router: dict[str, Any], n: int = 3000) -> tuple[float, float]:
     """(p99 µs of a learned decision on 2,000-character prompts, p99 µs of the override baseline)."""
     from switchyard._config import parse_config
     from switchyard._routing import plan
@@ -241,7 +268,12 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sets", default="alpaca_eval,mmlu", help="comma-separated (a partial run prints no JSON line)")
+    parser.add_argument("--decision-latency", metavar="ROUTER_JSON", help=argparse.SUPPRESS)  # decision_latency's child
     args = parser.parse_args()
+    if args.decision_latency:
+        sys.path.insert(0, str(ROOT / "sdk" / "src"))
+        print(json.dumps(_decision_latency(json.loads(Path(args.decision_latency).read_text()))))
+        return
     _setup()
     results = {}
     for name in args.sets.split(","):

@@ -322,4 +322,4 @@ class SdkClient(models.Model):
 
     @property
     def runs_encoder(self) -> bool:
-        return "encoder_linear/1" in self.capabilities.split(",")
+        return "encoder_linear/2" in self.capabilities.split(",")  # the blended version the server ships

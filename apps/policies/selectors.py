@@ -414,7 +414,7 @@ class EncoderCapability:
 
 def encoder_capability(*, project_id: int) -> EncoderCapability:
     """An encoder router may be proposed when every SDK build that polled the project's config in
-    the last 7 days reports `encoder_linear/1` (docs/protocol.md, `X-Switchyard-Capabilities`)."""
+    the last 7 days reports `encoder_linear/2` (docs/protocol.md, `X-Switchyard-Capabilities`)."""
     since = timezone.now() - SDK_SEEN_WITHIN
     seen = list(SdkClient.objects.filter(project_id=project_id, last_seen__gte=since))
     if not seen:

@@ -265,8 +265,8 @@ def _drafts(
                 routers.note = f"the encoder router could not be trained: {exc}"
                 continue
             found, members = _learned(c, override, base, fit, screen, kind)
-            if found:
-                drafts.extend(found)
+            drafts.extend(found)
+            if found or kind == HASHED:  # the linear members score a blended encoder router too
                 (routers.linear if kind == HASHED else routers.encoder)[c.key] = members
     return drafts, routers
 

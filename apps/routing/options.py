@@ -23,6 +23,7 @@ from apps.routing import learned
 HASHED = "hashed_linear"
 ENCODER = "encoder_linear"
 SIMPLICITY = {"override": 0, "cascade": 1, "learned": 2}
+NEVER = 1e12  # a threshold no score reaches: a fallback that keeps every prompt on the app's model
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,9 @@ class Estimate:
             if o.strategy == "learned" and not o.is_encoder and o.target == option.target
         ]  # fmt: skip
         if not linear:
-            return None
+            # no linear option to stand in: its members still score the blend, and route nothing
+            members = self.routers.get(option.target)
+            return learned.export_members(members, threshold=NEVER) if members else None
         nearest = min(linear, key=lambda o: (abs((o.share or 0) - (option.share or 0)), o.share or 0))
         return self.router_for(nearest)
 

@@ -69,6 +69,8 @@ def main() -> None:
         {"weights": [round(rng.gauss(0.0, 1.0), 6) for _ in range(dim)], "bias": round(rng.uniform(-0.2, 0.2), 6)}
         for _ in range(3)
     ]
+    for member, blend in zip(members, (0.75, 1.25), strict=False):  # the third blends nothing (version 1's score)
+        member["linear_weight"] = blend
     fallback = {
         "type": "hashed_linear", "version": 2, "n_buckets": 65536, "ngrams": [1, 2], "lowercase": True,
         "token_pattern": "[a-z0-9]+",
@@ -83,7 +85,8 @@ def main() -> None:
     scores = []
     for text, vector in zip(PROMPTS, vectors, strict=True):
         member = members[zlib.crc32(text.encode("utf-8")) % len(members)]
-        scores.append(member["bias"] + math.fsum(w * float(v) for w, v in zip(member["weights"], vector, strict=True)))
+        own = member["bias"] + math.fsum(w * float(v) for w, v in zip(member["weights"], vector, strict=True))
+        scores.append(own + float(member.get("linear_weight", 0.0)) * hashed_score(fallback, text))  # version 2
     threshold = _clear_threshold(scores)
     cases = []
     for text, vector, score in zip(PROMPTS, vectors, scores, strict=True):
@@ -103,14 +106,14 @@ def main() -> None:
         )
     model = {
         "type": "encoder_linear",
-        "version": 1,
+        "version": 2,
         "encoder": artefact.spec(),
         "members": members,
         "threshold": round(threshold, 6),
         "fallback": fallback,
     }
     doc = {
-        "spec": "docs/protocol.md, LEARNED_MODEL: an encoder router (encoder_linear, version 1)",
+        "spec": "docs/protocol.md, LEARNED_MODEL: an encoder router (encoder_linear, version 2)",
         "embedding_tolerance": 1e-4,
         "score_tolerance": 1e-3,
         "model": model,

@@ -58,7 +58,7 @@ def test_the_encoder_router_once_every_sdk_runs_it(tenant: Tenant, catalogue: di
     before = recommendation_refresh(project=project, evidence=evidence)
     assert before.proposal["router"] == HASHED and "switchyard-sdk[encoder]" in before.summary
     sdk_client_seen(project_id=project.pk, agent="switchyard-python/0.1.0",
-                    capabilities="hashed_linear/1, hashed_linear/2, encoder_linear/1")  # fmt: skip
+                    capabilities="hashed_linear/1, hashed_linear/2, encoder_linear/1, encoder_linear/2")  # fmt: skip
     after = recommendation_refresh(project=project, evidence=evidence)
     assert after.pk != before.pk and after.proposal["router"] == ENCODER
     assert "encoder router" in after.summary and "more than routing at random" in after.summary

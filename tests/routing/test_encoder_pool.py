@@ -38,6 +38,41 @@ def test_each_sample_is_scored_by_a_member_that_never_saw_it_as_shipped() -> Non
         assert fit.scores[i] == pytest.approx(shipped.score(sample.prompt_text), abs=1e-9)
 
 
+def test_a_blended_router_adds_the_linear_score_at_the_ratio_of_spreads_as_shipped() -> None:
+    small, big = _endpoint("small", 120, seed=5, offset=1.0), _endpoint("big", 300, seed=6)
+    linear = RouterPool([small, big])
+    alone = EncoderPool([small, big])
+    pool = alone.with_linear(linear)
+    weight = pool.linear_weight(MINI)
+    endpoints = np.asarray([r.endpoint for r in pool.rows(MINI)])
+
+    centred = {
+        name: np.concatenate([s[endpoints == e] - s[endpoints == e].mean() for e in ("small", "big")])
+        for name, s in (("encoder", alone.oof(MINI)), ("linear", linear.oof(MINI)))
+    }
+    want = np.sqrt((centred["encoder"] ** 2).mean()) / np.sqrt((centred["linear"] ** 2).mean())
+    assert weight == pytest.approx(want, abs=1e-6) and weight > 0
+    assert np.allclose(pool.oof(MINI), alone.oof(MINI) + weight * linear.oof(MINI))
+    assert alone.linear_weight(MINI) == 0.0  # no linear pool: nothing blended
+
+    ids = [s.sample_id for s in small.samples]
+    fit, own = pool.cross_fit(MINI, "small", ids), alone.cross_fit(MINI, "small", ids)
+    words = linear.cross_fit(MINI, "small", ids)
+    assert np.allclose(fit.scores, own.scores + weight * words.scores, atol=1e-9)
+    assert all(m["linear_weight"] == weight for m in fit.members)
+    with pytest.raises(ValueError, match="needs its linear router"):
+        export(fit.members, threshold=0.0, encoder_spec=pool.encoder_spec)
+    # shipped: each sample's own fold members (encoder and linear) give its out-of-fold score
+    trained, folds = pool._train_heads(MINI), linear._train(MINI).folds
+    for i, sample in enumerate(small.samples[:40]):
+        k = int(trained.folds[trained.index[("small", sample.sample_id)]])
+        j = int(folds[linear._train(MINI).index[("small", sample.sample_id)]])
+        fallback = learned.export_members([words.members[j]], threshold=0.0)
+        model = export([fit.members[k]], threshold=0.0, encoder_spec=pool.encoder_spec, fallback=fallback)
+        shipped = EncoderScorer(model)
+        assert fit.scores[i] == pytest.approx(shipped.score(sample.prompt_text), abs=1e-6)
+
+
 def test_a_small_endpoint_learns_from_the_project() -> None:
     """60 samples of its own, 600 of another endpoint whose prompts say the same things."""
     alone, pooled = [], []
@@ -55,7 +90,8 @@ def test_the_estimate_ships_an_encoder_router_the_sdk_accepts_with_its_linear_fa
     from switchyard._encoder import EncoderModel
 
     small, big = _endpoint("small", 240, seed=7), _endpoint("big", 600, seed=8)
-    est = estimate(small, pool=RouterPool([small, big]), encoder_pool=EncoderPool([small, big]))
+    linear = RouterPool([small, big])
+    est = estimate(small, pool=linear, encoder_pool=EncoderPool([small, big], linear=linear))  # as it ships
     kinds = {o.router for o in est.options if o.strategy == "learned"}
     assert kinds == {HASHED, ENCODER} and MINI in est.kinds and est.kinds[MINI].shares > 0
     learned_options = [o for o in est.options if o.strategy == "learned"]
@@ -64,6 +100,7 @@ def test_the_estimate_ships_an_encoder_router_the_sdk_accepts_with_its_linear_fa
     model = est.router_for(option)
     assert model is not None and model["type"] == "encoder_linear" and len(model["members"]) == learned.FOLDS
     assert model["fallback"]["type"] == "hashed_linear" and model["fallback"]["version"] == 2
+    assert model["version"] == 2 and all(m["linear_weight"] > 0 for m in model["members"])  # blended
     assert model["encoder"]["sha256"] == encoder.ensure().sha256
     policy = {"endpoint": "small", "policy_version": 1, "baseline": {"provider": "openai", "model": "gpt-4o"},
               "strategy": "learned", "targets": [{"provider": "openai", "model": "gpt-4o-mini"}], "learned": model}

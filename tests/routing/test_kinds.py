@@ -52,7 +52,7 @@ def test_the_encoder_stands_in_only_when_its_ranking_wins_by_more_than_the_noise
     knowing = np.where(loses, -1.0, 1.0) + np.random.default_rng(2).normal(0, 0.1, len(rows))
     blind = np.random.default_rng(3).normal(size=len(rows))
     found = kinds.compare(_Pool(rows, blind), _Pool(rows, knowing))  # type: ignore[arg-type]
-    assert found is not None and found.encoder_better and found.shares == 3
+    assert found is not None and found.encoder_better and found.shares == len(kinds.BARS) == 15
     assert found.low_nano < found.difference_nano < found.high_nano
     # routing a coin's prompts keeps 95 % only for a few of them; the knowing ranking routes half
     assert found.difference_nano > 30.0
@@ -85,6 +85,8 @@ def test_reachable_is_the_best_prefix_at_each_bar() -> None:
     saving = np.asarray([10.0, 10.0, 10.0, 10.0])
     # in this order: two lossless prompts first (20 saved, 100 % kept), then each costs 25 % of quality
     found = kinds.reachable(np.ones((1, 4)), quality, reference, saving)
-    assert found.tolist() == [60.0]  # 20 at each of the 90, 95 and 98 % bars
+    assert kinds.BARS[0] == 0.85 and kinds.BARS[-1] == 0.99 and len(kinds.BARS) == 15
+    assert found.tolist() == [20.0 * 15]  # 20 at each bar from 85 to 99 %: a third prompt keeps 75 %
     doubled = kinds.reachable(np.asarray([[2.0, 2.0, 1.0, 1.0]]), quality, reference, saving)
-    assert doubled.tolist() == [120.0]  # resampled weights count each prompt as often as it is drawn
+    assert doubled.tolist() == [40.0 * 15]  # resampled weights count each prompt as often as it is drawn
+    # with the first two lossless prompts counted twice, a third keeps 5 / 6 = 83 %: still below 85 %

@@ -151,6 +151,7 @@ def test_a_config_naming_other_bytes_is_never_run(
 
 
 def test_without_the_extra_the_fallback_decides_and_says_why(doc: dict[str, Any], no_extra: None) -> None:
+    from switchyard import InvalidConfigError
     from switchyard._encoder import capabilities, extra_available
 
     assert not extra_available() and "encoder_linear" not in capabilities()
@@ -159,9 +160,11 @@ def test_without_the_extra_the_fallback_decides_and_says_why(doc: dict[str, Any]
         want = case["without_encoder"]
         arm = "candidate" if want["route_to_target"] else "baseline"
         assert _decide(config, case["text"]) == (arm, want["reason"]), case["text"]
-    bare = _config({**doc["model"], "fallback": None})
+    bare = _config({**doc["model"], "version": 1, "fallback": None})  # version 1: nothing blended in
     for case in doc["cases"]:
         assert _decide(bare, case["text"]) == ("baseline", case["without_encoder_or_fallback"]["reason"])
+    with pytest.raises(InvalidConfigError, match="fallback: required when a member has a linear_weight"):
+        _config({**doc["model"], "fallback": None})  # version 2 blends the fallback's score: it needs one
 
 
 def test_the_sdk_states_what_it_runs_and_the_server_records_it(

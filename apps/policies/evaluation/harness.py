@@ -323,7 +323,7 @@ def _held_out_scores(est: Estimate, key: str, prompts: list[str]) -> dict[str, F
     }
     encoders = est.encoder_routers.get(key)
     if encoders and est.encoder is not None:
-        out[ENCODER] = EncoderScorer(export(encoders, threshold=0.0, encoder_spec=est.encoder)).scores(
-            prompts
-        )
+        fallback = learned.export_members(members, threshold=0.0) if members else None  # a blend needs it
+        shipped = export(encoders, threshold=0.0, encoder_spec=est.encoder, fallback=fallback)
+        out[ENCODER] = EncoderScorer(shipped).scores(prompts)
     return out

@@ -57,7 +57,7 @@ def _split(split: int, settings: Settings) -> _SplitResult:
         except Ungradable as exc:
             out.skipped[name] = str(exc)
     pool = RouterPool([h.evidence for h in halves])
-    encoders = EncoderPool([h.evidence for h in halves]) if settings.encoder else None
+    encoders = EncoderPool([h.evidence for h in halves], linear=pool) if settings.encoder else None
     out.runs = [
         run_split(h, split=split, seed=settings.seed, bar=settings.bar, pool=pool, encoder_pool=encoders)
         for h in halves

@@ -1,7 +1,7 @@
 """What the SDKs polling a project's config can run: recorded from `GET /v1/config`.
 
 The SDK names the LEARNED_MODEL types it runs in `X-Switchyard-Capabilities` (docs/protocol.md,
-e.g. `hashed_linear/1,hashed_linear/2,encoder_linear/1`). The config view calls
+e.g. `hashed_linear/1,hashed_linear/2,encoder_linear/1,encoder_linear/2`). The config view calls
 :func:`sdk_client_seen` on every poll; a row is written only when an (agent, capabilities) pair is
 new to the project or was last recorded over `TOUCH_EVERY` ago, so a fleet polling every 30 s costs
 one write per SDK build an hour, not one per poll.

@@ -88,19 +88,18 @@ def job_estimate(job: ReplayJob) -> Estimate:
     this server has the `encoder` extra (the artefact is exported on first use)."""
     evidence = job_evidence(job)
     everyone = [evidence, *project_evidence(project_id=job.project_id, exclude_endpoint=job.endpoint)]
-    found = estimate(
-        evidence, seed=job.seed % 100_000, pool=RouterPool(everyone), encoder_pool=_encoders(everyone)
-    )
+    linear = RouterPool(everyone)
+    found = estimate(evidence, seed=job.seed % 100_000, pool=linear, encoder_pool=_encoders(everyone, linear))
     job.estimate = found.as_json()
     job.save(update_fields=["estimate", "updated_at"])
     return found
 
 
-def _encoders(everyone: list[EndpointEvidence]) -> EncoderPool | None:
+def _encoders(everyone: list[EndpointEvidence], linear: RouterPool) -> EncoderPool | None:
     if not encoder.available():
         return None
     try:
-        return EncoderPool(everyone)
+        return EncoderPool(everyone, linear=linear)
     except Exception:  # the linear routers stand without it
         logger.exception("replay: the encoder could not be prepared; estimating without encoder routers")
         return None

@@ -160,7 +160,7 @@ def _policy(raw: Mapping[str, Any], path: str) -> CompiledPolicy:
 
 
 def _learned(raw: Mapping[str, Any], path: str) -> LearnedModel | EncoderModel:
-    if raw.get("type") == "encoder_linear" and raw.get("version") == 1:
+    if raw.get("type") == "encoder_linear" and raw.get("version") in (1, 2):
         return _encoder_model(raw, path)
     return _hashed(raw, path)
 
@@ -203,11 +203,14 @@ def _encoder_model(raw: Mapping[str, Any], path: str) -> EncoderModel:
         weights = tuple(_num(w, f"{path}.members[{i}].weights") for w in _list(obj.get("weights"), f"{path}.members[{i}].weights"))
         if len(weights) != dim:
             raise InvalidConfigError(f"{path}.members[{i}].weights: expected {dim} numbers")
-        members.append((weights, _num(obj.get("bias", 0.0), f"{path}.members[{i}].bias")))
+        blend = _num(obj.get("linear_weight", 0.0), f"{path}.members[{i}].linear_weight") if raw.get("version") == 2 else 0.0
+        members.append((weights, _num(obj.get("bias", 0.0), f"{path}.members[{i}].bias"), blend))
     if not members:
         raise InvalidConfigError(f"{path}.members: at least one member is required")
     fallback_raw = raw.get("fallback")
     fallback = None if fallback_raw is None else _hashed(_obj(fallback_raw, f"{path}.fallback"), f"{path}.fallback")
+    if fallback is None and any(m[2] for m in members):
+        raise InvalidConfigError(f"{path}.fallback: required when a member has a linear_weight")
     return EncoderModel(spec, tuple(members), _num(raw.get("threshold"), f"{path}.threshold"), fallback)
 
 

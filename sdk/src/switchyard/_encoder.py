@@ -35,6 +35,7 @@ UNAVAILABLE = "learned:encoder_unavailable"
 EXTRA_MODULES = ("numpy", "onnxruntime", "tokenizers")
 REQUIRED_FILES = ("model.onnx", "tokenizer.json")
 CAPABILITIES_BASE = ("hashed_linear/1", "hashed_linear/2")
+ENCODER_CAPABILITIES = ("encoder_linear/1", "encoder_linear/2")  # with the extra
 
 
 def extra_available() -> bool:
@@ -47,7 +48,7 @@ def extra_available() -> bool:
 
 def capabilities() -> str:
     """What this SDK can run, as sent in ``X-Switchyard-Capabilities`` when it polls."""
-    return ",".join((*CAPABILITIES_BASE, "encoder_linear/1") if extra_available() else CAPABILITIES_BASE)
+    return ",".join((*CAPABILITIES_BASE, *ENCODER_CAPABILITIES) if extra_available() else CAPABILITIES_BASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ class EncoderModel:
     """A compiled ``encoder_linear`` model; :meth:`decide` is the whole decision."""
 
     spec: EncoderSpec
-    members: tuple[tuple[tuple[float, ...], float], ...]  # (weights, bias)
+    members: tuple[tuple[tuple[float, ...], float, float], ...]  # (weights, bias, linear_weight)
     threshold: float
     fallback: LearnedModel | None
 
@@ -139,9 +140,12 @@ class EncoderModel:
         runtime = _runtimes.get(runtime_key(self.spec))
         if runtime is None:
             return None
-        weights, bias = self.members[zlib.crc32(text.encode()) % len(self.members)]
+        weights, bias, blend = self.members[zlib.crc32(text.encode()) % len(self.members)]
         vector = runtime.embed(text)
-        return float(vector @ runtime.np.asarray(weights, dtype=runtime.np.float64)) + bias
+        found = float(vector @ runtime.np.asarray(weights, dtype=runtime.np.float64)) + bias
+        if blend and self.fallback is not None:  # version 2: the linear router's score blended in
+            found += blend * self.fallback.score(text)
+        return found
 
     def decide(self, text: str) -> tuple[bool, str | None]:
         """(route to the target?, a reason when the encoder did not decide)."""

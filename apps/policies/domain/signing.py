@@ -89,13 +89,18 @@ def _embedded(var_dir: Path) -> SigningKey:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"key_id": f"embedded-{os.urandom(3).hex()}", "private_key": new_private_key_b64()}
+        # Written whole under a name of this process's own, then linked into place: a process that
+        # starts at the same moment (a second test worker, web process) never reads a half-written file.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as f:
-                json.dump(doc, f)
+        finally:
+            draft.unlink()
     doc = json.loads(path.read_text())
     return _private(doc["key_id"], doc["private_key"])
 

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# pytest-xdist workers for the suite; each has its own PostgreSQL database, chDB directory and Redis
+# key prefix (config/settings/test.py). TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test install tools lint typecheck pytest bench audit clean
 
@@ -43,12 +46,12 @@ tools:
 
 pytest: $(STAMP) tools
 	$(PY) tools/preflight.py
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 test: $(STAMP) tools
 	$(PY) tools/preflight.py
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 # Known vulnerabilities in the installed dependencies (needs PyPI's vulnerability API; see deploy/SECURITY.md).
 audit: $(STAMP)

@@ -12,12 +12,40 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import TransactionTestCase
 
 from apps.accounts.models import Role
 from apps.accounts.services import invitation_create
 from apps.warehouse import client as warehouse
 from apps.warehouse import migrator
 from tests.tenancy import Tenant, make_tenant
+
+pytest_plugins = ["tests.reporting"]  # what tests show, printed by the process that prints the run
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    cls = getattr(item, "cls", None)
+    return bool(
+        (cls and issubclass(cls, TransactionTestCase))
+        or item.get_closest_marker("django_db")
+        or {"db", "transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In pytest-xdist workers (`make test`), the long tests that never touch the test database
+    (marked slow or reliability) start first, so that no worker is left running one alone at the end.
+    The rest keep pytest-django's order: database tests first, the transactional ones (which empty
+    the tables) after them."""
+    if not hasattr(config, "workerinput"):
+        return
+
+    def later(item: pytest.Item) -> bool:
+        long = item.get_closest_marker("slow") or item.get_closest_marker("reliability")
+        return not long or _uses_database(item)
+
+    items.sort(key=later)  # stable: the order within each part stays
 
 
 @pytest.fixture(scope="session", autouse=True)

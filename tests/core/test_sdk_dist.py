@@ -20,6 +20,9 @@ from apps.core.sdk_dist import sdk_build, sdk_version
 from tests.ingest.events import stored_count
 from tests.tenancy import Tenant
 
+# pip builds sdk/ in place (sdk/build/, its egg-info): in one test worker at a time (test_packaging.py too)
+pytestmark = pytest.mark.xdist_group("in-tree-build")
+
 
 @pytest.fixture(scope="session")
 def sdk_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -209,6 +209,7 @@ def test_production_settings_load_with_the_deployed_configmap() -> None:
     assert out.stdout.split() == ["switchyard", "True", "True", "True", "False"]
 
 
+@pytest.mark.slow
 def test_gunicorn_command_serves_against_postgres_redis_and_chdb(tmp_path: Path) -> None:
     """The image's CMD, run here on production settings against real PostgreSQL, Redis and chDB."""
     with production_server(tmp_path, SECURE_SSL_REDIRECT="false") as (base, _):

@@ -26,6 +26,7 @@ def _pip(*args: str, python: str = sys.executable) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("in-tree-build")  # pip builds . and sdk/ in place: one worker at a time
 def test_installing_the_project_and_the_sdk_prints_no_banner(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)

@@ -9,6 +9,7 @@ generative models so their truth is known.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -46,21 +47,18 @@ def _run(*args: str) -> tuple[dict[str, Any], str]:
 
 
 @pytest.mark.slow
-def test_claimed_bounds_hold_out_of_sample(
-    capsys: pytest.CaptureFixture[str], synthetic: dict[str, Path]
-) -> None:
+def test_claimed_bounds_hold_out_of_sample(shown: Callable[[str], None], synthetic: dict[str, Path]) -> None:
     """Finding 4 of the advice issue: estimated on one half and checked on the other, the claimed
     retention lower bound sat above what was realised, and the savings interval missed. The
     estimator before this change gave, on these very runs: AlpacaEval 70 of 80 bounds held
     (0.875); synthetic worked maths (auto evaluator) 12 of 20 savings intervals covered (0.60)."""
     alpaca, _ = _run(str(SHARED / "alpaca_eval.jsonl"), "--splits", "20")
     maths, _ = _run(str(synthetic["maths"]), "--splits", "20", "--evaluator", "auto")
-    with capsys.disabled():
-        for name, found in (("alpaca_eval labels", alpaca), ("synthetic maths auto", maths)):
-            print(
-                f"\n{name}: recommended {found['recommended_pairs']}/{found['pairs']}, lower bound held "
-                f"{found['lower_bound_held']:.2f}, savings covered {found['savings_interval_covered']:.2f}"
-            )
+    for name, found in (("alpaca_eval labels", alpaca), ("synthetic maths auto", maths)):
+        shown(
+            f"{name}: recommended {found['recommended_pairs']}/{found['pairs']}, lower bound held "
+            f"{found['lower_bound_held']:.2f}, savings covered {found['savings_interval_covered']:.2f}"
+        )
     for found in (alpaca, maths):
         assert found["lower_bound_held"] >= 0.9 and found["savings_interval_covered"] >= 0.9
     assert maths["recommended_pairs"] >= 5  # it still recommends where the evidence allows

@@ -19,6 +19,7 @@ prices with tokens = characters / 4. The product's own choice per endpoint is re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +149,7 @@ def _table(results: list[dict[str, Any]], picks: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.slow
-def test_learned_router_beats_random_on_real_verdicts(
-    output_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_learned_router_beats_random_on_real_verdicts(output_dir: Path, shown: Callable[[str], None]) -> None:
     rows = list(realdata.rows())
     assert len(rows) == 805
     feats = learned.featurize([r["prompt"] for r in rows])
@@ -178,8 +177,7 @@ def test_learned_router_beats_random_on_real_verdicts(
         )
 
     table = _table(results, picks)
-    with capsys.disabled():
-        print("\n" + table)
+    shown(table)
     (output_dir / "learned_router.json").write_text(
         json.dumps({"bar": BAR, "results": results, "recommendations": picks, "table": table}, indent=2)
     )

@@ -11,6 +11,7 @@ bench/router.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -36,18 +37,17 @@ def _run(path: Path, *args: str) -> tuple[dict[str, Any], str]:
     return json.loads(text.strip().splitlines()[-1]), text
 
 
-def test_encoder_routers_on_both_shared_sets(capsys: pytest.CaptureFixture[str]) -> None:
+def test_encoder_routers_on_both_shared_sets(shown: Callable[[str], None]) -> None:
     alpaca, alpaca_text = _run(SHARED / "alpaca_eval.jsonl", "--splits", "3")
     only = [a for s in SUBJECTS for a in ("--endpoint", s)]
     mmlu, mmlu_text = _run(SHARED / "mmlu.jsonl", "--splits", "3", *only)
-    with capsys.disabled():
-        for name, found, text in (("alpaca_eval", alpaca, alpaca_text), ("mmlu, 12 subjects", mmlu, mmlu_text)):
-            print(f"\n{name}: " + text.strip().splitlines()[-2])
-            print(
-                f"{name}: gap share shipped {found['learned_gap_share_mean']:.1%}, linear "
-                f"{found['linear_gap_share_mean']:.1%}, encoder {found['encoder_gap_share_mean']:.1%}; "
-                f"bound held {found['lower_bound_held']:.2f} over {found['recommended_pairs']} recommendations"
-            )
+    for name, found, text in (("alpaca_eval", alpaca, alpaca_text), ("mmlu, 12 subjects", mmlu, mmlu_text)):
+        shown(f"{name}: " + text.strip().splitlines()[-2])
+        shown(
+            f"{name}: gap share shipped {found['learned_gap_share_mean']:.1%}, linear "
+            f"{found['linear_gap_share_mean']:.1%}, encoder {found['encoder_gap_share_mean']:.1%}; "
+            f"bound held {found['lower_bound_held']:.2f} over {found['recommended_pairs']} recommendations"
+        )
     # the encoder router ranks judge-scored chat better than chance, held out
     assert alpaca["encoder_gap_share_mean"] > 0.0
     for found in (alpaca, mmlu):

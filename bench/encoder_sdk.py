@@ -54,13 +54,22 @@ def main() -> None:
         for name, f in manifest["files"].items()
     }
     rng = random.Random(7)
+    # the blended version 2 the server ships: each decision scores the linear fallback too (five
+    # members of 768 hashed weights, as the server keeps at most)
+    fallback = {
+        "type": "hashed_linear", "version": 2, "n_buckets": 65536, "ngrams": [1, 2], "lowercase": True,
+        "token_pattern": "[a-z0-9]+", "threshold": 0.0,
+        "members": [{"weights": {str(rng.randrange(65536)): rng.gauss(0, 1) for _ in range(768)}, "bias": 0.0,
+                     "length_weights": {"log_chars": 0.01, "log_words": 0.01}} for _ in range(5)],
+    }
     model: dict[str, Any] = {
-        "type": "encoder_linear", "version": 1,
+        "type": "encoder_linear", "version": 2,
         "encoder": {"name": manifest["name"], "sha256": sha, "files": files, "dim": manifest["dim"],
                     "max_tokens": manifest["max_tokens"], "pooling": manifest["pooling"],
                     "normalize": manifest["normalize"]},
-        "members": [{"weights": [rng.gauss(0, 1) for _ in range(manifest["dim"])], "bias": 0.0} for _ in range(5)],
-        "threshold": 0.0, "fallback": None,
+        "members": [{"weights": [rng.gauss(0, 1) for _ in range(manifest["dim"])], "bias": 0.0,
+                     "linear_weight": 0.8} for _ in range(5)],
+        "threshold": 0.0, "fallback": fallback,
     }  # fmt: skip
     policy = {
         "endpoint": "chat", "policy_version": 1, "baseline": {"provider": "openai", "model": "gpt-4o"},

@@ -86,8 +86,8 @@ class LearnedModel:
         """``bias + Σ weights + log_chars·ln(1+chars) + log_words·ln(1+words)``."""
         indices, n_tokens = self.features(text)
         member = self.member_for(text)
-        get = member.weights.get
-        total = member.bias + math.fsum([get(i, 0.0) for i in indices])
+        weights = member.weights  # a few hundred of the prompt's features have one: sum only those
+        total = member.bias + math.fsum([weights[i] for i in indices if i in weights])
         return total + member.log_chars * math.log1p(len(text)) + member.log_words * math.log1p(n_tokens)
 
     def routes_to_target(self, text: str) -> bool:

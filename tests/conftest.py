@@ -7,6 +7,7 @@ skip because one is missing.
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return not long or _uses_database(item)
 
     items.sort(key=later)  # stable: the order within each part stays
+
+
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """pytest-xdist hands tests out by node id: of tests that share one, it would run only one. (pytest
+    9.2 gives every API operation of a schemathesis test the same id, hence pytest<9.2.)"""
+    shared = sorted(nodeid for nodeid, n in Counter(ids).items() if n > 1)
+    if shared:
+        pytest.exit(
+            f"{len(shared)} node ids name more than one test, so pytest-xdist would run one of each: "
+            + ", ".join(shared[:3]),
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

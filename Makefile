@@ -4,8 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # pytest-xdist workers for the suite; each has its own PostgreSQL database, chDB directory and Redis
-# key prefix (config/settings/test.py). TEST_WORKERS=0 runs it in this one process.
+# key prefix (config/settings/test.py). TEST_WORKERS=0 runs it in this one process. Tests are handed
+# out one at a time, in collection order, so each worker keeps pytest-django's order.
 TEST_WORKERS ?= 2
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist load --maxschedchunk 1
 
 .PHONY: demo test install tools lint typecheck pytest bench audit clean
 
@@ -46,12 +48,12 @@ tools:
 
 pytest: $(STAMP) tools
 	$(PY) tools/preflight.py
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	$(PY) -m pytest -q $(PYTEST_XDIST)
 
 test: $(STAMP) tools
 	$(PY) tools/preflight.py
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	$(PY) -m pytest -q $(PYTEST_XDIST)
 
 # Known vulnerabilities in the installed dependencies (needs PyPI's vulnerability API; see deploy/SECURITY.md).
 audit: $(STAMP)

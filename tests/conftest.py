@@ -50,12 +50,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
-    """pytest-xdist hands tests out by node id: of tests that share one, it would run only one. (pytest
-    9.2 gives every API operation of a schemathesis test the same id, hence pytest<9.2.)"""
+    """Every test needs a node id of its own: pytest-xdist's loadscope, loadgroup and loadfile modes
+    hand tests out by it and run one test of each id. (pytest 9.2 gives every API operation of a
+    schemathesis test the same one, hence pytest<9.2.)"""
     shared = sorted(nodeid for nodeid, n in Counter(ids).items() if n > 1)
     if shared:
         pytest.exit(
-            f"{len(shared)} node ids name more than one test, so pytest-xdist would run one of each: "
+            f"{len(shared)} node ids name more than one test (pytest-xdist may run one of each): "
             + ", ".join(shared[:3]),
             returncode=pytest.ExitCode.USAGE_ERROR,
         )

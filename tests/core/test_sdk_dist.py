@@ -17,18 +17,17 @@ import pytest
 from django.test import Client
 
 from apps.core.sdk_dist import sdk_build, sdk_version
+from tests.builds import in_tree_build
 from tests.ingest.events import stored_count
 from tests.tenancy import Tenant
-
-# pip builds sdk/ in place (sdk/build/, its egg-info): in one test worker at a time (test_packaging.py too)
-pytestmark = pytest.mark.xdist_group("in-tree-build")
 
 
 @pytest.fixture(scope="session")
 def sdk_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SDK's wheel and its dependencies', built once per run as `make install` builds them."""
     dest = tmp_path_factory.mktemp("sdk-dist")
-    sdk_build(dest=dest)
+    with in_tree_build():
+        sdk_build(dest=dest)
     return dest
 
 
@@ -56,7 +55,9 @@ def test_the_build_serves_the_wheel_and_its_dependencies(sdk_wheels: Path, setti
     names = {p.name for p in sdk_wheels.iterdir()}
     assert wheel.name in names and any(n.startswith("cryptography-") for n in names)
     built_at = wheel.stat().st_mtime
-    assert sdk_build(dest=sdk_wheels) == wheel and wheel.stat().st_mtime == built_at  # fresh: not rebuilt
+    with in_tree_build():
+        again = sdk_build(dest=sdk_wheels)
+    assert again == wheel and wheel.stat().st_mtime == built_at  # fresh: not rebuilt
     settings.SDK_DIST_DIR = sdk_wheels
     client = Client()
     index = client.get("/sdk/").content.decode()

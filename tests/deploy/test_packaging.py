@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.builds import in_tree_build
+
 ROOT = Path(__file__).resolve().parents[2]
 BANNERS = ("Warning", "deprecated", "!!", "********")
 
@@ -26,12 +28,12 @@ def _pip(*args: str, python: str = sys.executable) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("in-tree-build")  # pip builds . and sdk/ in place: one worker at a time
 def test_installing_the_project_and_the_sdk_prints_no_banner(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    editable = _pip("install", "-e", ".", "-e", "./sdk", python=str(venv / "bin" / "python"))
-    wheels = _pip("wheel", "--wheel-dir", str(tmp_path / "wheels"), ".", "./sdk")
+    with in_tree_build():
+        editable = _pip("install", "-e", ".", "-e", "./sdk", python=str(venv / "bin" / "python"))
+        wheels = _pip("wheel", "--wheel-dir", str(tmp_path / "wheels"), ".", "./sdk")
     for output in (editable, wheels):
         assert not [b for b in BANNERS if b in output], output
     assert len(list((tmp_path / "wheels").glob("*.whl"))) == 2

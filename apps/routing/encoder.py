@@ -15,11 +15,12 @@ kernel: AVX-512 VNNI and AMX add the products exactly, but AVX2's (VPMADDUBSW) a
 the shared vectors' prompts came out up to 0.043 apart (in a dimension) on an AVX2 CPU (`qemu-x86_64
 -cpu Haswell`) and on an AVX-512/AMX one — the vectors one machine exported failed on the next, and
 the server would have trained and evaluated on embeddings the app's SDK never computes. With 7-bit
-weights (|w| ≤ 64: 2 × 255 × 64 < 32,767) the two agree to 3e-8 at every graph optimisation level (float32: 1e-7,
-but 19 ms a prompt); the shared vectors' tolerance, 1e-4, holds. The manifest
-(`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and hash, the
-embedding size, the token limit, the pooling, and whether the vector is normalised; the server
-serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
+weights (|w| ≤ 64: 2 × 255 × 64 < 32,767) the two agree to 3e-8 at every graph optimisation level
+(float32: 1e-7, but 19 ms a prompt); the shared vectors' tolerance, 1e-4, holds.
+
+The manifest (`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and
+hash, the embedding size, the token limit, the pooling, and whether the vector is normalised; the
+server serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
 
 Embeddings: the prompt is tokenized with the artefact's `tokenizer.json` (truncated at
 `max_tokens`), run through the ONNX graph on its own (mean-pooled output), then divided by its L2
@@ -167,7 +168,8 @@ def ensure() -> Artefact:
 
 
 def export() -> Artefact:
-    """Export the packaged model to ONNX (int8 weights, 7-bit range) with its tokenizer; make it current."""
+    """Export the packaged model to ONNX (int8 weights in a 7-bit range) with its tokenizer; make it
+    current."""
     if not available():
         raise EncoderUnavailable(
             "The encoder router needs the optional extra: pip install 'switchyard[encoder]' "

@@ -74,6 +74,11 @@ def designs() -> tuple[str, ...]:
     return LINEAR + (ENCODERS if ENCODER else ())
 
 
+def reported(folds: bool) -> tuple[str, ...]:
+    """The designs, and with --folds each one's fold-by-fold reading too."""
+    return designs() + (tuple(f"{d}/apart" for d in designs()) if folds else ())
+
+
 def _penalties() -> tuple[float, ...]:
     from apps.routing import encoder_pool
 
@@ -122,27 +127,6 @@ def _setup() -> None:
     django.setup()
 
 
-def _prepare(mine: list[Any], *, endpoint: str, split: int, fold: int | None, grader: Any) -> Any:
-    """One endpoint's training part and held-out part: a random half of its groups held out
-    (`fold` None, as `evaluate_routing` splits), or fold `fold` of `FOLDS` (groups dealt at random)."""
-    import zlib
-
-    import numpy as np
-
-    from apps.policies.evaluation.harness import Half, build_evidence, prepare_split
-
-    if fold is None:
-        return prepare_split(mine, endpoint=endpoint, split=split, seed=0, grader=grader)
-    groups = sorted({c.item.group for c in mine})
-    rng = np.random.default_rng([0, split, zlib.crc32(endpoint.encode("utf-8"))])
-    held = {groups[i] for n, i in enumerate(rng.permutation(len(groups))) if n % FOLDS == fold}
-    train = [c for c in mine if c.item.group not in held]
-    test = [c for c in mine if c.item.group in held]
-    grader.prepare(endpoint, [c.item for c in train])
-    evidence = build_evidence(train, endpoint=endpoint, grader=grader, monthly_calls=len(test), job_id=split)
-    return Half(endpoint, train, test, evidence, grader)
-
-
 def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     """Every design's scores on the held-out prompts of one split (or one fold of it), with what the
     curves need: {design: {(endpoint, candidate): (scores, quality, baseline, savings, baseline
@@ -152,12 +136,13 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
 
     from apps.policies.evaluation import dataset
     from apps.policies.evaluation.grading import make_grader
-    from apps.policies.evaluation.harness import PROVIDER, cost_items
+    from apps.policies.evaluation.harness import PROVIDER, cost_items, prepare_split
     from apps.policies.evaluation.runner import pricer_for
     from apps.routing import learned
     from apps.routing.encoder_pool import EncoderPool
     from apps.routing.pool import RouterPool
 
+    held = None if fold is None else (fold, FOLDS)  # a half held out, or one of FOLDS folds
     items = dataset.read_items(Path(path))
     price, _ = pricer_for(Path(path), None)
     costed, _ = cost_items(items, price)
@@ -165,7 +150,9 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     for name, endpoint_items in dataset.by_endpoint([c.item for c in costed]):
         ids = {i.id for i in endpoint_items}
         mine = [c for c in costed if c.item.id in ids]
-        halves.append(_prepare(mine, endpoint=name, split=split, fold=fold, grader=make_grader("labels")))
+        halves.append(
+            prepare_split(mine, endpoint=name, split=split, seed=0, grader=make_grader("labels"), fold=held)
+        )
     everyone = [h.evidence for h in halves]
     pools: dict[str, Any] = {
         "pooled": RouterPool(everyone),
@@ -357,7 +344,7 @@ def main() -> None:
         started = time.perf_counter()
         shares = gap_shares(SHARED / f"{name}.jsonl", args.splits, args.jobs, folds=args.folds)
         results[name] = shares
-        for design in (*designs(), *(f"{d}/apart" for d in designs() if args.folds)):
+        for design in reported(args.folds):
             values = shares[design]
             print(
                 f"{name:12s} {design:13s} gap share {statistics.fmean(values):6.1%} ± "
@@ -381,7 +368,7 @@ def main() -> None:
         "mmlu_gap_share_sd": statistics.stdev(results["mmlu"][shipped]) if args.splits > 1 else 0.0,
         "designs": {
             d: {n: round(statistics.fmean(results[n][d]), 4) for n in ("alpaca_eval", "mmlu")}
-            for d in (*designs(), *(f"{d}/apart" for d in designs() if args.folds))
+            for d in reported(args.folds)
         },
         "decision_p99_us": round(p99, 1),
         "baseline_decision_p99_us": round(baseline, 1),

@@ -20,7 +20,8 @@ weights (|w| ≤ 64: 2 × 255 × 64 < 32,767) the two agree to 3e-8 at every gra
 
 The manifest (`encoder.json`) is what the protocol's LEARNED_MODEL names: each file's bytes and
 hash, the embedding size, the token limit, the pooling, and whether the vector is normalised; the
-server serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to fetch.
+server serves the files at `/v1/encoders/<sha256>/<file>` (apps.policies.encoder_api) for SDKs to
+fetch.
 
 Embeddings: the prompt is tokenized with the artefact's `tokenizer.json` (truncated at
 `max_tokens`), run through the ONNX graph on its own (mean-pooled output), then divided by its L2

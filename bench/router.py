@@ -87,15 +87,24 @@ def _penalties() -> tuple[float, ...]:
 
 def _shipped_kinds(half: Any, pooled: Any, encoders: Any, split: int) -> dict[str, str]:
     """Per candidate, the kind of learned router the recommender would propose for this endpoint
-    (apps.routing.choose.uses_encoder on the endpoint's estimate; its SDKs taken to run the encoder)."""
+    (apps.routing.choose.uses_encoder on the endpoint's estimate; its SDKs taken to run the encoder).
+    An endpoint too small for learned options of its own (AlpacaEval's vicuna: 40 prompts in a
+    training half, under estimate.LEARNED_MIN_GROUPS) has no comparison in its estimate: it gets the
+    project's answer (apps.routing.kinds, one answer for every endpoint), not the linear router."""
+    from apps.routing import kinds
     from apps.routing.choose import uses_encoder
     from apps.routing.estimate import estimate
 
     est = estimate(half.evidence, seed=split, pool=pooled, encoder_pool=encoders)
-    return {
-        key: ("encoder_pooled" if uses_encoder(est, key, encoder_ok=True) else "pooled")
-        for key in {o.target for o in est.options}
-    }
+    project = kinds.compare(pooled, encoders, seed=split)
+    out = {}
+    for key in set(pooled.keys()) & set(encoders.keys()):
+        if key in est.kinds:
+            better = uses_encoder(est, key, encoder_ok=True)
+        else:
+            better = project is not None and project.encoder_better
+        out[key] = "encoder_pooled" if better else "pooled"
+    return out
 
 
 def _held_out_scores(pool: Any, key: str, endpoint: str, ids: list[str], prompts: list[str]) -> Any:

@@ -31,9 +31,12 @@ and every score the server uses is computed from that exported form, as the SDK 
 **Blended with the linear router.** Given the project's linear pool (`linear`), a candidate's score
 is the encoder's plus λ times the linear router's (apps.routing.pool, the very members that ship as
 the model's `fallback`), λ putting both on the same scale: the ratio of their out-of-fold scores'
-spreads within endpoints. Two rankers that read the prompt differently (a sentence's meaning; which
-words it uses) average into a better one than either, the plain average of an ensemble, with no
-weight tuned: on AlpacaEval's held-out halves the blend captured 9.1 % of the random→oracle gap
+spreads within endpoints. The linear score is added less its mean over the endpoint's out-of-fold
+scores (folded into each member's bias), so the blend sits at the encoder's level whatever λ is:
+scores from two trainings then read on one scale (the linear router's level, ~15, times a λ that
+moves between trainings would otherwise shift the whole blend). Two rankers that read the prompt
+differently (a sentence's meaning; which words it uses) average into a better one than either, the
+plain average of an ensemble, with no weight tuned: on AlpacaEval's held-out halves the blend captured 9.1 % of the random→oracle gap
 against 8.6 % (encoder alone) and 5.2 % (linear alone); on MMLU's 14.5 % against 6.8 % and 14.9 %
 (bench/router.py, 5 splits, the 7-bit encoder).
 
@@ -315,7 +318,18 @@ class EncoderPool(RouterPool):
         the linear router's out-of-fold score blended in."""
         weight = self.linear_weight(key)
         own = self._encoder_oof(key)
-        return own + weight * self._linear_oof(key) if weight else own
+        if not weight:
+            return own
+        centres = self._linear_centres(key)
+        endpoints = [r.endpoint for r in self._rows.get(key, [])]
+        return own + weight * (self._linear_oof(key) - np.asarray([centres[e] for e in endpoints]))
+
+    def _linear_centres(self, key: str) -> dict[str, float]:
+        """Per endpoint, the mean of the linear router's out-of-fold scores: the blend adds the linear
+        score less this, so its level does not move with λ from one training to the next."""
+        endpoints = np.asarray([r.endpoint for r in self._rows.get(key, [])])
+        scores = self._linear_oof(key)
+        return {e: float(scores[endpoints == e].mean()) for e in sorted(set(endpoints.tolist()))}
 
     def linear_weight(self, key: str) -> float:
         """λ: the encoder's out-of-fold spread over the linear router's, within endpoints (0 with no
@@ -359,8 +373,11 @@ class EncoderPool(RouterPool):
         trained = self._train_heads(key)
         term = encoder.DIM + self.endpoints.index(endpoint)
         weight = self.linear_weight(key)
+        centre = weight * self._linear_centres(key).get(endpoint, 0.0) if weight else 0.0
         by_fold = {
-            k: member_json(head.weights[: encoder.DIM], head.bias + float(head.weights[term]), weight)
+            k: member_json(
+                head.weights[: encoder.DIM], head.bias + float(head.weights[term]) - centre, weight
+            )
             for k, head in enumerate(trained.heads)
             if head is not None
         }

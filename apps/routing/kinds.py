@@ -41,9 +41,9 @@ KIND_Z = 1.0  # standard errors the encoder router must win by (the one-standard
 # 99 % (the bars users set), the height of the savings-retention curve over that range. Three bars
 # (90, 95, 98 %, the pools' penalty bars) read the same curves where each ranking's best prefix
 # jumps with single samples: on AlpacaEval's training halves the blended encoder router's lead was
-# then under one standard error in 3 of 5 splits; over the range, in 1 of 5 (bench/router.py,
-# which chose it in 80 % of AlpacaEval's pairs and none of MMLU's, where the linear router is as good;
-# with the 7-bit encoder, whose vectors differ from that export's by up to 0.045, in 64 % and none).
+# then under one standard error in 3 of 5 splits; over the range, in 1 of 5 (bench/router.py, with
+# either export of the encoder: it chose it for 80 % of AlpacaEval's pairs and none of MMLU's, where
+# the linear router is as good).
 BARS = tuple(round(0.85 + 0.01 * i, 2) for i in range(15))
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]

@@ -38,7 +38,7 @@ def test_each_sample_is_scored_by_a_member_that_never_saw_it_as_shipped() -> Non
         assert fit.scores[i] == pytest.approx(shipped.score(sample.prompt_text), abs=1e-9)
 
 
-def test_a_blended_router_adds_the_linear_score_at_the_ratio_of_spreads_as_shipped() -> None:
+def test_a_blended_router_adds_the_centred_linear_score_at_the_ratio_of_spreads_as_shipped() -> None:
     small, big = _endpoint("small", 120, seed=5, offset=1.0), _endpoint("big", 300, seed=6)
     linear = RouterPool([small, big])
     alone = EncoderPool([small, big])
@@ -52,13 +52,18 @@ def test_a_blended_router_adds_the_linear_score_at_the_ratio_of_spreads_as_shipp
     }
     want = np.sqrt((centred["encoder"] ** 2).mean()) / np.sqrt((centred["linear"] ** 2).mean())
     assert weight == pytest.approx(want, abs=1e-6) and weight > 0
-    assert np.allclose(pool.oof(MINI), alone.oof(MINI) + weight * linear.oof(MINI))
+    words_oof = linear.oof(MINI)
+    centre = {e: float(words_oof[endpoints == e].mean()) for e in ("small", "big")}
+    blended = pool.oof(MINI)
+    assert np.allclose(blended, alone.oof(MINI) + weight * (words_oof - [centre[e] for e in endpoints]))
+    for e in ("small", "big"):  # the blend sits at the encoder's level, whatever λ is
+        assert blended[endpoints == e].mean() == pytest.approx(alone.oof(MINI)[endpoints == e].mean())
     assert alone.linear_weight(MINI) == 0.0  # no linear pool: nothing blended
 
     ids = [s.sample_id for s in small.samples]
     fit, own = pool.cross_fit(MINI, "small", ids), alone.cross_fit(MINI, "small", ids)
     words = linear.cross_fit(MINI, "small", ids)
-    assert np.allclose(fit.scores, own.scores + weight * words.scores, atol=1e-9)
+    assert np.allclose(fit.scores, own.scores + weight * (words.scores - centre["small"]), atol=1e-6)
     assert all(m["linear_weight"] == weight for m in fit.members)
     with pytest.raises(ValueError, match="needs its linear router"):
         export(fit.members, threshold=0.0, encoder_spec=pool.encoder_spec)

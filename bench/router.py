@@ -13,11 +13,10 @@ on four and score the fifth, five times, and each (endpoint, candidate)'s curves
 prompts, each scored by routers trained without it. Every design then trains on 4/5 of the data
 rather than half, and the curves are read off twice as many prompts. One ranking then mixes the
 scores of five trainings, so a design whose scores shift in level from one training to the next is
-read worse than it ranks: the blended encoder router is (its λ × the linear router's level, ~15, moves
-with λ: on AlpacaEval its fold means differ by 25 times its spread within a fold; the linear router's
-and the encoder's by 0.3 and 0.2). `<design>/apart` reads each fold's curves on their own and adds
-them up instead; on a fifth of an endpoint the best prefix is mostly noise and every design reads
-near zero there, so neither view is the whole story. Designs:
+read worse than it ranks (the blended encoder router was, until it added the linear score less its
+endpoint mean: λ × the linear router's level, ~15, moved with λ). `<design>/apart` reads each fold's
+curves on their own and adds them up instead; on a fifth of an endpoint the best prefix is mostly
+noise and every design reads near zero there, so neither view is the whole story. Designs:
 
 - `per_endpoint` — the hashed linear router trained on each endpoint's evidence alone (before
   pooling; the baseline);

@@ -231,6 +231,7 @@ class EncoderPool(RouterPool):
         super().__init__(evidence)
         self.linear = linear  # the project's linear pool, on the same evidence: blended in when given
         self._linear_weights: dict[str, float] = {}
+        self._centres: dict[str, dict[str, float]] = {}  # per candidate, _linear_centres' answer
         self.artefact = artefact or encoder.ensure()
         self.penalties = tuple(penalties)
         self._heads: dict[str, _Trained] = {}
@@ -245,7 +246,7 @@ class EncoderPool(RouterPool):
     def with_linear(self, linear: RouterPool | None) -> EncoderPool:
         """This pool blended with another linear pool (or none), the trained heads shared."""
         twin = copy.copy(self)
-        twin.linear, twin._linear_weights, twin.comparisons = linear, {}, {}
+        twin.linear, twin._linear_weights, twin._centres, twin.comparisons = linear, {}, {}, {}
         return twin
 
     @property
@@ -327,9 +328,11 @@ class EncoderPool(RouterPool):
     def _linear_centres(self, key: str) -> dict[str, float]:
         """Per endpoint, the mean of the linear router's out-of-fold scores: the blend adds the linear
         score less this, so its level does not move with λ from one training to the next."""
-        endpoints = np.asarray([r.endpoint for r in self._rows.get(key, [])])
-        scores = self._linear_oof(key)
-        return {e: float(scores[endpoints == e].mean()) for e in sorted(set(endpoints.tolist()))}
+        if key not in self._centres:
+            endpoints = np.asarray([r.endpoint for r in self._rows.get(key, [])])
+            scores = self._linear_oof(key)
+            self._centres[key] = {e: float(scores[endpoints == e].mean()) for e in set(endpoints.tolist())}
+        return self._centres[key]
 
     def linear_weight(self, key: str) -> float:
         """λ: the encoder's out-of-fold spread over the linear router's, within endpoints (0 with no

@@ -31,8 +31,8 @@ noise and every design reads near zero there, so neither view is the whole story
   linear router) and pooled (with the pooled one);
 - `shipped` — what the recommender would ship: per candidate, the encoder router where the
   project's out-of-fold scores show it beating the linear one by more than a standard error
-  (apps.routing.kinds, through apps.routing.choose.uses_encoder on each endpoint's estimate, its SDKs
-  taken to run it), else the pooled linear router. Its means are the JSON line's `alpaca_gap_share`
+  (apps.routing.kinds, the comparison each endpoint's estimate carries; its SDKs taken to run it),
+  else the pooled linear router. Its means are the JSON line's `alpaca_gap_share`
   and `mmlu_gap_share`; `encoder_chosen` says how often it was the encoder.
 
 Then speed in the SDK: `decision_p99_us` scores a 2,000-character prompt with the SDK's own
@@ -84,26 +84,17 @@ def _penalties() -> tuple[float, ...]:
     return tuple(float(x) for x in PENALTIES.split(",")) if PENALTIES else encoder_pool.PENALTIES
 
 
-def _shipped_kinds(half: Any, pooled: Any, encoders: Any, split: int) -> dict[str, str]:
-    """Per candidate, the kind of learned router the recommender would propose for this endpoint
-    (apps.routing.choose.uses_encoder on the endpoint's estimate; its SDKs taken to run the encoder).
-    An endpoint too small for learned options of its own (AlpacaEval's vicuna: 40 prompts in a
-    training half, under estimate.LEARNED_MIN_GROUPS) has no comparison in its estimate: it gets the
-    project's answer (apps.routing.kinds, one answer for every endpoint), not the linear router."""
+def _shipped_kinds(pooled: Any, encoders: Any, split: int) -> dict[str, str]:
+    """Per candidate, the kind of learned router the recommender would propose, its SDKs taken to run
+    the encoder: apps.routing.kinds.compare on the project's pools, the very answer every endpoint's
+    estimate carries (kept on the encoder pool) and apps.routing.choose.uses_encoder reads. One answer
+    for the project, so an endpoint too small for learned options of its own (AlpacaEval's vicuna:
+    40 prompts in a training half, under estimate.LEARNED_MIN_GROUPS) gets it too."""
     from apps.routing import kinds
-    from apps.routing.choose import uses_encoder
-    from apps.routing.estimate import estimate
 
-    est = estimate(half.evidence, seed=split, pool=pooled, encoder_pool=encoders)
     project = kinds.compare(pooled, encoders, seed=split)
-    out = {}
-    for key in set(pooled.keys()) & set(encoders.keys()):
-        if key in est.kinds:
-            better = uses_encoder(est, key, encoder_ok=True)
-        else:
-            better = project is not None and project.encoder_better
-        out[key] = "encoder_pooled" if better else "pooled"
-    return out
+    better = project is not None and project.encoder_better
+    return {key: "encoder_pooled" if better else "pooled" for key in set(pooled.keys()) & set(encoders.keys())}
 
 
 def _held_out_scores(pool: Any, key: str, endpoint: str, ids: list[str], prompts: list[str]) -> Any:
@@ -171,14 +162,13 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
         pools["encoder_pooled"] = pools["encoder_alone"].with_linear(pools["pooled"])
     out: dict[str, Any] = {d: {} for d in designs()}
     out["kinds"] = defaultdict(lambda: defaultdict(int))
+    kinds = _shipped_kinds(pools["pooled"], pools["encoder_pooled"], split) if ENCODER else {}
     for half in halves:
         own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence]), **pools}
-        kinds: dict[str, str] = {}
         if ENCODER:
             own["encoder_per_endpoint"] = EncoderPool(
                 [half.evidence], penalties=_penalties(), linear=own["per_endpoint"]
             )
-            kinds = _shipped_kinds(half, pools["pooled"], pools["encoder_pooled"], split)
         for model in sorted({m for c in half.test for m in c.candidate_cost}):
             key = f"{PROVIDER}/{model}"
             ids = [s.sample_id for s in half.evidence.samples if key in s.candidates]

@@ -61,7 +61,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "routing-eval" / "v1"
-LINEAR = ("per_endpoint", "pooled", "pooled_unigrams")
+LINEAR = ("per_endpoint", "pooled", "pooled_label", "pooled_unigrams")
 ENCODERS = ("encoder_alone", "encoder_per_endpoint", "encoder_pooled", "shipped")
 BAR = 0.95
 FOLDS = 5  # --folds: each split deals every endpoint's groups into this many folds
@@ -156,6 +156,7 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     pools: dict[str, Any] = {
         "pooled": RouterPool(everyone),
         "pooled_unigrams": RouterPool(everyone, spec=learned.HashSpec(ngrams=(1,))),
+        "pooled_label": RouterPool(everyone, heads="label"),
     }
     if ENCODER:
         pools["encoder_alone"] = EncoderPool(everyone, penalties=_penalties())
@@ -164,7 +165,7 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     out["kinds"] = defaultdict(lambda: defaultdict(int))
     kinds = _shipped_kinds(pools["pooled"], pools["encoder_pooled"], split) if ENCODER else {}
     for half in halves:
-        own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence]), **pools}
+        own: dict[str, Any] = {"per_endpoint": RouterPool([half.evidence], heads="label"), **pools}
         if ENCODER:
             own["encoder_per_endpoint"] = EncoderPool(
                 [half.evidence], penalties=_penalties(), linear=own["per_endpoint"]

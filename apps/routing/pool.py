@@ -10,14 +10,27 @@ pulls it) — and ships each endpoint the shared weights with its own term folde
 Cross-fitting runs over the whole pool: folds keep each group whole (conversations never straddle
 folds) and member k is trained without fold k of *every* endpoint, so each of an endpoint's samples
 is scored by a member that never saw it, exactly as the shipped router (protocol version 2) will
-score new traffic. A pool of one endpoint is the plain per-endpoint router. On the shared sets
-(bench/router.py) pooling lifts the learned router's share of the random→oracle gap on MMLU from
-about 7 % to 14 % and on AlpacaEval from about 3 % to 5 %.
+score new traffic. A pool of one endpoint is the plain per-endpoint router.
+
+**Plug-in heads** (`heads="plug_in"`, what ships). The oracle that keeps a quality bar at least
+cost routes prompts by saving ÷ quality loss, and prompt text predicts the two very differently
+(the saving well, the loss poorly: ../shared/notes/router-research.md), so each member is two ridge
+regressions on the same features: a *saving head* (what routing the prompt saves, in units of the
+candidate's mean saving on the member's training rows) and a *loss head* (the app's own answer's
+quality − the candidate's). Ranked by ln ŝ − ln l̂ ≈ ŝ − l̂ ÷ l̄ + const (to first order about the
+means; l̄ the mean loss, floored at `LOSS_FLOOR` of the app's quality), which is linear in the
+features like either head: one weight per hashed feature, the same `hashed_linear` member the SDK
+already scores. `heads="label"` is the router before it: one ridge on ln(saving) + 0.3 ·
+logit(quality) (learned.router_labels), kept as the benchmarks' baseline. On the shared sets
+(bench/router.py, 5 grouped splits, held-out halves, share of the random→oracle gap) pooling lifted
+that label's router from 12.1 to 14.9 % on MMLU and from 2.8 to 5.2 % on AlpacaEval; plug-in heads
+take MMLU to 21.4 ± 3.8 % and leave AlpacaEval within its noise (4.9 ± 1.9 %), where the loss is
+judge noise the prompt barely predicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +40,7 @@ from apps.routing import bounds, learned
 from apps.routing.evidence import EndpointEvidence
 
 PENALTIES = (0.05, 0.2, 1.0)  # ridge penalties tried; the screening samples choose (_pick_penalty)
+LOSS_FLOOR = 0.01  # plug-in: the mean loss l̄ is at least this share of the app's mean quality
 BARS = (0.9, 0.95, 0.98)
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -70,8 +84,15 @@ class _Trained:
 class RouterPool:
     """Every endpoint's evidence, ready to cross-fit a router per candidate (trained on first use)."""
 
-    def __init__(self, evidence: Sequence[EndpointEvidence], spec: learned.HashSpec = learned.DEFAULT_SPEC):
+    def __init__(
+        self,
+        evidence: Sequence[EndpointEvidence],
+        spec: learned.HashSpec = learned.DEFAULT_SPEC,
+        *,
+        heads: str = "plug_in",
+    ):
         self.spec = spec
+        self.heads = heads
         self.endpoints = sorted({e.endpoint for e in evidence})
         self._rows: dict[str, list[_Row]] = {}
         for ev in evidence:
@@ -98,11 +119,8 @@ class RouterPool:
         base = learned.featurize([r.prompt for r in rows], self.spec)
         endpoint_ids = np.asarray([self.endpoints.index(r.endpoint) for r in rows], dtype=np.int64)
         feats = with_endpoints(base, endpoint_ids)
-        labels = learned.router_labels(
-            np.asarray([r.quality for r in rows]), np.asarray([r.saving for r in rows])
-        )
         folds = learned.fold_ids([r.group for r in rows])
-        fits = _pick_penalty(rows, feats, labels, folds)
+        fits = _pick_penalty(rows, feats, _fitter(rows, feats, self.heads), folds)
         shared = [shared_member(f, feats.spec) if f else None for f in fits]
         index = {(r.endpoint, r.sample_id): i for i, r in enumerate(rows)}
         found = _Trained(rows, index, feats, folds, fits, shared)
@@ -147,8 +165,44 @@ class RouterPool:
         return out
 
 
+Fitter = Callable[[IntArray, float], learned.LinearFit]
+
+
+def _fitter(rows: list[_Row], feats: learned.Featurized, heads: str) -> Fitter:
+    """How a member is trained on some rows at a penalty: one ridge on the router label, or
+    (`plug_in`) a saving head and a quality-loss head combined into ŝ − l̂ ÷ l̄, the first-order
+    expansion of ln(ŝ ÷ l̂) about the means (the saving in units of its mean), linear in the
+    features like either head, so it ships in the same format."""
+    quality = np.asarray([r.quality for r in rows])
+    saving = np.asarray([r.saving for r in rows])
+    if heads == "label":
+        labels = learned.router_labels(quality, saving)
+        return lambda train, l2: learned.fit(feats, train, labels[train], l2=l2)
+    if heads != "plug_in":
+        raise ValueError(f"unknown heads {heads!r}: 'plug_in' or 'label'")
+    reference = np.asarray([r.reference for r in rows])
+    loss = reference - quality
+
+    def plug_in(train: IntArray, l2: float) -> learned.LinearFit:
+        unit = max(float(np.abs(saving[train]).mean()), 1e-9)
+        save = learned.fit(feats, train, saving[train] / unit, l2=l2)
+        lose = learned.fit(feats, train, loss[train], l2=l2)
+        mean_loss = max(float(loss[train].mean()), LOSS_FLOOR * abs(float(reference[train].mean())), 1e-9)
+        weights = dict(save.weights)
+        for k, w in lose.weights.items():
+            weights[k] = weights.get(k, 0.0) - w / mean_loss
+        return learned.LinearFit(
+            weights=weights,
+            log_chars=save.log_chars - lose.log_chars / mean_loss,
+            log_words=save.log_words - lose.log_words / mean_loss,
+            bias=save.bias - lose.bias / mean_loss,
+        )
+
+    return plug_in
+
+
 def _cross_fits(
-    feats: learned.Featurized, labels: FloatArray, folds: IntArray, l2: float
+    feats: learned.Featurized, fitter: Fitter, folds: IntArray, l2: float
 ) -> tuple[list[learned.LinearFit | None], FloatArray]:
     """Member k trained without fold k at this penalty, and every row's out-of-fold score."""
     everything = np.arange(feats.rows, dtype=np.int64)
@@ -156,7 +210,7 @@ def _cross_fits(
     oof = np.zeros(feats.rows)
     for fold in range(learned.FOLDS):
         train, held = everything[folds != fold], everything[folds == fold]
-        fit = learned.fit(feats, train, labels[train], l2=l2) if len(train) else None
+        fit = fitter(train, l2) if len(train) else None
         fits.append(fit)
         if fit is not None and len(held):
             oof[held] = linear_scores(fit, feats, held)
@@ -164,7 +218,7 @@ def _cross_fits(
 
 
 def _pick_penalty(
-    rows: list[_Row], feats: learned.Featurized, labels: FloatArray, folds: IntArray
+    rows: list[_Row], feats: learned.Featurized, fitter: Fitter, folds: IntArray
 ) -> list[learned.LinearFit | None]:
     """The members at the penalty whose out-of-fold ranking saves most on the *screening* samples.
 
@@ -175,7 +229,7 @@ def _pick_penalty(
     """
     best: tuple[float, list[learned.LinearFit | None]] | None = None
     for l2 in PENALTIES:
-        fits, oof = _cross_fits(feats, labels, folds, l2)
+        fits, oof = _cross_fits(feats, fitter, folds, l2)
         if len(PENALTIES) == 1:
             return fits
         value = sum(_reachable(rows, oof, endpoint) for endpoint in {r.endpoint for r in rows})

@@ -37,9 +37,10 @@ scores from two trainings then read on one scale (the linear router's level, ~15
 moves between trainings would otherwise shift the whole blend). Two rankers that read the prompt
 differently (a sentence's meaning; which words it uses) average into a better one than either, the
 plain average of an ensemble, with no weight tuned: on AlpacaEval's held-out halves the blend
-captured 9.1 % of the random→oracle gap against 8.6 % (encoder alone) and 5.2 % (linear alone); on
-MMLU's 14.5 % against 6.8 % and 14.9 % (bench/router.py, 5 splits, the 7-bit encoder); read over
-5 folds, 9.4 % and 12.8 % (encoder alone 8.7 and 4.7 %, linear 3.7 and 14.3 %).
+captured 8.8 % of the random→oracle gap against 8.6 % (encoder alone) and 4.9 % (the plug-in
+linear router alone); on MMLU, where the encoder reads quizzes worse than their words do, 17.2 %
+against 6.8 % and 21.4 %, and the project's kind comparison (apps.routing.kinds) keeps the linear
+router there (bench/router.py, 5 splits, the 7-bit encoder).
 
 The shipped model (docs/protocol.md, LEARNED_MODEL `encoder_linear`)::
 

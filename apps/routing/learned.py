@@ -3,9 +3,11 @@
 
 Features are the protocol's: the regex tokens of the lower-cased prompt, every n-gram for n in
 `ngrams` hashed with `zlib.crc32(f"{n}:{gram}") % n_buckets` and counted once, plus
-`ln(1+chars)` and `ln(1+words)`. The model predicts the value of sending a prompt to the
-candidate: the log of the money routing it saves plus 0.3 × the logit of the candidate's quality
-on it (:func:`router_labels`); a high score routes the prompt to the candidate. Training is ridge
+`ln(1+chars)` and `ln(1+words)`. The model scores the value of sending a prompt to the
+candidate; a high score routes the prompt to the candidate. What it regresses is the pool's choice
+(apps.routing.pool): plug-in heads, predicted saving less predicted quality loss over its mean, or
+the single label of the router before them, the log of the money routing saves plus 0.3 × the
+logit of the candidate's quality (:func:`router_labels`). Training is ridge
 regression solved by conjugate gradients over a sparse matrix held as index arrays
 (`np.bincount` does both products), so a few hundred samples train in milliseconds.
 

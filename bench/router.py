@@ -20,15 +20,18 @@ noise and every design reads near zero there, so neither view is the whole story
 
 - `per_endpoint` — the hashed linear router trained on each endpoint's evidence alone (before
   pooling; the baseline);
-- `pooled` — the same router trained on every endpoint's training half at once, with a term per
-  endpoint (apps.routing.pool): the linear router that ships;
-- `pooled_unigrams` — pooled, words only (no word pairs): half the features to hash in the SDK;
+- `pooled` — the same features trained on every endpoint's training half at once, with a term per
+  endpoint, by plug-in heads (a saving head and a quality-loss head, apps.routing.pool): the linear
+  router that ships;
+- `pooled_label` — pooled, but regressing the baseline's single label (ln saving + 0.3 · logit
+  quality): what the encoder router blends in (apps.routing.encoder_pool.BLEND_HEADS);
+- `pooled_unigrams` — pooled plug-in heads, words only (no word pairs): half the features to hash in the SDK;
 - `encoder_alone` — plug-in heads on all-MiniLM-L6-v2 embeddings (the exported int8 ONNX encoder the
   SDK runs, apps.routing.encoder_pool: a saving head per candidate, a quality-loss head over every
   candidate, combined into one linear score), pooled, not blended;
 - `encoder_per_endpoint`, `encoder_pooled` — the encoder router as it ships: those heads with the
   linear router's score blended in (apps.routing.encoder_pool), per endpoint (with the per-endpoint
-  linear router) and pooled (with the pooled one);
+  baseline) and pooled (with `pooled_label`);
 - `shipped` — what the recommender would ship: per candidate, the encoder router where the
   project's out-of-fold scores show it beating the linear one by more than a standard error
   (apps.routing.kinds, the comparison each endpoint's estimate carries; its SDKs taken to run it),
@@ -160,7 +163,7 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     }
     if ENCODER:
         pools["encoder_alone"] = EncoderPool(everyone, penalties=_penalties())
-        pools["encoder_pooled"] = pools["encoder_alone"].with_linear(pools["pooled"])
+        pools["encoder_pooled"] = pools["encoder_alone"].with_linear(pools["pooled_label"])  # BLEND_HEADS
     out: dict[str, Any] = {d: {} for d in designs()}
     out["kinds"] = defaultdict(lambda: defaultdict(int))
     kinds = _shipped_kinds(pools["pooled"], pools["encoder_pooled"], split) if ENCODER else {}

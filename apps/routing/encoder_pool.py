@@ -70,6 +70,14 @@ VERSION = 2  # members may carry `linear_weight` (version 1: they do not)
 # inner cross-validation picks one per head (_cv_heads).
 PENALTIES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 LOSS_FLOOR = 0.01  # l̄ is at least this share of the app's mean quality (a candidate that loses nothing)
+# What the linear router blended in (and shipped as the fallback) regresses: the single label
+# (apps.routing.pool), not plug-in heads. The encoder has its own loss head; what the words add is
+# mostly the saving, which the label reads cleanly and plug-in heads read next to a second, noisy
+# loss head. On AlpacaEval the blend with the label router captured more of the gap in all 5 of
+# bench/router.py's 5-fold splits (9.5 against 8.2 %) and in 4 of 5 halves (9.1 against 8.8 %); on
+# MMLU the blend with plug-in heads does better (17.2 against 14.5 %, halves), but there the plug-in
+# linear router alone (21.4 %) beats both and the kind rule ships it.
+BLEND_HEADS = "label"
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 

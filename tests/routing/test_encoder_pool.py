@@ -153,3 +153,20 @@ def test_the_loss_head_learns_from_every_candidate_over_folds_alike_for_all() ->
         fit = pool.cross_fit(key, "small", [r.sample_id for r in rows])
         assert np.allclose(fit.scores, pool.oof(key), atol=1e-5)  # the shipped members, rounded
     assert pool._loss_heads().keys == [HAIKU, MINI]
+
+
+def test_a_replay_blends_the_label_router_into_the_encoder_and_ships_plug_in_heads_alone() -> None:
+    """apps.replay.engine.summary builds the project's pools: the linear router that ships alone has
+    plug-in heads; the encoder router blends in (and falls back to) the label router, BLEND_HEADS."""
+    from apps.replay.engine.summary import _encoders
+    from apps.routing.encoder_pool import BLEND_HEADS
+
+    small, big = _endpoint("small", 120, seed=3, offset=1.0), _endpoint("big", 300, seed=4)
+    linear = RouterPool([small, big])
+    pool = _encoders([small, big], linear)
+    assert pool is not None and pool.linear is not None and pool.linear is not linear
+    assert linear.heads == "plug_in" and pool.linear.heads == BLEND_HEADS == "label"
+    ids = [s.sample_id for s in small.samples]
+    blended = pool.linear.cross_fit(MINI, "small", ids).members
+    assert blended == RouterPool([small, big], heads="label").cross_fit(MINI, "small", ids).members
+    assert blended != linear.cross_fit(MINI, "small", ids).members

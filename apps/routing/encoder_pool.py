@@ -58,7 +58,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -79,7 +79,7 @@ LOSS_FLOOR = 0.01  # l̄ is at least this share of the app's mean quality (a can
 # bench/router.py's 5-fold splits (9.5 against 8.2 %) and in 4 of 5 halves (9.1 against 8.8 %); on
 # MMLU the blend with plug-in heads does better (17.2 against 14.5 %, halves), but there the plug-in
 # linear router alone (21.4 %) beats both and the kind rule ships it.
-BLEND_HEADS = "label"
+BLEND_HEADS: Final = "label"
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 

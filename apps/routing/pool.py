@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -45,6 +45,7 @@ BARS = (0.9, 0.95, 0.98)
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+Heads = Literal["plug_in", "label"]  # what each member regresses (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class RouterPool:
         evidence: Sequence[EndpointEvidence],
         spec: learned.HashSpec = learned.DEFAULT_SPEC,
         *,
-        heads: str = "plug_in",
+        heads: Heads = "plug_in",
     ):
         self.spec = spec
         self.heads = heads
@@ -168,7 +169,7 @@ class RouterPool:
 Fitter = Callable[[IntArray, float], learned.LinearFit]
 
 
-def _fitter(rows: list[_Row], feats: learned.Featurized, heads: str) -> Fitter:
+def _fitter(rows: list[_Row], feats: learned.Featurized, heads: Heads) -> Fitter:
     """How a member is trained on some rows at a penalty: one ridge on the router label, or
     (`plug_in`) a saving head and a quality-loss head combined into ŝ − l̂ ÷ l̄, the first-order
     expansion of ln(ŝ ÷ l̂) about the means (the saving in units of its mean), linear in the

@@ -141,7 +141,7 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     from apps.policies.evaluation.harness import PROVIDER, cost_items, prepare_split
     from apps.policies.evaluation.runner import pricer_for
     from apps.routing import learned
-    from apps.routing.encoder_pool import EncoderPool
+    from apps.routing.encoder_pool import BLEND_HEADS, EncoderPool
     from apps.routing.pool import RouterPool
 
     held = None if fold is None else (fold, FOLDS)  # a half held out, or one of FOLDS folds
@@ -159,7 +159,7 @@ def _part(path: str, split: int, fold: int | None) -> dict[str, Any]:
     pools: dict[str, Any] = {
         "pooled": RouterPool(everyone),
         "pooled_unigrams": RouterPool(everyone, spec=learned.HashSpec(ngrams=(1,))),
-        "pooled_label": RouterPool(everyone, heads="label"),
+        "pooled_label": RouterPool(everyone, heads=BLEND_HEADS),
     }
     if ENCODER:
         pools["encoder_alone"] = EncoderPool(everyone, penalties=_penalties())

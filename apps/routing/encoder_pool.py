@@ -255,6 +255,14 @@ class EncoderPool(RouterPool):
         self._fold_of = dict(zip(groups, learned.fold_ids(groups).tolist(), strict=True))
         self.comparisons: dict[str, Any] = {}  # apps.routing.kinds.compare's answer, once asked
 
+    @classmethod
+    def blended(
+        cls, evidence: Sequence[EndpointEvidence], spec: learned.HashSpec = learned.DEFAULT_SPEC
+    ) -> EncoderPool:
+        """The encoder router as it ships: blended with a linear pool of `BLEND_HEADS` on the same
+        evidence (not the project's plug-in linear router, which ships on its own)."""
+        return cls(evidence, linear=RouterPool(evidence, spec=spec, heads=BLEND_HEADS))
+
     def with_linear(self, linear: RouterPool | None) -> EncoderPool:
         """This pool blended with another linear pool (or none), the trained heads shared."""
         twin = copy.copy(self)

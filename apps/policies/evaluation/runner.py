@@ -19,7 +19,7 @@ from typing import Any
 from apps.policies.evaluation import dataset, report
 from apps.policies.evaluation.grading import Agreement, Grader, Ungradable, make_grader
 from apps.policies.evaluation.harness import Costed, Half, Run, cost_items, prepare_split, run_split
-from apps.routing.encoder_pool import BLEND_HEADS, EncoderPool
+from apps.routing.encoder_pool import EncoderPool
 from apps.routing.pool import RouterPool
 
 DEFAULT_SPLITS = 20
@@ -58,9 +58,7 @@ def _split(split: int, settings: Settings) -> _SplitResult:
             out.skipped[name] = str(exc)
     everyone = [h.evidence for h in halves]
     pool = RouterPool(everyone)
-    encoders = (
-        EncoderPool(everyone, linear=RouterPool(everyone, heads=BLEND_HEADS)) if settings.encoder else None
-    )
+    encoders = EncoderPool.blended(everyone) if settings.encoder else None
     out.runs = [
         run_split(h, split=split, seed=settings.seed, bar=settings.bar, pool=pool, encoder_pool=encoders)
         for h in halves

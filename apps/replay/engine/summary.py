@@ -27,7 +27,7 @@ from apps.replay.models import CandidateResult, ItemState, ReplayJob
 from apps.replay.selectors import job_evidence, project_evidence
 from apps.replay.sql import sql
 from apps.routing import encoder
-from apps.routing.encoder_pool import BLEND_HEADS, EncoderPool
+from apps.routing.encoder_pool import EncoderPool
 from apps.routing.estimate import Estimate, Option, estimate
 from apps.routing.evidence import EndpointEvidence
 from apps.routing.pool import RouterPool
@@ -99,7 +99,7 @@ def _encoders(everyone: list[EndpointEvidence], linear: RouterPool) -> EncoderPo
     if not encoder.available():
         return None
     try:
-        return EncoderPool(everyone, linear=RouterPool(everyone, spec=linear.spec, heads=BLEND_HEADS))
+        return EncoderPool.blended(everyone, spec=linear.spec)
     except Exception:  # the linear routers stand without it
         logger.exception("replay: the encoder could not be prepared; estimating without encoder routers")
         return None
